@@ -1,0 +1,58 @@
+// Command newsflow is an event-driven news ingestion pipeline: it watches
+// feeds, fetches and extracts their articles and stores clean records.
+//
+// Usage:
+//
+//	newsflow run --feeds FILE [--data DIR]   the whole pipeline in one process
+//	newsflow extract [--url URL] PATH...     extraction on local HTML files
+//	newsflow articles export [--data DIR]    stored articles as JSON Lines
+//	newsflow demo                            the pipeline on a bundled sample site
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "newsflow:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `newsflow: an event-driven news ingestion pipeline
+
+Commands:
+  run --feeds FILE [--data DIR]   run the whole pipeline in one process
+  extract [--url URL] PATH...     extract articles from local HTML files
+  articles export [--data DIR]    print the stored articles as JSON Lines
+  demo                            run the pipeline against a bundled sample site
+
+Run "newsflow COMMAND -h" for a command's flags.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "extract":
+		return cmdExtract(ctx, args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,72 @@
+// Package process turns raw article pages into clean, normalized Article
+// records: it decodes the page to UTF-8, parses it with goquery, extracts the
+// metadata (process/metadata) and the main text (process/content).
+package process
+
+import (
+	"time"
+
+	"github.com/newsflow/newsflow/ingest"
+)
+
+// ArticleSchemaVersion is the version of the Article JSON shape.
+const ArticleSchemaVersion = 1
+
+// ExtractorVersion names the extraction rules that made a record. It is
+// raised whenever the rules change what they produce, so that records can be
+// told apart and re-extracted from the raw stream.
+const ExtractorVersion = "newsflow-extract/1"
+
+// Article is the normalized record, one per distinct canonical article URL:
+// the payload of news.article.<feed> and the row of the store.
+type Article struct {
+	SchemaVersion int `json:"schema_version"`
+	// ID is stable: derived from the canonical URL alone.
+	ID string `json:"id"`
+	// URL is the canonical URL, tracking parameters and fragment removed.
+	URL string `json:"url"`
+	// Link is the URL the page was fetched from.
+	Link    string           `json:"link,omitempty"`
+	Feed    string           `json:"feed,omitempty"`
+	FeedURL string           `json:"feed_url,omitempty"`
+	Item    *ingest.FeedItem `json:"feed_item,omitempty"`
+
+	Title       string   `json:"title"`
+	Authors     []string `json:"authors"`
+	Language    string   `json:"language,omitempty"`
+	SiteName    string   `json:"site_name,omitempty"`
+	Section     string   `json:"section,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Image       string   `json:"image,omitempty"`
+	Tags        []string `json:"tags"`
+
+	// Published and Modified are in UTC; PublishedLocal is the same instant
+	// as Published with the UTC offset the page gave.
+	Published      time.Time `json:"published,omitzero"`
+	PublishedLocal time.Time `json:"published_local,omitzero"`
+	Modified       time.Time `json:"modified,omitzero"`
+
+	Dateline *Dateline `json:"dateline,omitempty"`
+
+	// Text is the body as plain text, paragraphs separated by a blank line.
+	Text string `json:"text"`
+	// HTML is the body as sanitized HTML (allow-listed tags, absolute links).
+	HTML        string `json:"html,omitempty"`
+	WordCount   int    `json:"word_count"`
+	ContentHash string `json:"content_hash"`
+	// Fingerprint is a 64-bit SimHash of the text (hex), for near-duplicate
+	// detection; DuplicateOf is the id of the article this one repeats.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+
+	FetchedAt        time.Time `json:"fetched_at,omitzero"`
+	ExtractorVersion string    `json:"extractor_version"`
+}
+
+// Dateline is the place, credited sources and date that open a wire story,
+// as in "WASHINGTON (UrduPoint News / Sputnik - 22nd July, 2019) ...".
+type Dateline struct {
+	Place   string   `json:"place"`
+	Sources []string `json:"sources,omitempty"`
+	Date    string   `json:"date,omitempty"` // YYYY-MM-DD
+}

@@ -1,0 +1,189 @@
+package process
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/newsflow/newsflow/ingest"
+	"github.com/newsflow/newsflow/process/content"
+	"github.com/newsflow/newsflow/process/metadata"
+)
+
+// ErrNoContent is returned when a page has no article text and its feed item
+// has none either.
+var ErrNoContent = errors.New("no article text found")
+
+// PermanentError marks an error that retrying cannot fix: the message that
+// caused it is parked, not redelivered.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent reports true: see PermanentError.
+func (e *PermanentError) Permanent() bool { return true }
+
+// Page is one HTML page to extract.
+type Page struct {
+	// URL is where the page came from; it resolves relative links.
+	URL string
+	// Body is the page as served; ContentType the response's Content-Type
+	// header, if any (it may name the charset).
+	Body        []byte
+	ContentType string
+	FetchedAt   time.Time
+	// Item is the feed item that pointed to the page, if any.
+	Item *ingest.FeedItem
+}
+
+// Extract turns one page into an Article. It fails only when the page cannot
+// be parsed or has no text at all.
+func Extract(p Page) (Article, error) {
+	utf8Body, err := DecodeUTF8(p.Body, p.ContentType)
+	if err != nil {
+		return Article{}, fmt.Errorf("decode %s: %w", p.URL, err)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(utf8Body))
+	if err != nil {
+		return Article{}, fmt.Errorf("parse %s: %w", p.URL, err)
+	}
+	var base *url.URL
+	if p.URL != "" {
+		if base, err = url.Parse(p.URL); err != nil {
+			return Article{}, fmt.Errorf("page url %q: %w", p.URL, err)
+		}
+	}
+	h := metadata.Hints{URL: base}
+	if p.Item != nil {
+		h.FeedPublished, h.FeedUpdated = p.Item.Published, p.Item.Updated
+	}
+	meta := metadata.Extract(doc, h)
+	if base == nil && meta.Canonical != "" {
+		base, _ = url.Parse(meta.Canonical)
+	}
+	body := content.Extract(doc, content.Options{BaseURL: base, Title: meta.Title, Description: meta.Description})
+
+	a := Article{
+		SchemaVersion:    ArticleSchemaVersion,
+		URL:              meta.Canonical,
+		Link:             p.URL,
+		Item:             p.Item,
+		Title:            meta.Title,
+		Authors:          nonNil(meta.Authors),
+		SiteName:         meta.SiteName,
+		Section:          meta.Section,
+		Description:      meta.Description,
+		Image:            meta.Image,
+		Tags:             nonNil(meta.Tags),
+		HTML:             body.HTML,
+		FetchedAt:        p.FetchedAt.UTC(),
+		ExtractorVersion: ExtractorVersion,
+	}
+	if a.URL == "" {
+		a.URL = p.URL
+	}
+	paras := body.Paragraphs
+	if len(paras) == 0 && p.Item != nil {
+		paras = itemParagraphs(p.Item)
+	}
+	if p.Item != nil {
+		fillFromItem(&a, p.Item)
+	}
+	if !meta.Published.IsZero() {
+		a.Published = meta.Published.UTC()
+		a.PublishedLocal = meta.Published
+	}
+	if !meta.Modified.IsZero() {
+		a.Modified = meta.Modified.UTC()
+	}
+	a.Text = strings.Join(paras, "\n\n")
+	a.Language = metadata.Language(meta.Language, a.Text)
+	if len(paras) > 0 {
+		if d, ok := metadata.ParseDateline(paras[0]); ok {
+			a.Dateline = &Dateline{Place: d.Place, Sources: d.Sources}
+			if !d.Date.IsZero() {
+				a.Dateline.Date = d.Date.Format(time.DateOnly)
+			}
+		}
+	}
+	a.WordCount = wordCount(a.Text)
+	a.ID = ArticleID(a.URL)
+	if a.Text != "" {
+		sum := sha256.Sum256([]byte(a.Text))
+		a.ContentHash = hex.EncodeToString(sum[:16])
+		a.Fingerprint = fmt.Sprintf("%016x", SimHash(a.Text))
+	}
+	if a.Text == "" {
+		return a, fmt.Errorf("%s: %w", p.URL, ErrNoContent)
+	}
+	return a, nil
+}
+
+// ArticleID is the stable id of the article at canonical URL u.
+func ArticleID(u string) string {
+	sum := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(sum[:12])
+}
+
+func fillFromItem(a *Article, it *ingest.FeedItem) {
+	if a.Title == "" {
+		a.Title = strings.TrimSpace(it.Title)
+	}
+	if len(a.Authors) == 0 && len(it.Authors) > 0 {
+		a.Authors = it.Authors
+	}
+	if a.Description == "" {
+		a.Description = strings.TrimSpace(it.Description)
+	}
+	if a.Image == "" {
+		a.Image = it.Image
+	}
+	if len(a.Tags) == 0 && len(it.Categories) > 0 {
+		a.Tags = it.Categories
+	}
+}
+
+// itemParagraphs is the feed item's own content, for pages whose HTML has no
+// findable body (or is not HTML at all).
+func itemParagraphs(it *ingest.FeedItem) []string {
+	src := it.Content
+	if src == "" {
+		src = it.Description
+	}
+	if strings.TrimSpace(src) == "" {
+		return nil
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(src))
+	if err != nil {
+		return nil
+	}
+	return content.Extract(doc, content.Options{}).Paragraphs
+}
+
+func wordCount(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		w := unicode.IsLetter(r) || unicode.IsNumber(r)
+		if w && !in {
+			n++
+		}
+		in = w
+	}
+	return n
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
