@@ -2,4 +2,146 @@
 // server or an external one), defines the streams, consumers, subjects and
 // key-value buckets, publishes with Nats-Msg-Id, and runs the consume loop
 // that turns a handler's error class into ack, nak with delay, or term.
+//
+// newsflow supports NATS servers 2.9 and later (JetStream enabled); the
+// embedded server is the nats-server module newsflow is built with.
 package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options say which NATS to use and how.
+type Options struct {
+	// URL of an external NATS server or cluster (comma-separated). Empty
+	// starts an embedded server with JetStream under DataDir.
+	URL string
+	// Creds is a NATS credentials file for the external server.
+	Creds string
+	// DataDir is where the embedded server keeps JetStream's files (in its
+	// "jetstream" subfolder).
+	DataDir string
+	// Name is the connection name servers show.
+	Name string
+	// Replicas of each stream and bucket (1 for a single server, 3 in a
+	// cluster). Zero means 1.
+	Replicas int
+	Logger   *slog.Logger
+}
+
+// Bus is a connection to NATS JetStream with newsflow's streams in place.
+type Bus struct {
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	srv      *server.Server // nil when external
+	log      *slog.Logger
+	replicas int
+	bodies   jetstream.ObjectStore
+}
+
+// Connect connects to NATS (starting the embedded server if no URL is given)
+// and creates or updates newsflow's streams and buckets.
+func Connect(ctx context.Context, o Options) (*Bus, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.Name == "" {
+		o.Name = "newsflow"
+	}
+	b := &Bus{log: o.Logger, replicas: o.Replicas}
+	nopts := []nats.Option{
+		nats.Name(o.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				o.Logger.Warn("nats disconnected", "err", err)
+			}
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { o.Logger.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }),
+	}
+	var err error
+	if o.URL == "" {
+		if o.DataDir == "" {
+			return nil, errors.New("bus: embedded NATS needs a data folder")
+		}
+		b.srv, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"))
+		if err != nil {
+			return nil, err
+		}
+		nopts = append(nopts, nats.InProcessServer(b.srv))
+		b.nc, err = nats.Connect("", nopts...)
+	} else {
+		if o.Creds != "" {
+			nopts = append(nopts, nats.UserCredentials(o.Creds))
+		}
+		b.nc, err = nats.Connect(o.URL, nopts...)
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bus: connect to NATS %q: %w", o.URL, err)
+	}
+	if b.js, err = jetstream.New(b.nc); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bus: jetstream: %w", err)
+	}
+	if err := b.setup(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func startEmbedded(storeDir string) (*server.Server, error) {
+	srv, err := server.NewServer(&server.Options{
+		ServerName: "newsflow",
+		JetStream:  true,
+		StoreDir:   storeDir,
+		DontListen: true,
+		NoSigs:     true,
+		NoLog:      true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: embedded NATS: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(30 * time.Second) {
+		srv.Shutdown()
+		return nil, fmt.Errorf("bus: embedded NATS did not start (JetStream store %s)", storeDir)
+	}
+	return srv, nil
+}
+
+// JetStream is the JetStream context, for buckets and tools.
+func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+// Conn is the NATS connection.
+func (b *Bus) Conn() *nats.Conn { return b.nc }
+
+// Close drains the connection and, when embedded, shuts the server down.
+func (b *Bus) Close() {
+	if b.nc != nil {
+		if err := b.nc.Drain(); err != nil {
+			b.nc.Close()
+		}
+		for i := 0; i < 100 && !b.nc.IsClosed(); i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if b.srv != nil {
+		b.srv.Shutdown()
+		b.srv.WaitForShutdown()
+	}
+}

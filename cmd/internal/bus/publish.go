@@ -1,0 +1,88 @@
+package bus
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Headers newsflow sets on its messages.
+const (
+	// HeaderPayloadObject names the object in BucketBodies that holds the
+	// payload of a message too large to carry it.
+	HeaderPayloadObject = "Newsflow-Payload-Object"
+	// HeaderError, HeaderStage, HeaderSubject and HeaderDeliveries describe a
+	// parked message: why, where and after how many tries it failed.
+	HeaderError      = "Newsflow-Error"
+	HeaderStage      = "Newsflow-Stage"
+	HeaderSubject    = "Newsflow-Subject"
+	HeaderDeliveries = "Newsflow-Deliveries"
+	HeaderStreamSeq  = "Newsflow-Stream-Seq"
+)
+
+// headroom is kept free of a message's payload for headers and framing.
+const headroom = 16 << 10
+
+// Publish publishes data on subject with Nats-Msg-Id msgID, so that
+// JetStream drops a repeat within its duplicate window. It returns once the
+// stream has stored the message. A payload larger than the server's
+// max_payload is kept in the BucketBodies object store and the message
+// carries a reference to it.
+func (b *Bus) Publish(ctx context.Context, subject, msgID string, data []byte) error {
+	return b.publish(ctx, &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}, msgID)
+}
+
+func (b *Bus) publish(ctx context.Context, m *nats.Msg, msgID string) error {
+	if max := b.nc.MaxPayload(); int64(len(m.Data)) > max-headroom {
+		name, err := b.putBody(ctx, msgID, m.Data)
+		if err != nil {
+			return err
+		}
+		m.Header.Set(HeaderPayloadObject, name)
+		m.Data = nil
+	}
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	if _, err := b.js.PublishMsg(ctx, m, opts...); err != nil {
+		return temporary(fmt.Errorf("bus: publish to %s: %w", m.Subject, err))
+	}
+	return nil
+}
+
+// putBody stores a large payload under a name derived from its content, so
+// that a repeated publish overwrites rather than adds.
+func (b *Bus) putBody(ctx context.Context, msgID string, data []byte) (string, error) {
+	sum := sha256.Sum256(data)
+	name := hex.EncodeToString(sum[:])
+	if msgID != "" {
+		name = msgID + "-" + name[:16]
+	}
+	if _, err := b.bodies.PutBytes(ctx, name, data); err != nil {
+		return "", temporary(fmt.Errorf("bus: store %d-byte payload as %s/%s: %w", len(data), BucketBodies, name, err))
+	}
+	return name, nil
+}
+
+// payload returns a message's payload, fetching it from BucketBodies when
+// the message carries a reference.
+func (b *Bus) payload(ctx context.Context, m jetstream.Msg) ([]byte, error) {
+	name := m.Headers().Get(HeaderPayloadObject)
+	if name == "" {
+		return m.Data(), nil
+	}
+	data, err := b.bodies.GetBytes(ctx, name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, permanent(fmt.Errorf("bus: payload object %s/%s of %s is gone: %w", BucketBodies, name, m.Subject(), err))
+	}
+	if err != nil {
+		return nil, temporary(fmt.Errorf("bus: fetch payload object %s/%s: %w", BucketBodies, name, err))
+	}
+	return data, nil
+}
