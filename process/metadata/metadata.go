@@ -5,6 +5,7 @@ package metadata
 
 import (
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
@@ -37,21 +38,85 @@ type Hints struct {
 	// FeedPublished and FeedUpdated are the feed item's times, if any.
 	FeedPublished time.Time
 	FeedUpdated   time.Time
+	// Now is the time against which dates in the future are rejected;
+	// zero means the current time.
+	Now time.Time
 }
 
 // Extract reads doc's metadata. It does not modify doc.
+//
+// Each field is taken from the most trusted source that has it: JSON-LD
+// first, then OpenGraph and other meta tags, then microdata and the
+// visible page. Dates follow dates.go's time zone rule; see findDates for
+// their order of trust.
 func Extract(doc *goquery.Document, h Hints) Metadata {
-	m := Metadata{Title: doc.Find("title").First().Text()}
-	if h.URL != nil {
-		m.Canonical = h.URL.String()
+	var p page
+	if doc != nil {
+		for _, n := range doc.Nodes {
+			p.walk(n)
+		}
 	}
-	m.Published = h.FeedPublished
+	ld := parseJSONLD(p.jsonld)
+	var m Metadata
+
+	m.Language = normalizeLang(firstNonEmpty(p.lang, p.meta("og:locale", "content-language", "language", "dc.language", "dcterms.language"), ld.language))
+	m.SiteName = collapse(firstNonEmpty(p.meta("og:site_name"), ld.publisher, p.meta("application-name", "al:android:app_name", "al:ios:app_name")))
+
+	base := h.URL
+	m.Canonical = canonicalURL(&p, ld, base)
+	if base == nil && m.Canonical != "" {
+		base, _ = url.Parse(m.Canonical)
+	}
+
+	m.Title = pickTitle(&p, ld, m.SiteName, base)
+	m.Authors = pickAuthors(&p, ld)
+	m.Section = pickSection(&p, ld)
+	m.Description = collapse(firstNonEmpty(p.meta("og:description"), p.meta("description"), p.meta("twitter:description", "dc.description", "dcterms.description"), ld.description))
+	m.Image = absolute(base, firstNonEmpty(p.meta("og:image", "og:image:url", "og:image:secure_url"), p.meta("twitter:image", "twitter:image:src"), ld.image, p.meta("image", "thumbnailurl"), p.imageSrc))
+	m.Tags = pickTags(&p, ld)
+
+	now := h.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	urls := []string{m.Canonical, p.meta("og:url")}
+	if h.URL != nil {
+		urls = append(urls, h.URL.String())
+	}
+	m.Published, m.Modified = findDates(&p, ld, h, urls, m.Language, now)
 	return m
 }
 
-// Language returns the ISO 639-1 code of text, checked against the declared
-// code: the declaration wins unless the text is clearly in another language.
-func Language(declared, text string) string { return declared }
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// absolute resolves ref against base; it returns "" for anything that is
+// not an http(s) URL in the end.
+func absolute(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	} else if u.Scheme == "" && strings.HasPrefix(ref, "//") {
+		u.Scheme = "https"
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
 
 // Dateline is the place, credited sources and date that open a wire story.
 type Dateline struct {
@@ -59,8 +124,3 @@ type Dateline struct {
 	Sources []string
 	Date    time.Time // zero if the dateline has none
 }
-
-// ParseDateline reads the dateline that opens a story's first paragraph, as
-// in "WASHINGTON (UrduPoint News / Sputnik - 22nd July, 2019) Chinese ...".
-// ok is false when the paragraph does not open with one.
-func ParseDateline(paragraph string) (d Dateline, ok bool) { return Dateline{}, false }

@@ -1,0 +1,248 @@
+package metadata
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// titleSeps separate a headline from the site's name in a title.
+var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", " / ", ": "}
+
+// pickTitle returns the headline: og:title, else the JSON-LD headline,
+// else the <title> (or the <h1> when the title contains it), with the
+// site's name cut off.
+func pickTitle(p *page, ld ldArticle, site string, base *url.URL) string {
+	host := ""
+	if base != nil {
+		host = strings.TrimPrefix(strings.ToLower(base.Hostname()), "www.")
+	}
+	for _, t := range []string{p.meta("og:title"), ld.headline, p.meta("twitter:title", "dc.title")} {
+		if t = collapse(t); t != "" {
+			return stripSite(t, site, host, false)
+		}
+	}
+	title, h1 := collapse(p.titleTag), collapse(p.h1)
+	if title == "" {
+		return h1
+	}
+	if h1 != "" && p.h1Count == 1 && strings.Contains(title, h1) && len(h1) >= len(title)/3 {
+		return h1
+	}
+	return stripSite(title, site, host, true)
+}
+
+// sameName reports whether segment names the site.
+func sameName(seg, site, host string) bool {
+	s := strings.ToLower(strings.TrimSpace(seg))
+	if s == "" {
+		return false
+	}
+	if site != "" && (s == strings.ToLower(site) || strings.EqualFold(squash(s), squash(site))) {
+		return true
+	}
+	if host != "" {
+		sq := squash(s)
+		name := host
+		if i := strings.IndexByte(name, '.'); i > 0 {
+			name = name[:i]
+		}
+		if sq == squash(host) || (len(name) > 2 && sq == name) {
+			return true
+		}
+	}
+	return false
+}
+
+// squash lower-cases s and keeps only its letters and digits.
+func squash(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// stripSite cuts the site's name from the start or end of title. When
+// guess is set and the site's name is unknown, a short last segment after
+// " | " is taken for it.
+func stripSite(title, site, host string, guess bool) string {
+	for _, sep := range titleSeps {
+		parts := strings.Split(title, sep)
+		if len(parts) < 2 {
+			continue
+		}
+		for i, seg := range parts {
+			if !sameName(seg, site, host) {
+				continue
+			}
+			switch {
+			case i == len(parts)-1 || (i > 0 && i >= len(parts)-2):
+				return strings.TrimSpace(strings.Join(parts[:i], sep))
+			case i == 0:
+				return strings.TrimSpace(strings.Join(parts[1:], sep))
+			}
+		}
+	}
+	if guess {
+		for _, sep := range []string{" | ", " – ", " — ", " - "} {
+			i := strings.LastIndex(title, sep)
+			if i <= 0 {
+				continue
+			}
+			head, tail := title[:i], title[i+len(sep):]
+			if len(strings.Fields(tail)) <= 3 && len(strings.Fields(head)) >= 3 {
+				return strings.TrimSpace(head)
+			}
+			break
+		}
+	}
+	return title
+}
+
+// Author names come with noise around them.
+var (
+	rxByPrefix   = regexp.MustCompile(`(?i)^\s*(by|von|par|por|di|door|de|autor|author|written by|text|texto|reporting by|posted by)\s*[:\s]\s*`)
+	rxEmail      = regexp.MustCompile(`\S+@\S+\.\S+`)
+	rxNameSplit  = regexp.MustCompile(`(?i)\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*`)
+	rxHasDigit   = regexp.MustCompile(`\d`)
+	rxAuthorJunk = regexp.MustCompile(`(?i)\b(staff|reporter|correspondent|editor|redaktion|desk|team|admin|contributor|agencies|agency|news service|updated|published|share|follow|email|twitter|facebook)\b`)
+)
+
+// pickAuthors returns the people (or organizations) the page credits:
+// JSON-LD author, meta author tags, rel=author links, then byline
+// elements.
+func pickAuthors(p *page, ld ldArticle) []string {
+	sources := [][]string{
+		ld.authors,
+		p.metaAll("author"),
+		p.metaAll("article:author"),
+		p.metaAll("parsely-author"),
+		p.metaAll("sailthru.author"),
+		p.metaAll("dc.creator"),
+		p.metaAll("citation_author"),
+		p.relAuthors,
+	}
+	for _, src := range sources {
+		if names := cleanAuthors(src); len(names) > 0 {
+			return names
+		}
+	}
+	var bylines []string
+	for _, n := range p.bylines {
+		if t := textOf(n, 200); t != "" && len(t) < 120 {
+			bylines = append(bylines, t)
+		}
+		if len(bylines) >= 3 {
+			break
+		}
+	}
+	return cleanAuthors(bylines)
+}
+
+// cleanAuthors splits, cleans and de-duplicates raw author strings.
+func cleanAuthors(raw []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range raw {
+		r = collapse(r)
+		if r == "" || strings.HasPrefix(r, "http://") || strings.HasPrefix(r, "https://") || strings.HasPrefix(r, "@") {
+			continue
+		}
+		r = rxEmail.ReplaceAllString(r, "")
+		r = rxByPrefix.ReplaceAllString(r, "")
+		for _, name := range rxNameSplit.Split(r, -1) {
+			name = strings.Trim(collapse(name), " .:-–—()[]\"'")
+			name = rxByPrefix.ReplaceAllString(name, "")
+			if name == "" || len(name) > 60 || rxHasDigit.MatchString(name) || rxAuthorJunk.MatchString(name) {
+				continue
+			}
+			words := strings.Fields(name)
+			if len(words) > 5 {
+				continue
+			}
+			if r0 := []rune(name)[0]; !unicode.IsUpper(r0) && !unicode.IsLetter(r0) {
+				continue
+			}
+			key := strings.ToLower(name)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, name)
+			if len(out) >= 10 {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// pickSection returns article:section, the JSON-LD articleSection or the
+// last link of the breadcrumb.
+func pickSection(p *page, ld ldArticle) string {
+	if s := collapse(firstNonEmpty(p.meta("article:section"), ld.section, p.meta("section", "parsely-section", "sailthru.section", "category"))); s != "" {
+		return s
+	}
+	for _, c := range p.crumbs {
+		var links []string
+		var rec func(*html.Node, int)
+		rec = func(n *html.Node, depth int) {
+			if depth > 30 || len(links) > 20 {
+				return
+			}
+			if n.Type == html.ElementNode && n.DataAtom == atom.A {
+				if t := textOf(n, 100); t != "" {
+					links = append(links, t)
+				}
+				return
+			}
+			for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+				rec(ch, depth+1)
+			}
+		}
+		rec(c, 0)
+		for i := len(links) - 1; i >= 0; i-- {
+			if l := strings.ToLower(links[i]); l != "home" && l != "start" && l != "startseite" && l != "accueil" && l != "inicio" && len(links[i]) < 60 {
+				return links[i]
+			}
+		}
+	}
+	return ""
+}
+
+// pickTags returns the page's keywords from article:tag, news_keywords,
+// JSON-LD keywords and keywords, trimmed and de-duplicated.
+func pickTags(p *page, ld ldArticle) []string {
+	var raw []string
+	raw = append(raw, p.metaAll("article:tag")...)
+	for _, k := range []string{"news_keywords", "keywords", "parsely-tags", "sailthru.tags"} {
+		for _, v := range p.metaAll(k) {
+			raw = append(raw, strings.Split(v, ",")...)
+		}
+		if k == "news_keywords" {
+			raw = append(raw, ld.keywords...)
+		}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range raw {
+		t = strings.Trim(collapse(t), " ;,")
+		key := strings.ToLower(t)
+		if t == "" || len(t) > 80 || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, t)
+		if len(out) >= 40 {
+			break
+		}
+	}
+	return out
+}

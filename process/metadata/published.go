@@ -1,0 +1,287 @@
+package metadata
+
+import (
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Meta tags that name the publication date, most trusted first.
+var publishedMetas = []string{
+	"article:published_time", "article:published", "og:published_time", "og:article:published_time",
+	"datepublished", "published_time", "published-date", "publish-date", "publish_date", "publishdate",
+	"article_date_original", "article.published", "date_published", "pubdate", "parsely-pub-date",
+	"sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date.created", "dcterms.created",
+	"datecreated", "citation_publication_date", "citation_date", "originalpublicationdate",
+	"og:pubdate", "rnews:datepublished", "cxenseparse:recs:publishtime", "dc.date", "dcterms.date",
+	"date", "created", "creation_date", "dc.created", "release_date", "timestamp",
+}
+
+// Meta tags that name the modification date, most trusted first.
+var modifiedMetas = []string{
+	"article:modified_time", "article:modified", "og:updated_time", "datemodified", "modified_time",
+	"dc.date.modified", "dcterms.modified", "last-modified", "lastmod", "lastmodified",
+	"article.updated", "parsely-updated", "updated_time", "revised",
+}
+
+// Words that, just before a date in the text, mark it as the publication
+// or the modification date.
+var (
+	rxPublishedCue = regexp.MustCompile(`(?i)(published|posted|publié|publicado|publicada|pubblicato|veröffentlicht|erschienen|erstellt|datum|date|geplaatst|created|written|on)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
+	rxModifiedCue  = regexp.MustCompile(`(?i)(updated|update|modified|aktualisiert|geändert|stand|mis à jour|actualizado|actualisé|aggiornato|bijgewerkt|last edited)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
+)
+
+// rxURLDate finds a /2019/07/22/ or 2019-07-22 style date in a URL path.
+var rxURLDate = regexp.MustCompile(`(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)`)
+
+// dateBounds is the window a page's own date must fall in.
+type dateBounds struct{ min, max time.Time }
+
+func (b dateBounds) ok(t time.Time) bool {
+	return !t.IsZero() && !t.Before(b.min) && !t.After(b.max)
+}
+
+// findDates returns the page's publication and modification dates. The
+// order of trust is: JSON-LD, meta tags (OpenGraph, Dublin Core, parsely,
+// sailthru...), time elements and microdata marked as published, the feed
+// item, a date in the URL, then the visible page: elements whose class or
+// id names a date, the first time element, dates after words such as
+// "Published" or "Veröffentlicht am", then the page's dates by frequency,
+// finally dates in the title. A page that shows no date gets none.
+func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now time.Time) (pub, mod time.Time) {
+	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
+	dayFirst := dayFirstFor(p.lang)
+	parse := func(s string) time.Time {
+		t, _, ok := parseDate(s, dayFirst)
+		if !ok || !b.ok(t) {
+			return time.Time{}
+		}
+		return t
+	}
+
+	// Modification date: structured sources only.
+	mod = parse(ld.dateModified)
+	for _, k := range modifiedMetas {
+		if !mod.IsZero() {
+			break
+		}
+		for _, m := range p.metas {
+			if m.key == k {
+				if mod = parse(m.content); !mod.IsZero() {
+					break
+				}
+			}
+		}
+	}
+	for _, t := range p.times {
+		if !mod.IsZero() {
+			break
+		}
+		if t.modified && !t.published {
+			mod = parse(t.value)
+		}
+	}
+	if mod.IsZero() && b.ok(h.FeedUpdated) {
+		mod = h.FeedUpdated
+	}
+
+	pub = findPublished(p, ld, h, urls, b, dayFirst, parse)
+	if !mod.IsZero() && !pub.IsZero() && mod.Before(pub) {
+		// A modification before the publication is the page's mistake
+		// (or a template's): keep only the publication date.
+		mod = time.Time{}
+	}
+	return pub, mod
+}
+
+func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, dayFirst bool, parse func(string) time.Time) time.Time {
+	if t := parse(ld.datePublished); !t.IsZero() {
+		return t
+	}
+	for _, k := range publishedMetas {
+		for _, m := range p.metas {
+			if m.key == k {
+				if t := parse(m.content); !t.IsZero() {
+					return t
+				}
+			}
+		}
+	}
+	for _, discarded := range []bool{false, true} {
+		for _, t := range p.times {
+			if t.published && t.discarded == discarded {
+				if d := parse(t.value); !d.IsZero() {
+					return d
+				}
+				if d := parse(textOf(t.text, 100)); !d.IsZero() {
+					return d
+				}
+			}
+		}
+	}
+	if b.ok(h.FeedPublished) {
+		return h.FeedPublished
+	}
+	for _, u := range urls {
+		if t := urlDate(u); b.ok(t) {
+			return t
+		}
+	}
+	// The visible page.
+	for _, t := range p.times {
+		if !t.discarded && !t.modified {
+			if d := parse(t.value); !d.IsZero() {
+				return d
+			}
+		}
+	}
+	for _, e := range p.dateElems {
+		if e.discarded {
+			continue
+		}
+		if d := parse(textOf(e.n, 80)); !d.IsZero() {
+			return d
+		}
+		if d := parse(attr(e.n, "title")); !d.IsZero() {
+			return d
+		}
+	}
+	for _, t := range p.times {
+		if !t.discarded && !t.modified {
+			if d := parse(textOf(t.text, 80)); !d.IsZero() {
+				return d
+			}
+		}
+	}
+	if t := textDate(p.text.String(), b, dayFirst); !t.IsZero() {
+		return t
+	}
+	for _, s := range []string{p.titleTag, p.h1} {
+		if t := parse(s); !t.IsZero() {
+			return t
+		}
+	}
+	for _, e := range p.dateElems {
+		if e.discarded {
+			if d := parse(textOf(e.n, 80)); !d.IsZero() {
+				return d
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// dayFirstFor reports whether numeric dates on a page in language lang
+// (as declared) are read day first: everywhere but in American English.
+func dayFirstFor(lang string) bool {
+	l := strings.ToLower(strings.ReplaceAll(lang, "_", "-"))
+	return !(l == "en-us" || l == "en")
+}
+
+// urlDate returns the full date in u's path, if any.
+func urlDate(u string) time.Time {
+	if u == "" {
+		return time.Time{}
+	}
+	path := u
+	if pu, err := url.Parse(u); err == nil {
+		path = pu.Path
+	}
+	m := rxURLDate.FindStringSubmatch(path)
+	if m == nil {
+		return time.Time{}
+	}
+	t, ok := validDate(atoi(m[1]), atoi(m[2]), atoi(m[3]))
+	if !ok {
+		return time.Time{}
+	}
+	return t
+}
+
+// textDate finds the publication date in a page's visible text: a date
+// right after a word such as "Published", else the most frequent date,
+// preferring the older of two nearly as frequent ones. Dates older than the
+// page's copyright year are not its own.
+func textDate(text string, b dateBounds, dayFirst bool) time.Time {
+	if text == "" {
+		return time.Time{}
+	}
+	p := dateParser{toks: tokenize(text, maxTokens), dayFirst: dayFirst}
+	found := p.find(2000)
+	if len(found) == 0 {
+		return time.Time{}
+	}
+	copyYear := copyrightYear(p.toks, b)
+	counts := map[time.Time]int{}
+	for _, f := range found {
+		if !b.ok(f.t) || f.t.After(b.max.Add(-24*time.Hour)) {
+			continue
+		}
+		before := text[max(0, f.pos-48):f.pos]
+		if i := strings.LastIndexByte(before, '\n'); i >= 0 {
+			before = before[i+1:]
+		}
+		if rxPublishedCue.MatchString(before) && !rxModifiedCue.MatchString(before) {
+			return f.t
+		}
+		day := time.Date(f.t.Year(), f.t.Month(), f.t.Day(), 0, 0, 0, 0, time.UTC)
+		if copyYear != 0 && day.Year() < copyYear {
+			continue
+		}
+		counts[day]++
+	}
+	if len(counts) == 0 {
+		return time.Time{}
+	}
+	type cand struct {
+		day time.Time
+		n   int
+	}
+	cands := make([]cand, 0, len(counts))
+	for d, n := range counts {
+		cands = append(cands, cand{d, n})
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		if cands[i].n != cands[j].n {
+			return cands[i].n > cands[j].n
+		}
+		return cands[i].day.Before(cands[j].day)
+	})
+	if len(cands) > 10 {
+		cands = cands[:10]
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].day.Before(cands[j].day) })
+	if len(cands) == 1 {
+		return cands[0].day
+	}
+	first, second := cands[0], cands[1]
+	if first.n == second.n {
+		return first.day
+	}
+	if first.day.Year() != second.day.Year() && float64(second.n)/float64(first.n) > 0.5 {
+		return second.day
+	}
+	return first.day
+}
+
+// copyrightYear returns the year after "©" or "Copyright" in the text (the
+// latest of a range), or 0.
+func copyrightYear(toks []token, b dateBounds) int {
+	best := 0
+	for i, t := range toks {
+		if !(t.val == "©" || t.val == "copyright" || (t.val == "(" && i+2 < len(toks) && toks[i+1].val == "c" && toks[i+2].val == ")")) {
+			continue
+		}
+		for j := i + 1; j < len(toks) && j < i+6; j++ {
+			if toks[j].kind == tokNum && len(toks[j].val) == 4 {
+				y := atoi(toks[j].val)
+				if y >= minYear && y <= b.max.Year() && y > best {
+					best = y
+				}
+			}
+		}
+	}
+	return best
+}

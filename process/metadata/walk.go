@@ -1,0 +1,386 @@
+package metadata
+
+import (
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Limits that keep Extract cheap on huge or hostile pages.
+const (
+	maxMetas      = 2000
+	maxJSONLD     = 50
+	maxJSONLDSize = 1 << 20
+	maxDateElems  = 400
+	maxTextBytes  = 256 << 10
+	maxBylines    = 50
+	maxTimeElems  = 200
+)
+
+// metaTag is one <meta> with the attribute that names it (lower-cased).
+type metaTag struct {
+	key     string // property, name, itemprop or http-equiv value
+	content string
+}
+
+// timeElem is a <time> (or other element carrying a machine-readable
+// date): its attribute value, and whether it is marked as the publication
+// or the modification date.
+type timeElem struct {
+	value     string
+	text      *html.Node
+	published bool
+	modified  bool
+	discarded bool
+}
+
+// page is what one walk over the document collects.
+type page struct {
+	lang       string
+	metas      []metaTag
+	jsonld     []string
+	canonical  string
+	relAuthors []string
+	titleTag   string
+	h1         string
+	h1Count    int
+	times      []timeElem
+	dateElems  []dateElem
+	bylines    []*html.Node
+	crumbs     []*html.Node
+	imageSrc   string
+	text       strings.Builder // the visible text, blocks on their own lines
+	textFull   bool
+	discarded  strings.Builder // text of footers, comments and asides
+}
+
+// dateElem is an element whose class or id says it holds a date.
+type dateElem struct {
+	n         *html.Node
+	discarded bool
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// walk collects everything Extract needs in one pass over the nodes.
+func (p *page) walk(root *html.Node) {
+	p.visit(root, false, 0)
+}
+
+// skipText are the elements whose text is never visible.
+func skipText(a atom.Atom) bool {
+	switch a {
+	case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Svg, atom.Iframe, atom.Object, atom.Select, atom.Textarea, atom.Button:
+		return true
+	}
+	return false
+}
+
+func isBlock(a atom.Atom) bool {
+	switch a {
+	case atom.P, atom.Div, atom.Br, atom.Li, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Tr, atom.Td, atom.Th,
+		atom.Article, atom.Section, atom.Header, atom.Footer, atom.Aside, atom.Nav, atom.Ul, atom.Ol, atom.Table, atom.Blockquote,
+		atom.Dd, atom.Dt, atom.Figcaption, atom.Address, atom.Main, atom.Form, atom.Hr, atom.Pre, atom.Time:
+		return true
+	}
+	return false
+}
+
+// discardable reports whether n is page furniture whose dates are rarely
+// the article's: footers, comments, sidebars, related-story lists.
+func discardable(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Footer, atom.Aside, atom.Nav:
+		return true
+	}
+	ci := strings.ToLower(attr(n, "class") + " " + attr(n, "id"))
+	if ci == " " {
+		return false
+	}
+	for _, w := range []string{"footer", "comment", "sidebar", "related", "widget", "teaser", "recommend", "popular", "most-read", "mostread", "archive", "calendar", "cookie"} {
+		if strings.Contains(ci, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// dateClass reports whether an element's class, id or itemprop says it
+// holds a date (the markers htmldate looks for).
+func dateClass(n *html.Node) bool {
+	id, class, ip := attr(n, "id"), attr(n, "class"), attr(n, "itemprop")
+	first := id
+	if first == "" {
+		first = class
+	}
+	if first == "" {
+		first = ip
+	}
+	lf := strings.ToLower(first)
+	if strings.Contains(lf, "date") || strings.Contains(lf, "datum") || strings.Contains(lf, "time") ||
+		strings.Contains(lf, "meta") || strings.Contains(lf, "publish") {
+		return true
+	}
+	lc := strings.ToLower(class)
+	if lc == "" {
+		return false
+	}
+	for _, w := range []string{"byline", "subline", "posted", "submitted", "created-post", "publication", "author", "autor", "post_detail", "field-content", "fa-clock", "fa-calendar", "fecha", "parution", "info", "dateline", "entry-meta", "post-meta"} {
+		if strings.Contains(lc, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *page) visit(n *html.Node, discarded bool, depth int) {
+	if depth > 400 {
+		return
+	}
+	switch n.Type {
+	case html.TextNode:
+		if discarded {
+			if p.discarded.Len() < maxTextBytes/4 {
+				p.discarded.WriteString(n.Data)
+			}
+		} else if !p.textFull {
+			p.text.WriteString(n.Data)
+			if p.text.Len() > maxTextBytes {
+				p.textFull = true
+			}
+		}
+		return
+	case html.ElementNode:
+	case html.DocumentNode:
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			p.visit(c, discarded, depth+1)
+		}
+		return
+	default:
+		return
+	}
+	a := n.DataAtom
+	switch a {
+	case atom.Html:
+		if p.lang == "" {
+			p.lang = attr(n, "lang")
+			if p.lang == "" {
+				p.lang = attr(n, "xml:lang")
+			}
+		}
+	case atom.Meta:
+		p.addMeta(n)
+		return
+	case atom.Link:
+		rel := strings.ToLower(attr(n, "rel"))
+		for _, r := range strings.Fields(rel) {
+			switch r {
+			case "canonical":
+				if p.canonical == "" {
+					p.canonical = strings.TrimSpace(attr(n, "href"))
+				}
+			case "image_src":
+				if p.imageSrc == "" {
+					p.imageSrc = strings.TrimSpace(attr(n, "href"))
+				}
+			}
+		}
+		return
+	case atom.Title:
+		if p.titleTag == "" && n.FirstChild != nil {
+			p.titleTag = textOf(n, 1000)
+		}
+		return
+	case atom.Script:
+		if strings.Contains(strings.ToLower(attr(n, "type")), "ld+json") && len(p.jsonld) < maxJSONLD && n.FirstChild != nil {
+			if s := n.FirstChild.Data; len(s) <= maxJSONLDSize {
+				p.jsonld = append(p.jsonld, s)
+			}
+		}
+		return
+	case atom.H1:
+		p.h1Count++
+		if p.h1 == "" && !discarded {
+			p.h1 = textOf(n, 1000)
+		}
+	case atom.Time:
+		if len(p.times) < maxTimeElems {
+			te := timeElem{value: strings.TrimSpace(attr(n, "datetime")), text: n, discarded: discarded}
+			if te.value == "" {
+				te.value = strings.TrimSpace(attr(n, "content"))
+			}
+			cls := strings.ToLower(attr(n, "class") + " " + attr(n, "itemprop"))
+			_, hasPubdate := hasAttr(n, "pubdate")
+			te.published = hasPubdate || strings.Contains(cls, "entry-date") || strings.Contains(cls, "published") || strings.Contains(cls, "datepublished") || strings.Contains(cls, "publish")
+			te.modified = strings.Contains(cls, "updated") || strings.Contains(cls, "modified")
+			p.times = append(p.times, te)
+		}
+	case atom.A:
+		if strings.Contains(strings.ToLower(attr(n, "rel")), "author") && len(p.relAuthors) < 10 {
+			if t := textOf(n, 200); t != "" {
+				p.relAuthors = append(p.relAuthors, t)
+			}
+		}
+	}
+	if a == 0 || skipText(a) {
+		// Custom elements still hold visible text; script-like ones do not.
+		if a != 0 {
+			return
+		}
+	}
+	if ip := attr(n, "itemprop"); ip != "" {
+		p.addItemprop(n, ip, discarded)
+	}
+	if !discarded && discardable(n) {
+		discarded = true
+	}
+	if dateClass(n) && len(p.dateElems) < maxDateElems {
+		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded})
+	}
+	cls := strings.ToLower(attr(n, "class"))
+	if !discarded && len(p.bylines) < maxBylines && (strings.Contains(cls, "byline") || strings.Contains(cls, "author") || strings.Contains(cls, "autor")) {
+		p.bylines = append(p.bylines, n)
+	}
+	if len(p.crumbs) < 3 && (strings.Contains(cls, "breadcrumb") || strings.Contains(strings.ToLower(attr(n, "id")), "breadcrumb") || strings.HasSuffix(attr(n, "itemtype"), "BreadcrumbList")) {
+		p.crumbs = append(p.crumbs, n)
+	}
+	block := isBlock(a)
+	if block && !discarded && !p.textFull {
+		p.text.WriteByte('\n')
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		p.visit(c, discarded, depth+1)
+	}
+	if block && !discarded && !p.textFull {
+		p.text.WriteByte('\n')
+	} else if block && discarded {
+		p.discarded.WriteByte('\n')
+	}
+}
+
+func hasAttr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// addItemprop records microdata dates on elements other than <meta> and
+// <time> (those are handled as meta tags and time elements).
+func (p *page) addItemprop(n *html.Node, ip string, discarded bool) {
+	if n.DataAtom == atom.Time || len(p.times) >= maxTimeElems {
+		return
+	}
+	l := strings.ToLower(ip)
+	pub := strings.Contains(l, "datepublished") || strings.Contains(l, "datecreated")
+	mod := strings.Contains(l, "datemodified")
+	if !pub && !mod {
+		return
+	}
+	v := strings.TrimSpace(attr(n, "datetime"))
+	if v == "" {
+		v = strings.TrimSpace(attr(n, "content"))
+	}
+	p.times = append(p.times, timeElem{value: v, text: n, published: pub, modified: mod, discarded: discarded})
+}
+
+func (p *page) addMeta(n *html.Node) {
+	if len(p.metas) >= maxMetas {
+		return
+	}
+	content, ok := hasAttr(n, "content")
+	if !ok {
+		if v := attr(n, "datetime"); v != "" {
+			content = v
+		} else if v := attr(n, "value"); v != "" {
+			content = v
+		}
+	}
+	content = strings.TrimSpace(content)
+	if content == "" {
+		return
+	}
+	for _, k := range []string{"property", "name", "itemprop", "http-equiv"} {
+		if v := strings.TrimSpace(attr(n, k)); v != "" {
+			for _, key := range strings.Fields(strings.ToLower(v)) {
+				p.metas = append(p.metas, metaTag{key: key, content: content})
+			}
+			return
+		}
+	}
+	if v, ok := hasAttr(n, "pubdate"); ok && (v == "" || strings.EqualFold(v, "pubdate")) {
+		p.metas = append(p.metas, metaTag{key: "pubdate", content: content})
+	}
+}
+
+// meta returns the first meta tag content with one of keys, in the order
+// of keys.
+func (p *page) meta(keys ...string) string {
+	for _, k := range keys {
+		for _, m := range p.metas {
+			if m.key == k {
+				return m.content
+			}
+		}
+	}
+	return ""
+}
+
+// metaAll returns all contents of meta tags named key.
+func (p *page) metaAll(key string) []string {
+	var out []string
+	for _, m := range p.metas {
+		if m.key == key {
+			out = append(out, m.content)
+		}
+	}
+	return out
+}
+
+// textOf returns n's text with white space collapsed, reading at most
+// limit bytes of it.
+func textOf(n *html.Node, limit int) string {
+	var b strings.Builder
+	var rec func(*html.Node, int)
+	rec = func(n *html.Node, depth int) {
+		if b.Len() >= limit || depth > 100 {
+			return
+		}
+		switch n.Type {
+		case html.TextNode:
+			b.WriteString(n.Data)
+			return
+		case html.ElementNode:
+			if skipText(n.DataAtom) {
+				return
+			}
+			if isBlock(n.DataAtom) {
+				b.WriteByte(' ')
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			rec(c, depth+1)
+		}
+	}
+	rec(n, 0)
+	s := b.String()
+	if len(s) > limit {
+		s = s[:limit]
+	}
+	return collapse(s)
+}
+
+// collapse trims s and collapses its runs of white space to one space.
+func collapse(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ")
+}
