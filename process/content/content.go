@@ -1,11 +1,22 @@
 // Package content finds the main text of a news page: the article, all of
 // it, and nothing else.
+//
+// Extract works on the parsed DOM in a few linear passes: it removes what is
+// never article text (scripts, navigation, hidden elements, elements whose
+// class or id names boilerplate), scores the remaining elements by the text
+// their paragraphs hold (commas, length, link density), takes the best
+// container with its related siblings, prunes link lists and other debris
+// inside it, and renders the result as plain paragraphs and as sanitized
+// HTML. A headline or lead repeated in the body is dropped, and a
+// JSON-LD articleBody stands in when the page's markup yields too little.
 package content
 
 import (
 	"net/url"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // Options are the hints Extract uses beyond the document itself.
@@ -26,14 +37,91 @@ type Result struct {
 	HTML string
 }
 
+// extractor holds the state of one Extract call.
+type extractor struct {
+	opts     Options
+	st       *stats
+	pageText int    // text bytes of the whole body before cleaning
+	ldBody   string // the longest JSON-LD articleBody
+}
+
 // Extract returns the main content of doc. It may modify doc.
 func Extract(doc *goquery.Document, opts Options) Result {
-	// Placeholder until the real extractor lands: every <p>.
-	var r Result
-	doc.Find("p").Each(func(_ int, s *goquery.Selection) {
-		if t := s.Text(); t != "" {
-			r.Paragraphs = append(r.Paragraphs, t)
+	if doc == nil || len(doc.Nodes) == 0 {
+		return Result{}
+	}
+	x := &extractor{opts: opts, st: newStats()}
+	return x.run(doc.Nodes[0])
+}
+
+func (x *extractor) run(root *html.Node) Result {
+	body := findBody(root)
+	if body == nil {
+		return Result{}
+	}
+	// JSON-LD usually sits in <head>: read it before the body is cleaned.
+	if head := findChild(findChild(root, atom.Html), atom.Head); head != nil {
+		for c := head.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && c.DataAtom == atom.Script {
+				x.drop(c)
+			}
 		}
-	})
+	}
+	x.pageText = x.st.compute(body).text
+	x.clean(body)
+	x.st.compute(body)
+
+	nodes := x.selectContent(body)
+	for _, n := range nodes {
+		x.prune(n)
+	}
+	paras := paragraphs(nodes, true)
+	paras = x.dedupe(paras)
+	if len(paras) == 0 || textLen(paras) < 250 {
+		if alt := x.fallback(body, paras); alt != nil {
+			return *alt
+		}
+	}
+	r := Result{Paragraphs: make([]string, 0, len(paras))}
+	for _, p := range paras {
+		r.Paragraphs = append(r.Paragraphs, p.text)
+	}
+	r.HTML = sanitize(nodes, x.opts.BaseURL)
 	return r
+}
+
+func textLen(ps []para) int {
+	n := 0
+	for _, p := range ps {
+		n += len(p.text)
+	}
+	return n
+}
+
+// findBody returns the <body> element under root.
+func findBody(root *html.Node) *html.Node {
+	if root.Type == html.ElementNode && root.DataAtom == atom.Body {
+		return root
+	}
+	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && (c.DataAtom == atom.Html || c.DataAtom == atom.Body) {
+			if b := findBody(c); b != nil {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+// findChild returns n's first child element with tag a.
+func findChild(n *html.Node, a atom.Atom) *html.Node {
+	if n == nil {
+		return nil
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == a {
+			return c
+		}
+	}
+	return nil
 }

@@ -1,0 +1,146 @@
+package content
+
+import (
+	"encoding/json"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// clean removes from n's subtree what is never article text: scripts and
+// other non-text elements, comments, hidden elements, navigation and
+// elements whose class or id names boilerplate. An element that holds most
+// of the page's text, or the element the page marks as its main content, is
+// kept whatever its class says.
+func (x *extractor) clean(n *html.Node) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		switch c.Type {
+		case html.ElementNode:
+			if x.drop(c) {
+				n.RemoveChild(c)
+			} else {
+				x.clean(c)
+			}
+		case html.TextNode:
+		default:
+			n.RemoveChild(c)
+		}
+		c = next
+	}
+}
+
+// drop decides whether clean removes element n.
+func (x *extractor) drop(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Html, atom.Body, atom.Main, atom.Article:
+		return false
+	case atom.Script:
+		if strings.Contains(strings.ToLower(attr(n, "type")), "ld+json") {
+			x.readJSONLD(n)
+		}
+		return true
+	case atom.Br, atom.Hr, atom.Img, atom.P, atom.A, atom.Em, atom.Strong, atom.B, atom.I, atom.Span:
+		// cheap common elements: only the hidden check applies below
+	}
+	if n.DataAtom != 0 && junkTags[n.DataAtom] {
+		switch n.DataAtom {
+		case atom.Aside, atom.Footer, atom.Menu:
+			return !x.holdsBody(n)
+		}
+		return true
+	}
+	if n.DataAtom == 0 {
+		// Custom elements named after boilerplate (<ad-slot>, <share-bar>).
+		if classWeight(strings.ToLower(n.Data)) < 0 && !x.holdsBody(n) {
+			return true
+		}
+	}
+	if isHidden(n) {
+		return true
+	}
+	if r := attr(n, "role"); r != "" {
+		switch r {
+		case "navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "search", "menu", "menubar", "toolbar", "tablist":
+			return !x.holdsBody(n)
+		}
+	}
+	if isMainMarker(n) {
+		return false
+	}
+	if classWeight(classID(n)) < 0 {
+		return !x.holdsBody(n)
+	}
+	return false
+}
+
+// holdsBody reports whether n holds the article body: the page's marked
+// main element, or most of the page's text with few links.
+func (x *extractor) holdsBody(n *html.Node) bool {
+	s := x.st.get(n)
+	if s.heavy {
+		return true
+	}
+	return s.text > x.pageText/2 && s.linkDensity() < 0.3 && s.ps >= 3
+}
+
+// isHidden reports whether n is hidden from readers.
+func isHidden(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "hidden":
+			return true
+		case "aria-hidden":
+			if a.Val == "true" && n.DataAtom != atom.Span && n.DataAtom != atom.I {
+				return true
+			}
+		case "style":
+			if strings.Contains(a.Val, "none") || strings.Contains(a.Val, "hidden") {
+				s := strings.ToLower(strings.ReplaceAll(a.Val, " ", ""))
+				if strings.Contains(s, "display:none") || strings.Contains(s, "visibility:hidden") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// readJSONLD keeps the longest articleBody found in a JSON-LD script.
+func (x *extractor) readJSONLD(n *html.Node) {
+	if n.FirstChild == nil || n.FirstChild.Type != html.TextNode {
+		return
+	}
+	src := n.FirstChild.Data
+	if !strings.Contains(src, "articleBody") {
+		return
+	}
+	var v any
+	if err := json.Unmarshal([]byte(strings.TrimSpace(src)), &v); err != nil {
+		return
+	}
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 8 {
+			return
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			for k, e := range t {
+				if s, ok := e.(string); ok && k == "articleBody" {
+					if len(s) > len(x.ldBody) {
+						x.ldBody = s
+					}
+					continue
+				}
+				walk(e, depth+1)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e, depth+1)
+			}
+		}
+	}
+	walk(v, 0)
+}

@@ -1,0 +1,79 @@
+package content
+
+import (
+	"html"
+	"strings"
+
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// fallback is tried when the chosen container yields little text: the
+// page's JSON-LD articleBody, or every paragraph of running text in the
+// body. It returns nil when neither beats what was found.
+func (x *extractor) fallback(body *nethtml.Node, found []para) *Result {
+	have := textLen(found)
+	if ld := x.ldParagraphs(); textLen(ld) > have && textLen(ld) >= 100 {
+		r := &Result{}
+		var b strings.Builder
+		for _, p := range ld {
+			r.Paragraphs = append(r.Paragraphs, p.text)
+			b.WriteString("<p>")
+			b.WriteString(html.EscapeString(p.text))
+			b.WriteString("</p>")
+		}
+		r.HTML = b.String()
+		return r
+	}
+	var nodes []*nethtml.Node
+	var walk func(*nethtml.Node)
+	walk = func(n *nethtml.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != nethtml.ElementNode {
+				continue
+			}
+			switch c.DataAtom {
+			case atom.P, atom.Pre, atom.Blockquote, atom.H2, atom.H3, atom.H4:
+				s := x.st.get(c)
+				if s.text >= minPara && s.linkDensity() < 0.5 {
+					nodes = append(nodes, c)
+				}
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(body)
+	ps := x.dedupe(paragraphs(nodes, true))
+	if textLen(ps) <= have*3/2 || textLen(ps) < 100 {
+		return nil
+	}
+	r := &Result{}
+	for _, p := range ps {
+		r.Paragraphs = append(r.Paragraphs, p.text)
+	}
+	r.HTML = sanitize(nodes, x.opts.BaseURL)
+	return r
+}
+
+// ldParagraphs splits the JSON-LD articleBody into paragraphs. Some sites
+// put HTML in it; tags are then stripped.
+func (x *extractor) ldParagraphs() []para {
+	src := x.ldBody
+	if strings.TrimSpace(src) == "" {
+		return nil
+	}
+	if strings.Contains(src, "</") || strings.Contains(src, "<p") || strings.Contains(src, "<br") {
+		doc, err := nethtml.Parse(strings.NewReader(src))
+		if err == nil {
+			return paragraphs([]*nethtml.Node{doc}, true)
+		}
+	}
+	var out []para
+	for _, line := range strings.Split(src, "\n") {
+		if t := normalize(html.UnescapeString(line)); t != "" {
+			out = append(out, para{text: t})
+		}
+	}
+	return out
+}

@@ -1,0 +1,312 @@
+package content
+
+import (
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// minPara is the shortest text, in non-space bytes, that counts as a
+// paragraph when scoring.
+const minPara = 25
+
+// selectContent scores the cleaned body and returns the best container of
+// the article text, with those of its siblings that belong to it.
+func (x *extractor) selectContent(body *html.Node) []*html.Node {
+	var cands []*html.Node
+	x.scoreParagraphs(body, &cands)
+	var top *html.Node
+	best := 0.0
+	for _, c := range cands {
+		s := x.st.get(c)
+		s.score *= 1 - s.linkDensity()
+		if s.score > best || top == nil {
+			top, best = c, s.score
+		}
+	}
+	if top == nil {
+		return []*html.Node{body}
+	}
+	top = x.promote(top, cands)
+	return x.siblings(top)
+}
+
+// scoreParagraphs gives every paragraph's score to its ancestors: in full to
+// its parent, half to its grandparent, less further up.
+func (x *extractor) scoreParagraphs(n *html.Node, cands *[]*html.Node) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		x.scoreParagraphs(c, cands)
+		s := x.st.get(c)
+		var length, commas int
+		switch c.DataAtom {
+		case atom.P, atom.Pre, atom.Td, atom.Blockquote:
+			length, commas = s.text, s.commas
+		default:
+			if !isBlock(c) && c.DataAtom != 0 {
+				continue // inline text counts for the block holding it
+			}
+			length, commas = s.inline, s.icomma
+		}
+		if length < minPara {
+			continue
+		}
+		if s.linkDensity() > 0.5 {
+			continue
+		}
+		score := 1 + float64(commas) + min(float64(length)/100, 3)
+		level := 0
+		for a := c.Parent; a != nil && level < 5; a = a.Parent {
+			if a.Type != html.ElementNode {
+				break
+			}
+			as := x.st.get(a)
+			if !as.scored {
+				as.scored = true
+				as.score = initialScore(a)
+				*cands = append(*cands, a)
+			}
+			switch level {
+			case 0:
+				as.score += score
+			case 1:
+				as.score += score / 2
+			default:
+				as.score += score / float64(level*3)
+			}
+			level++
+		}
+	}
+}
+
+// initialScore is a container's score before its paragraphs count: by tag
+// and by what its class and id say.
+func initialScore(n *html.Node) float64 {
+	var s float64
+	switch n.DataAtom {
+	case atom.Div, atom.Article, atom.Main, atom.Section:
+		s = 5
+	case atom.Pre, atom.Td, atom.Blockquote:
+		s = 3
+	case atom.Address, atom.Ol, atom.Ul, atom.Dl, atom.Dd, atom.Dt, atom.Li, atom.Form:
+		s = -3
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Th:
+		s = -5
+	case atom.Body, atom.Html:
+		s = -10
+	}
+	switch classWeight(classID(n)) {
+	case 2:
+		s += 40
+	case 1:
+		s += 25
+	case -1:
+		s -= 25
+	}
+	if isMainMarker(n) {
+		s += 25
+	}
+	return s
+}
+
+// promote moves the top candidate up to an ancestor when the ancestor
+// scores about as well: the article body is often split over several
+// containers that share a parent.
+func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
+	topScore := x.st.get(top).score
+	// Ancestors shared by several strong candidates.
+	var alts []*html.Node
+	for _, c := range cands {
+		if c != top && x.st.get(c).score >= topScore*0.75 {
+			alts = append(alts, c)
+		}
+	}
+	if len(alts) >= 3 {
+		for p := top.Parent; p != nil && p.DataAtom != atom.Body; p = p.Parent {
+			n := 0
+			for _, a := range alts {
+				if n < 3 && isAncestor(p, a) {
+					n++
+				}
+			}
+			if n >= 3 {
+				top = p
+				break
+			}
+		}
+	}
+	// Climb while the parent scores better: it holds more of the text.
+	last := x.st.get(top).score
+	threshold := last / 3
+	for p := top.Parent; p != nil && p.DataAtom != atom.Body; p = p.Parent {
+		ps := x.st.get(p)
+		if !ps.scored {
+			continue
+		}
+		if ps.score < threshold {
+			break
+		}
+		if ps.score > last {
+			top = p
+			break
+		}
+		last = ps.score
+	}
+	// An only child says nothing more than its parent.
+	for p := top.Parent; p != nil && p.DataAtom != atom.Body && onlyElementChild(p) == top; p = top.Parent {
+		top = p
+	}
+	return top
+}
+
+func isAncestor(a, n *html.Node) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p == a {
+			return true
+		}
+	}
+	return false
+}
+
+func onlyElementChild(p *html.Node) *html.Node {
+	var only *html.Node
+	for c := p.FirstChild; c != nil; c = c.NextSibling {
+		switch c.Type {
+		case html.ElementNode:
+			if only != nil {
+				return nil
+			}
+			only = c
+		case html.TextNode:
+			if hasVisible(c.Data) {
+				return nil
+			}
+		}
+	}
+	return only
+}
+
+func hasVisible(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isSpace(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// siblings returns top together with the siblings that continue it: other
+// well-scored containers, and paragraphs of running text.
+func (x *extractor) siblings(top *html.Node) []*html.Node {
+	parent := top.Parent
+	if parent == nil || top.DataAtom == atom.Body {
+		return []*html.Node{top}
+	}
+	ts := x.st.get(top)
+	threshold := max(10, ts.score*0.2)
+	topClass := attr(top, "class")
+	var out []*html.Node
+	for c := parent.FirstChild; c != nil; c = c.NextSibling {
+		if c == top {
+			out = append(out, c)
+			continue
+		}
+		if c.Type != html.ElementNode {
+			continue
+		}
+		s := x.st.get(c)
+		bonus := 0.0
+		if topClass != "" && attr(c, "class") == topClass {
+			bonus = ts.score * 0.2
+		}
+		if s.scored && s.score+bonus >= threshold {
+			out = append(out, c)
+			continue
+		}
+		if c.DataAtom == atom.P || (!s.scored && s.inline == s.text && s.text > 0) {
+			ld := s.linkDensity()
+			switch {
+			case s.text > 80 && ld < 0.25:
+				out = append(out, c)
+			case s.text > 0 && s.text <= 80 && ld == 0 && endsSentence(c):
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// endsSentence reports whether n's text has a sentence end.
+func endsSentence(n *html.Node) bool {
+	found := false
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && !found; c = c.NextSibling {
+			if c.Type == html.TextNode {
+				for i := 0; i+1 < len(c.Data); i++ {
+					if c.Data[i] == '.' && (c.Data[i+1] == ' ' || c.Data[i+1] == '\n') {
+						found = true
+						return
+					}
+				}
+				if l := len(c.Data); l > 0 && c.Data[l-1] == '.' && c.NextSibling == nil {
+					found = true
+				}
+			} else if c.Type == html.ElementNode {
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return found
+}
+
+// prune removes from the chosen content what is not article text: link
+// lists, short link-heavy blocks, form debris, empty containers.
+func (x *extractor) prune(n *html.Node) {
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		if c.Type == html.ElementNode {
+			if x.fishy(c) {
+				n.RemoveChild(c)
+			} else {
+				x.prune(c)
+			}
+		}
+		c = next
+	}
+}
+
+// fishy decides whether prune removes element n.
+func (x *extractor) fishy(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.H1:
+		return true
+	case atom.Div, atom.Section, atom.Ul, atom.Ol, atom.Table, atom.Form, atom.Header, atom.Dl, atom.Center, atom.Article:
+	default:
+		if n.DataAtom != 0 {
+			return false
+		}
+	}
+	s := x.st.get(n)
+	if s.commas >= 10 {
+		return false
+	}
+	if isMainMarker(n) {
+		return false
+	}
+	weight := classWeight(classID(n))
+	ld := s.linkDensity()
+	switch {
+	case s.text == 0 && s.imgs == 0:
+		return true
+	case weight <= 0 && ld > 0.5:
+		return true
+	case weight <= 0 && ld > 0.33 && s.text < 300:
+		return true
+	case weight > 0 && ld > 0.6:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,156 @@
+package content
+
+import (
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// stat is what one bottom-up pass learns about an element's subtree. Text
+// is counted in bytes of non-space characters, which is cheap and good
+// enough to compare elements of one page.
+type stat struct {
+	text   int // all text
+	link   int // text inside <a>
+	inline int // text not inside a block-level descendant
+	commas int // commas in all text
+	icomma int // commas in the inline text
+	ps     int // <p> descendants
+	imgs   int // <img> descendants
+	lis    int // <li> descendants
+	heavy  bool // holds a <main> or itemprop=articleBody element
+	score  float64
+	scored bool
+}
+
+// stats holds a stat per element, computed in one pass. It lives for one
+// Extract call.
+type stats struct {
+	idx map[*html.Node]int32
+	s   []stat
+}
+
+func newStats() *stats {
+	return &stats{idx: make(map[*html.Node]int32, 1024), s: make([]stat, 0, 1024)}
+}
+
+// get returns n's stat; elements not seen by compute get a zero stat.
+func (st *stats) get(n *html.Node) *stat {
+	if i, ok := st.idx[n]; ok {
+		return &st.s[i]
+	}
+	st.s = append(st.s, stat{})
+	i := int32(len(st.s) - 1)
+	st.idx[n] = i
+	return &st.s[i]
+}
+
+// compute (re)computes the stats of root's subtree, bottom-up. It returns
+// root's stat by value.
+func (st *stats) compute(root *html.Node) stat {
+	clear(st.idx)
+	st.s = st.s[:0]
+	return st.walk(root, false)
+}
+
+func (st *stats) walk(n *html.Node, inLink bool) stat {
+	var s stat
+	if n.DataAtom != 0 && junkTags[n.DataAtom] && n.DataAtom != atom.Aside && n.DataAtom != atom.Footer && n.DataAtom != atom.Nav && n.DataAtom != atom.Menu {
+		return s
+	}
+	link := inLink || n.DataAtom == atom.A
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch c.Type {
+		case html.TextNode:
+			l, cm := countText(c.Data)
+			s.text += l
+			s.inline += l
+			s.commas += cm
+			s.icomma += cm
+			if link {
+				s.link += l
+			}
+		case html.ElementNode:
+			cs := st.walk(c, link)
+			s.text += cs.text
+			s.link += cs.link
+			s.commas += cs.commas
+			s.ps += cs.ps
+			s.imgs += cs.imgs
+			s.lis += cs.lis
+			s.heavy = s.heavy || cs.heavy || isMainMarker(c)
+			if !isBlock(c) {
+				s.inline += cs.inline
+				s.icomma += cs.icomma
+			}
+			switch c.DataAtom {
+			case atom.P:
+				s.ps++
+			case atom.Img:
+				s.imgs++
+			case atom.Li:
+				s.lis++
+			}
+		}
+	}
+	p := st.get(n)
+	*p = s
+	return s
+}
+
+// countText counts the non-space bytes and the commas in s.
+func countText(s string) (n, commas int) {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		switch {
+		case isSpace(b):
+		case b == ',':
+			n++
+			commas++
+		case b == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && s[i+2] == 0x8C: // ，
+			n += 3
+			commas++
+			i += 2
+		case b == 0xE3 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x81: // 、
+			n += 3
+			commas++
+			i += 2
+		case b == 0xD8 && i+1 < len(s) && s[i+1] == 0x8C: // ،
+			n += 2
+			commas++
+			i++
+		case b == 0xC2 && i+1 < len(s) && s[i+1] == 0xA0: // no-break space
+			i++
+		default:
+			n++
+		}
+	}
+	return n, commas
+}
+
+// linkDensity is the share of s's text inside links.
+func (s *stat) linkDensity() float64 {
+	if s.text == 0 {
+		return 0
+	}
+	return float64(s.link) / float64(s.text)
+}
+
+// isMainMarker reports whether n declares itself the page's main content.
+func isMainMarker(n *html.Node) bool {
+	if n.DataAtom == atom.Main {
+		return true
+	}
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "itemprop":
+			if a.Val == "articleBody" || a.Val == "articlebody" {
+				return true
+			}
+		case "role":
+			if a.Val == "main" {
+				return true
+			}
+		}
+	}
+	return false
+}
