@@ -1,0 +1,298 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Defaults of ClientOptions.
+const (
+	DefaultTimeout      = 30 * time.Second
+	DefaultMaxBodyBytes = 16 << 20
+	DefaultUserAgent    = "newsflow/1 (+https://github.com/newsflow/newsflow)"
+	maxRedirects        = 10
+)
+
+// ClientOptions configure a Client.
+type ClientOptions struct {
+	// AllowPrivateNetworks lets the client fetch from loopback, private and
+	// other local addresses. Off by default: feeds come from strangers, and
+	// a feed must not be able to make newsflow probe the network it runs in.
+	AllowPrivateNetworks bool
+	// Timeout bounds one fetch, from connecting to reading the last byte of
+	// the body. Zero means DefaultTimeout.
+	Timeout time.Duration
+	// MaxBodyBytes is the largest body read, of a feed or a page; a larger
+	// one is an error. Zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// UserAgent is sent with every request. Empty means DefaultUserAgent.
+	UserAgent string
+}
+
+// Client fetches feeds and pages over HTTP(S). It refuses destinations on
+// private networks (see ErrPrivateAddress) by checking every address it
+// connects to, after DNS resolution, including those of redirects; it does
+// not use HTTP proxies from the environment, which would bypass that check.
+// A Client is safe for concurrent use.
+type Client struct {
+	hc   *http.Client
+	opts ClientOptions
+}
+
+// Response is the outcome of a fetch that got an HTTP response.
+type Response struct {
+	// URL is the address requested; FinalURL is where redirects ended.
+	URL      string
+	FinalURL string
+	Status   int
+	Header   http.Header
+	Body     []byte
+	// RetryAfter is the delay the server asked for in Retry-After, zero if
+	// none (or it was in the past).
+	RetryAfter time.Duration
+}
+
+// Err returns nil for a 2xx or 304 response, and a *FetchError naming the
+// URL and status otherwise.
+func (r *Response) Err() error {
+	if (r.Status >= 200 && r.Status < 300) || r.Status == http.StatusNotModified {
+		return nil
+	}
+	return &FetchError{URL: r.URL, Status: r.Status, RetryAfter: r.RetryAfter}
+}
+
+// NewClient returns a Client with options o (zero fields take defaults).
+func NewClient(o ClientOptions) *Client {
+	return newClient(o, nil)
+}
+
+// newClient is NewClient with exceptions to the private-address rule, for
+// tests that serve "public" pages from a loopback address.
+func newClient(o ClientOptions, allow []netip.Prefix) *Client {
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = DefaultUserAgent
+	}
+	g := &addrGuard{allowPrivate: o.AllowPrivateNetworks, allow: allow}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: g.control}
+	tr := &http.Transport{
+		Proxy:                 nil, // a proxy would connect for us, past the guard
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: o.Timeout,
+	}
+	hc := &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("%w (%d) ending at %s", ErrTooManyRedirects, len(via), req.URL.Redacted())
+			}
+			if err := checkScheme(req.URL); err != nil {
+				return fmt.Errorf("redirect to %s: %w", req.URL.Redacted(), err)
+			}
+			return nil
+		},
+	}
+	return &Client{hc: hc, opts: o}
+}
+
+// Options returns the client's options, defaults filled in.
+func (c *Client) Options() ClientOptions { return c.opts }
+
+func checkScheme(u *url.URL) error {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%w: %q", ErrUnsupportedScheme, u.Scheme)
+	}
+	return nil
+}
+
+// Get fetches rawURL with the extra request headers h (may be nil). It
+// returns a Response for any HTTP status; use Response.Err to treat error
+// statuses as errors. The error, when no usable response came, is a
+// *FetchError.
+func (c *Client) Get(ctx context.Context, rawURL string, h http.Header) (*Response, error) {
+	ferr := func(err error) error { return &FetchError{URL: rawURL, Err: err} }
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, ferr(errors.Unwrap(err))
+	}
+	if err := checkScheme(u); err != nil {
+		return nil, ferr(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, ferr(err)
+	}
+	for k, vs := range h {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "*/*")
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, ferr(unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	r := &Response{
+		URL:        rawURL,
+		FinalURL:   resp.Request.URL.String(),
+		Status:     resp.StatusCode,
+		Header:     resp.Header,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+	}
+	max := c.opts.MaxBodyBytes
+	if resp.ContentLength > max {
+		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode,
+			Err: fmt.Errorf("%w: %d bytes announced, limit is %d", ErrBodyTooLarge, resp.ContentLength, max)}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode, Err: fmt.Errorf("read body: %w", err)}
+	}
+	if int64(len(body)) > max {
+		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode,
+			Err: fmt.Errorf("%w: more than the limit of %d bytes", ErrBodyTooLarge, max)}
+	}
+	r.Body = body
+	return r, nil
+}
+
+// unwrapURLError drops the *url.Error layer, whose message repeats the URL
+// that FetchError already names.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// parseRetryAfter reads a Retry-After value: delay seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > int64(7*24*time.Hour/time.Second) {
+			n = int64(7 * 24 * time.Hour / time.Second)
+		}
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// addrGuard decides which addresses the client may connect to.
+type addrGuard struct {
+	allowPrivate bool
+	allow        []netip.Prefix
+}
+
+// control is the net.Dialer Control hook: it runs after DNS resolution,
+// with the address actually being connected to.
+func (g *addrGuard) control(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: cannot read address %q", ErrPrivateAddress, address)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("%w: cannot read address %q", ErrPrivateAddress, address)
+	}
+	if g.allowPrivate {
+		return nil
+	}
+	ip = ip.WithZone("")
+	for _, p := range g.allow {
+		if p.Contains(ip.Unmap()) {
+			return nil
+		}
+	}
+	if isPrivateAddr(ip) {
+		return fmt.Errorf("%w: %s", ErrPrivateAddress, ip)
+	}
+	return nil
+}
+
+// specialPrefixes are ranges that are not public unicast destinations,
+// beyond what netip.Addr's predicates cover.
+var specialPrefixes = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (CGNAT)
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and broadcast
+	netip.MustParsePrefix("100::/64"),        // discard
+	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
+	netip.MustParsePrefix("fc00::/7"),        // unique local (ULA)
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+	netip.MustParsePrefix("::/128"),          // unspecified
+	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
+	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
+}
+
+var (
+	nat64  = netip.MustParsePrefix("64:ff9b::/96")
+	sixTo4 = netip.MustParsePrefix("2002::/16")
+)
+
+// isPrivateAddr reports whether ip is not a public unicast address. IPv6
+// addresses that embed an IPv4 one (mapped, NAT64, 6to4) are judged by it.
+func isPrivateAddr(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		b := ip.As16()
+		switch {
+		case nat64.Contains(ip):
+			return isPrivateAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+		case sixTo4.Contains(ip):
+			return isPrivateAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
+		}
+	}
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() ||
+		ip.IsUnspecified() {
+		return true
+	}
+	for _, p := range specialPrefixes {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,80 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// maxSlug is the longest host slug a feed token carries before its hash.
+const maxSlug = 40
+
+// FeedToken returns the short subject token of the feed at feedURL: a slug
+// of its host ([a-z0-9-], "www." dropped) followed by a short hash of the
+// whole URL, for example "news-example-com-3f9a1c0b". A token never holds
+// '.', '*', '>' or white space, so it is safe as one NATS subject token and
+// as a key-value key. The same URL always gives the same token.
+func FeedToken(feedURL string) string {
+	feedURL = strings.TrimSpace(feedURL)
+	sum := sha256.Sum256([]byte(feedURL))
+	hash := hex.EncodeToString(sum[:4])
+	host := ""
+	if u, err := url.Parse(feedURL); err == nil {
+		host = strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+	}
+	slug := slugify(host)
+	if slug == "" {
+		slug = "feed"
+	}
+	return slug + "-" + hash
+}
+
+// slugify keeps ASCII letters and digits of s, lower-cased, and turns every
+// other run of characters into one '-'.
+func slugify(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			if b.Len() >= maxSlug {
+				break
+			}
+			continue
+		}
+		dash = true
+	}
+	return strings.TrimRight(b.String(), "-")
+}
+
+// ItemID returns the stable identity of a feed item: a hash of the feed URL
+// and the item's GUID, or its link when it has no GUID, or its title and
+// publication time when it has neither. The id is the Nats-Msg-Id of the
+// item's RawArticle and its key in the SeenStore, so the same item seen on
+// a later poll is recognised. It is 32 lower-case hex digits.
+func ItemID(feedURL string, it FeedItem) string {
+	var key string
+	switch {
+	case strings.TrimSpace(it.GUID) != "":
+		key = "guid\x00" + strings.TrimSpace(it.GUID)
+	case strings.TrimSpace(it.Link) != "":
+		key = "link\x00" + strings.TrimSpace(it.Link)
+	default:
+		pub := ""
+		if !it.Published.IsZero() {
+			pub = it.Published.UTC().Format(time.RFC3339Nano)
+		}
+		key = "title\x00" + strings.TrimSpace(it.Title) + "\x00" + pub
+	}
+	h := sha256.New()
+	h.Write([]byte(strings.TrimSpace(feedURL)))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
