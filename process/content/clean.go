@@ -69,7 +69,7 @@ func (x *extractor) drop(n *html.Node) bool {
 	if isMainMarker(n) {
 		return false
 	}
-	if classWeight(classID(n)) < 0 {
+	if x.st.weight(n) < 0 {
 		return !x.holdsBody(n)
 	}
 	return false
@@ -82,7 +82,7 @@ func (x *extractor) holdsBody(n *html.Node) bool {
 	if s.heavy {
 		return true
 	}
-	return s.text > x.pageText/2 && s.linkDensity() < 0.3 && s.ps >= 3
+	return s.text > x.pageText/2 && s.linkDensity() < 0.3
 }
 
 // isHidden reports whether n is hidden from readers.

@@ -42,7 +42,7 @@ var negativeWords = map[string]bool{
 // word ("socialshare", "mostpopularlist").
 var negativeParts = []string{
 	"related", "share", "social", "comment", "newsletter", "cookie", "advert",
-	"sponsor", "promo", "sidebar", "breadcrumb", "outbrain", "taboola",
+	"sponsor", "promo", "breadcrumb", "outbrain", "taboola",
 	"most-read", "mostread", "most-popular", "mostpopular", "recommend",
 	"subscri", "footer", "sr-only", "visually-hidden", "screen-reader",
 	"visuallyhidden", "hidden-text", "signup", "paywall", "byline", "author-info",
@@ -79,9 +79,9 @@ var strongPositiveParts = []string{
 	"article__main", "c-entry-content", "articleBody",
 }
 
-// classWeight classifies a lower-cased class-and-id string: -1 for
-// boilerplate, +1 for the article, 2 for a strong article-body marker, 0 for
-// neither.
+// classWeight classifies a lower-cased class-and-id string: 2 for a strong
+// article-body marker, -1 for boilerplate (a negative part anywhere, or a
+// negative word without a positive one), +1 for the article, 0 for neither.
 func classWeight(ci string) int {
 	if ci == "" {
 		return 0
@@ -89,6 +89,11 @@ func classWeight(ci string) int {
 	for _, p := range strongPositiveParts {
 		if strings.Contains(ci, p) {
 			return 2
+		}
+	}
+	for _, p := range negativeParts {
+		if strings.Contains(ci, p) {
+			return -1
 		}
 	}
 	neg, pos := false, false
@@ -111,19 +116,13 @@ func classWeight(ci string) int {
 			start = -1
 		}
 	}
-	if !neg {
-		for _, p := range negativeParts {
-			if strings.Contains(ci, p) {
-				neg = true
-				break
-			}
-		}
-	}
+	// A positive word wins over a weak negative one: "content has-sidebar"
+	// is the content.
 	switch {
-	case neg:
-		return -1
 	case pos:
 		return 1
+	case neg:
+		return -1
 	}
 	return 0
 }

@@ -64,7 +64,7 @@ func (x *extractor) scoreParagraphs(n *html.Node, cands *[]*html.Node) {
 			as := x.st.get(a)
 			if !as.scored {
 				as.scored = true
-				as.score = initialScore(a)
+				as.score = x.initialScore(a)
 				*cands = append(*cands, a)
 			}
 			switch level {
@@ -82,7 +82,7 @@ func (x *extractor) scoreParagraphs(n *html.Node, cands *[]*html.Node) {
 
 // initialScore is a container's score before its paragraphs count: by tag
 // and by what its class and id say.
-func initialScore(n *html.Node) float64 {
+func (x *extractor) initialScore(n *html.Node) float64 {
 	var s float64
 	switch n.DataAtom {
 	case atom.Div, atom.Article, atom.Main, atom.Section:
@@ -96,7 +96,7 @@ func initialScore(n *html.Node) float64 {
 	case atom.Body, atom.Html:
 		s = -10
 	}
-	switch classWeight(classID(n)) {
+	switch x.st.weight(n) {
 	case 2:
 		s += 40
 	case 1:
@@ -296,7 +296,7 @@ func (x *extractor) fishy(n *html.Node) bool {
 	if isMainMarker(n) {
 		return false
 	}
-	weight := classWeight(classID(n))
+	weight := x.st.weight(n)
 	ld := s.linkDensity()
 	switch {
 	case s.text == 0 && s.imgs == 0:

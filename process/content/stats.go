@@ -9,15 +9,17 @@ import (
 // is counted in bytes of non-space characters, which is cheap and good
 // enough to compare elements of one page.
 type stat struct {
-	text   int // all text
-	link   int // text inside <a>
-	inline int // text not inside a block-level descendant
-	commas int // commas in all text
-	icomma int // commas in the inline text
-	ps     int // <p> descendants
-	imgs   int // <img> descendants
-	lis    int // <li> descendants
-	heavy  bool // holds a <main> or itemprop=articleBody element
+	text   int  // all text
+	link   int  // text inside <a>
+	inline int  // text not inside a block-level descendant
+	commas int  // commas in all text
+	icomma int  // commas in the inline text
+	ps     int  // <p> descendants
+	imgs   int  // <img> descendants
+	lis    int  // <li> descendants
+	heavy  bool // holds a <main>, itemprop=articleBody or article-body class element
+	weight int8 // classWeight of the element's class and id
+	weighed bool
 	score  float64
 	scored bool
 }
@@ -45,11 +47,20 @@ func (st *stats) get(n *html.Node) *stat {
 }
 
 // compute (re)computes the stats of root's subtree, bottom-up. It returns
-// root's stat by value.
+// root's stat by value. Class weights, which do not change, are computed
+// once per element.
 func (st *stats) compute(root *html.Node) stat {
-	clear(st.idx)
-	st.s = st.s[:0]
 	return st.walk(root, false)
+}
+
+// weight returns the classWeight of n, computed once.
+func (st *stats) weight(n *html.Node) int {
+	s := st.get(n)
+	if !s.weighed {
+		s.weight = int8(classWeight(classID(n)))
+		s.weighed = true
+	}
+	return int(s.weight)
 }
 
 func (st *stats) walk(n *html.Node, inLink bool) stat {
@@ -77,7 +88,7 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 			s.ps += cs.ps
 			s.imgs += cs.imgs
 			s.lis += cs.lis
-			s.heavy = s.heavy || cs.heavy || isMainMarker(c)
+			s.heavy = s.heavy || cs.heavy || isMainMarker(c) || st.weight(c) == 2
 			if !isBlock(c) {
 				s.inline += cs.inline
 				s.icomma += cs.icomma
@@ -93,6 +104,7 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 		}
 	}
 	p := st.get(n)
+	s.weight, s.weighed = p.weight, p.weighed
 	*p = s
 	return s
 }

@@ -30,7 +30,7 @@ type textWriter struct {
 	start   *html.Node // the block element the current paragraph began in
 	broken  bool       // the current paragraph was split from its block by <br><br>
 	paras   []para
-	skipCap bool // leave out figure captions
+	skipCap bool               // leave out figure captions
 	count   map[*html.Node]int // paragraphs per block element
 }
 
