@@ -9,19 +9,19 @@ import (
 // is counted in bytes of non-space characters, which is cheap and good
 // enough to compare elements of one page.
 type stat struct {
-	text   int  // all text
-	link   int  // text inside <a>
-	inline int  // text not inside a block-level descendant
-	commas int  // commas in all text
-	icomma int  // commas in the inline text
-	ps     int  // <p> descendants
-	imgs   int  // <img> descendants
-	lis    int  // <li> descendants
-	heavy  bool // holds a <main>, itemprop=articleBody or article-body class element
-	weight int8 // classWeight of the element's class and id
+	text    int  // all text
+	link    int  // text inside <a>
+	inline  int  // text not inside a block-level descendant
+	commas  int  // commas in all text
+	icomma  int  // commas in the inline text
+	ps      int  // <p> descendants
+	imgs    int  // <img> descendants
+	lis     int  // <li> descendants
+	heavy   bool // holds a <main>, itemprop=articleBody or article-body class element
+	weight  int8 // classWeight of the element's class and id
 	weighed bool
-	score  float64
-	scored bool
+	score   float64
+	scored  bool
 }
 
 // stats holds a stat per element, computed in one pass. It lives for one

@@ -33,8 +33,12 @@ var (
 	rxModifiedCue  = regexp.MustCompile(`(?i)(updated|update|modified|aktualisiert|geändert|stand|mis à jour|actualizado|actualisé|aggiornato|bijgewerkt|last edited)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
 )
 
-// rxURLDate finds a /2019/07/22/ or 2019-07-22 style date in a URL path.
-var rxURLDate = regexp.MustCompile(`(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)`)
+// rxURLDate finds a /2019/07/22/ or 2019-07-22 style date in a URL path,
+// rxURLDateDMY a /22-07-2019 one.
+var (
+	rxURLDate    = regexp.MustCompile(`(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)`)
+	rxURLDateDMY = regexp.MustCompile(`(?:^|[/_~-])(0[1-9]|[12]\d|3[01])[-.](0[1-9]|1[0-2])[-.]((?:19|20)\d{2})(?:[/_.-]|$)`)
+)
 
 // dateBounds is the window a page's own date must fall in.
 type dateBounds struct{ min, max time.Time }
@@ -87,7 +91,13 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now t
 		mod = h.FeedUpdated
 	}
 
-	pub = findPublished(p, ld, h, urls, b, dayFirst, parse)
+	pub, _ = findPublished(p, ld, h, urls, b, dayFirst, parse)
+	for _, u := range urls {
+		if ud := urlDate(u); b.ok(ud) {
+			pub = agreeWithDay(pub, ud)
+			break
+		}
+	}
 	if !mod.IsZero() && !pub.IsZero() && mod.Before(pub) {
 		// A modification before the publication is the page's mistake
 		// (or a template's): keep only the publication date.
@@ -96,15 +106,15 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now t
 	return pub, mod
 }
 
-func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, dayFirst bool, parse func(string) time.Time) time.Time {
+func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, dayFirst bool, parse func(string) time.Time) (time.Time, string) {
 	if t := parse(ld.datePublished); !t.IsZero() {
-		return t
+		return t, "jsonld"
 	}
 	for _, k := range publishedMetas {
 		for _, m := range p.metas {
 			if m.key == k {
 				if t := parse(m.content); !t.IsZero() {
-					return t
+					return t, "meta"
 				}
 			}
 		}
@@ -113,27 +123,27 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 		for _, t := range p.times {
 			if t.published && t.discarded == discarded {
 				if d := parse(t.value); !d.IsZero() {
-					return d
+					return d, "time-published"
 				}
 				if d := parse(textOf(t.text, 100)); !d.IsZero() {
-					return d
+					return d, "time-published-text"
 				}
 			}
 		}
 	}
 	if b.ok(h.FeedPublished) {
-		return h.FeedPublished
+		return h.FeedPublished, "feed"
 	}
 	for _, u := range urls {
 		if t := urlDate(u); b.ok(t) {
-			return t
+			return t, "url"
 		}
 	}
 	// The visible page.
 	for _, t := range p.times {
 		if !t.discarded && !t.modified {
 			if d := parse(t.value); !d.IsZero() {
-				return d
+				return d, "time-datetime"
 			}
 		}
 	}
@@ -142,35 +152,68 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			continue
 		}
 		if d := parse(textOf(e.n, 80)); !d.IsZero() {
-			return d
+			return d, "date-element"
 		}
 		if d := parse(attr(e.n, "title")); !d.IsZero() {
-			return d
+			return d, "date-element-title"
 		}
 	}
 	for _, t := range p.times {
 		if !t.discarded && !t.modified {
 			if d := parse(textOf(t.text, 80)); !d.IsZero() {
-				return d
+				return d, "time-text"
 			}
 		}
 	}
 	if t := textDate(p.text.String(), b, dayFirst); !t.IsZero() {
-		return t
+		return t, "text"
+	}
+	if t := textDate(p.discarded.String(), b, dayFirst); !t.IsZero() {
+		return t, "discarded-text"
 	}
 	for _, s := range []string{p.titleTag, p.h1} {
 		if t := parse(s); !t.IsZero() {
-			return t
+			return t, "title"
 		}
 	}
 	for _, e := range p.dateElems {
 		if e.discarded {
 			if d := parse(textOf(e.n, 80)); !d.IsZero() {
-				return d
+				return d, "discarded-element"
 			}
 		}
 	}
-	return time.Time{}
+	return time.Time{}, ""
+}
+
+// agreeWithDay reconciles a timestamp with the day its URL names. A time
+// given in UTC (or another zone than the publisher's) can fall on the day
+// before or after the one the page shows; when t is within a day of day,
+// it is returned as the same instant in the nearest whole-hour offset
+// whose calendar day is day. Anything else is returned unchanged.
+func agreeWithDay(t, day time.Time) time.Time {
+	if t.IsZero() || sameDay(t, day) {
+		return t
+	}
+	_, off := t.Zone()
+	for h := 1; h <= 14; h++ {
+		for _, sign := range []int{-1, 1} {
+			o := off + sign*h*3600
+			if o < -12*3600 || o > 14*3600 {
+				continue
+			}
+			if tt := t.In(time.FixedZone("", o)); sameDay(tt, day) {
+				return tt
+			}
+		}
+	}
+	return t
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
 }
 
 // dayFirstFor reports whether numeric dates on a page in language lang
@@ -191,7 +234,10 @@ func urlDate(u string) time.Time {
 	}
 	m := rxURLDate.FindStringSubmatch(path)
 	if m == nil {
-		return time.Time{}
+		if m = rxURLDateDMY.FindStringSubmatch(path); m == nil {
+			return time.Time{}
+		}
+		m[1], m[3] = m[3], m[1]
 	}
 	t, ok := validDate(atoi(m[1]), atoi(m[2]), atoi(m[3]))
 	if !ok {

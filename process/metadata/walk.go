@@ -100,14 +100,16 @@ func discardable(n *html.Node) bool {
 	switch n.DataAtom {
 	case atom.Footer, atom.Aside, atom.Nav:
 		return true
-	}
-	ci := strings.ToLower(attr(n, "class") + " " + attr(n, "id"))
-	if ci == " " {
+	case atom.Html, atom.Body, atom.Main, atom.Article, atom.Head:
 		return false
 	}
-	for _, w := range []string{"footer", "comment", "sidebar", "related", "widget", "teaser", "recommend", "popular", "most-read", "mostread", "archive", "calendar", "cookie"} {
-		if strings.Contains(ci, w) {
-			return true
+	for _, v := range []string{attr(n, "class"), attr(n, "id")} {
+		for _, tok := range strings.Fields(strings.ToLower(v)) {
+			if tok == "footer" || strings.HasPrefix(tok, "footer-") || strings.HasPrefix(tok, "footer_") || strings.HasSuffix(tok, "-footer") ||
+				tok == "comments" || tok == "comment-list" || tok == "commentlist" || strings.HasPrefix(tok, "comments-") ||
+				tok == "sidebar" || tok == "related" || strings.HasPrefix(tok, "related-") || tok == "widget-area" {
+				return true
+			}
 		}
 	}
 	return false
