@@ -37,6 +37,7 @@ Commands:
   extract [--url URL] PATH...     extract articles from local HTML files
   articles export [--data DIR]    print the stored articles as JSON Lines
   demo                            run the pipeline against a bundled sample site
+  ingest | process | store        run one role alone against an external NATS (--nats)
 
 Run "newsflow COMMAND -h" for a command's flags.
 `
@@ -47,6 +48,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("no command given")
 	}
 	switch args[0] {
+	case "run":
+		return cmdRun(ctx, "run", args[1:], []string{"ingest", "process", "store"}, stderr)
+	case "ingest", "process", "store":
+		return cmdRun(ctx, args[0], args[1:], []string{args[0]}, stderr)
+	case "articles":
+		return cmdArticles(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "extract":
 		return cmdExtract(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is what `newsflow run` and the single-role commands are told, from
+// flags or, where a flag is not given, the environment.
+type config struct {
+	feeds        string
+	dataDir      string
+	natsURL      string
+	natsCreds    string
+	store        string
+	allowPrivate bool
+	interval     time.Duration
+	workers      int
+	replicas     int
+	maxDeliver   int
+	logLevel     slog.Level
+	roles        []string
+}
+
+// envFlags binds flags whose defaults come from environment variables, and
+// remembers which variable each flag reads so that errors can name it.
+type envFlags struct {
+	fs   *flag.FlagSet
+	errs []error
+}
+
+func (e *envFlags) str(p *string, name, env, def, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		def = v
+	}
+	e.fs.StringVar(p, name, def, usage+" ($"+env+")")
+}
+
+func (e *envFlags) boolean(p *bool, name, env string, def bool, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("$%s: %q is not true or false", env, v))
+		}
+		def = b
+	}
+	e.fs.BoolVar(p, name, def, usage+" ($"+env+")")
+}
+
+func (e *envFlags) integer(p *int, name, env string, def int, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("$%s: %q is not a whole number", env, v))
+		}
+		def = n
+	}
+	e.fs.IntVar(p, name, def, usage+" ($"+env+")")
+}
+
+func (e *envFlags) duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	if v, ok := os.LookupEnv(env); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Errorf("$%s: %q is not a duration such as 15m", env, v))
+		}
+		def = d
+	}
+	e.fs.DurationVar(p, name, def, usage+" ($"+env+")")
+}
+
+// parseConfig reads the flags of a pipeline command. roles are the stages it
+// runs; the feeds file is needed only with the ingest role.
+func parseConfig(name string, args []string, roles []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e := &envFlags{fs: fs}
+	var level string
+	if slices.Contains(roles, "ingest") {
+		e.str(&c.feeds, "feeds", "NEWSFLOW_FEEDS", "", "feed list: an OPML file or a text file of feed URLs, one a line")
+		e.boolean(&c.allowPrivate, "allow-private-networks", "NEWSFLOW_ALLOW_PRIVATE_NETWORKS", false, "allow fetching from private-network and loopback addresses")
+		e.duration(&c.interval, "interval", "NEWSFLOW_INTERVAL", 15*time.Minute, "how often each feed is polled")
+	}
+	e.str(&c.dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder: the embedded NATS server's JetStream files and the SQLite database")
+	e.str(&c.natsURL, "nats", "NATS_URL", "", "external NATS server URL(s); empty runs an embedded server")
+	e.str(&c.natsCreds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
+	if slices.Contains(roles, "store") {
+		e.str(&c.store, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL, or a SQLite file (default DATA/newsflow.db)")
+	}
+	if slices.Contains(roles, "process") {
+		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", 2, "processor workers")
+	}
+	e.integer(&c.replicas, "replicas", "NEWSFLOW_REPLICAS", 1, "stream replicas (3 in a NATS cluster)")
+	e.integer(&c.maxDeliver, "max-deliver", "NEWSFLOW_MAX_DELIVER", 5, "deliveries of a failing message before it is parked")
+	e.str(&level, "log-level", "NEWSFLOW_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	c.roles = roles
+	errs := e.errs
+	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level))
+	}
+	if slices.Contains(roles, "ingest") {
+		if c.feeds == "" {
+			errs = append(errs, fmt.Errorf("--feeds: no feed list given (or set $NEWSFLOW_FEEDS)"))
+		} else if _, err := os.Stat(c.feeds); err != nil {
+			errs = append(errs, fmt.Errorf("--feeds: %w", err))
+		}
+		if c.interval < time.Second {
+			errs = append(errs, fmt.Errorf("--interval: %s is too short (at least 1s)", c.interval))
+		}
+	}
+	if slices.Contains(roles, "process") && (c.workers < 1 || c.workers > 256) {
+		errs = append(errs, fmt.Errorf("--workers: %d is not between 1 and 256", c.workers))
+	}
+	if c.replicas < 1 || c.replicas > 5 {
+		errs = append(errs, fmt.Errorf("--replicas: %d is not between 1 and 5", c.replicas))
+	}
+	if c.maxDeliver < 1 {
+		errs = append(errs, fmt.Errorf("--max-deliver: %d must be at least 1", c.maxDeliver))
+	}
+	if c.natsURL == "" && c.dataDir == "" {
+		errs = append(errs, fmt.Errorf("--data: an embedded NATS server needs a data folder"))
+	}
+	if c.natsCreds != "" && c.natsURL == "" {
+		errs = append(errs, fmt.Errorf("--nats-creds: credentials given without --nats"))
+	}
+	if c.store == "" && c.dataDir != "" {
+		c.store = filepath.Join(c.dataDir, "newsflow.db")
+	}
+	if slices.Contains(roles, "store") && c.store == "" {
+		errs = append(errs, fmt.Errorf("--store: no database given"))
+	}
+	if len(errs) > 0 {
+		return c, joinLines(errs)
+	}
+	return c, nil
+}
+
+// joinLines joins errors one a line, for a config with several mistakes.
+func joinLines(errs []error) error {
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(msgs, "\n  "))
+}

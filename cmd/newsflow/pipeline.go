@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/newsflow/newsflow/cmd/internal/bus"
+	"github.com/newsflow/newsflow/ingest"
+	"github.com/newsflow/newsflow/process"
+	"github.com/newsflow/newsflow/store"
+)
+
+// articleStore is what the store role needs of a database.
+type articleStore interface {
+	Upsert(ctx context.Context, batch []process.Article) (store.UpsertStats, error)
+	Close() error
+}
+
+// pipeline is the stages of one process, wired to one bus.
+type pipeline struct {
+	cfg    config
+	log    *slog.Logger
+	bus    *bus.Bus
+	db     articleStore
+	poller *ingest.Poller
+	worker *process.Worker
+
+	mu     sync.Mutex
+	stored store.UpsertStats
+}
+
+// openStore opens the database a --store value names.
+func openStore(ctx context.Context, dsn string) (*store.SQLite, *store.Postgres, error) {
+	if isPostgres(dsn) {
+		pg, err := store.OpenPostgres(ctx, dsn)
+		return nil, pg, err
+	}
+	sq, err := store.OpenSQLite(ctx, dsn)
+	return sq, nil, err
+}
+
+// newPipeline connects to NATS and opens what cfg's roles need.
+func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline, err error) {
+	p := &pipeline{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	p.bus, err = bus.Connect(ctx, bus.Options{URL: cfg.natsURL, Creds: cfg.natsCreds, DataDir: cfg.dataDir,
+		Name: "newsflow " + strings.Join(cfg.roles, "+"), Replicas: cfg.replicas, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(cfg.roles, "store") {
+		sq, pg, err := openStore(ctx, cfg.store)
+		if err != nil {
+			return nil, fmt.Errorf("--store %s: %w", redactDSN(cfg.store), err)
+		}
+		if sq != nil {
+			p.db = sq
+		} else {
+			p.db = pg
+		}
+	}
+	if slices.Contains(cfg.roles, "process") {
+		p.worker = process.NewWorker(articlePublisher{p.bus})
+	}
+	if slices.Contains(cfg.roles, "ingest") {
+		if p.poller, err = newPoller(ctx, cfg, p.bus, log); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// run runs the roles until ctx ends, then lets each drain and returns.
+func (p *pipeline) run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	start := func(role string, f func(context.Context) error) {
+		wg.Go(func() {
+			if err := f(ctx); err != nil {
+				errs <- fmt.Errorf("%s: %w", role, err)
+			}
+		})
+	}
+	if p.poller != nil {
+		start("ingest", p.poller.Run)
+	}
+	if p.worker != nil {
+		start("process", func(ctx context.Context) error {
+			return p.bus.Consume(ctx, bus.ConsumerOptions{Stream: bus.StreamRaw, Consumer: bus.ConsumerProcess,
+				Workers: p.cfg.workers, MaxDeliver: p.cfg.maxDeliver}, p.handleRaw)
+		})
+	}
+	if p.db != nil {
+		start("store", func(ctx context.Context) error {
+			return p.bus.ConsumeBatch(ctx, bus.ConsumerOptions{Stream: bus.StreamArticles, Consumer: bus.ConsumerStore,
+				MaxDeliver: p.cfg.maxDeliver}, p.storeBatch)
+		})
+	}
+	p.log.Info("newsflow running", "roles", p.cfg.roles, "nats", natsName(p.cfg), "store", redactDSN(p.cfg.store))
+	wg.Wait()
+	close(errs)
+	var first error
+	for err := range errs {
+		p.log.Error("stage failed", "err", err)
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (p *pipeline) handleRaw(ctx context.Context, m bus.Msg) error {
+	return p.worker.Handle(ctx, m.Data)
+}
+
+// storeBatch upserts a batch of records in one transaction.
+func (p *pipeline) storeBatch(ctx context.Context, ms []bus.Msg) error {
+	batch := make([]process.Article, 0, len(ms))
+	for _, m := range ms {
+		a, err := store.Decode(m.Data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.Subject, err)
+		}
+		batch = append(batch, a)
+	}
+	st, err := p.db.Upsert(ctx, batch)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.stored.Add(st)
+	p.mu.Unlock()
+	p.log.Debug("stored batch", "inserted", st.Inserted, "updated", st.Updated, "unchanged", st.Unchanged)
+	return nil
+}
+
+// storedStats is what the store role has done since start.
+func (p *pipeline) storedStats() store.UpsertStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stored
+}
+
+func (p *pipeline) close() {
+	if p.db != nil {
+		if err := p.db.Close(); err != nil {
+			p.log.Warn("closing the store", "err", err)
+		}
+	}
+	if p.bus != nil {
+		p.bus.Close()
+	}
+}
+
+// articlePublisher publishes records on news.article.<feed>. The message id
+// names the record's content, so a record made again from the same page is
+// dropped as a duplicate.
+type articlePublisher struct{ b *bus.Bus }
+
+func (p articlePublisher) PublishArticle(ctx context.Context, a process.Article) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode article %s: %w", a.ID, err)
+	}
+	feed := a.Feed
+	if feed == "" {
+		feed = "none"
+	}
+	return p.b.Publish(ctx, bus.ArticleSubject(feed), a.ID+"-"+a.ContentHash+"-"+a.ExtractorVersion, data)
+}
+
+// rawPublisher publishes raw articles on news.raw.<feed>, with the item's
+// id as the message id.
+type rawPublisher struct{ b *bus.Bus }
+
+func (p rawPublisher) PublishRaw(ctx context.Context, a ingest.RawArticle) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode raw article %s: %w", a.ID, err)
+	}
+	return p.b.Publish(ctx, bus.RawSubject(a.Feed), a.ID, data)
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+func natsName(c config) string {
+	if c.natsURL == "" {
+		return "embedded"
+	}
+	return c.natsURL
+}
+
+// redactDSN hides a password in a database URL.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if j := strings.Index(dsn[i+3:], "@"); j >= 0 {
+			if k := strings.Index(dsn[i+3:i+3+j], ":"); k >= 0 {
+				return dsn[:i+3+k+1] + "xxxxx" + dsn[i+3+j:]
+			}
+		}
+	}
+	return dsn
+}

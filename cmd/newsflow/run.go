@@ -1,0 +1,26 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+)
+
+// cmdRun runs the given roles of the pipeline until ctx ends (SIGINT or
+// SIGTERM), then drains every stage and returns nil.
+func cmdRun(ctx context.Context, name string, args, roles []string, stderr io.Writer) error {
+	cfg, err := parseConfig(name, args, roles, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	p, err := newPipeline(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer p.close()
+	err = p.run(ctx)
+	st := p.storedStats()
+	log.Info("newsflow stopped", "inserted", st.Inserted, "updated", st.Updated, "unchanged", st.Unchanged)
+	return err
+}
