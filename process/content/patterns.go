@@ -33,8 +33,8 @@ var negativeWords = map[string]bool{
 	"header": true, "subnav": true, "shoutbox": true, "skyscraper": true,
 	"legal": true, "feedback": true, "paid": true, "affiliate": false,
 	"hide": true, "jump": true, "inline-related": true, "readmore": true,
-	"read-more": true, "cta": true, "sns": true, "facebook": true,
-	"twitter": true, "whatsapp": true, "pinterest": true, "linkedin": true,
+	"read-more": true, "cta": true, "sns": true,
+	"whatsapp": true, "pinterest": true, "linkedin": true,
 	"email": true, "sr": false, "gallery": false,
 }
 
