@@ -43,16 +43,20 @@ func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	return nil
 }
 
-// ErrHTTPStatus is returned for a raw article whose page was an HTTP error.
-var ErrHTTPStatus = errors.New("page was not served")
+// ErrPageFailed is returned for a raw article whose page could not be
+// fetched: an HTTP error status, or a fetch error the fetcher recorded.
+var ErrPageFailed = errors.New("page was not served")
 
 // FromRaw extracts the record of one raw article.
 func FromRaw(raw ingest.RawArticle) (Article, error) {
 	if raw.SchemaVersion > ingest.RawSchemaVersion {
 		return Article{}, fmt.Errorf("raw article %s: schema_version %d is newer than this processor's %d", raw.ID, raw.SchemaVersion, ingest.RawSchemaVersion)
 	}
+	if msg := http.Header(raw.Header).Get(ingest.FetchErrorHeader); msg != "" {
+		return Article{}, fmt.Errorf("raw article %s: %s: %s: %w", raw.ID, raw.URL, msg, ErrPageFailed)
+	}
 	if raw.Status != 0 && (raw.Status < 200 || raw.Status > 299) {
-		return Article{}, fmt.Errorf("raw article %s: %s: HTTP %d %s: %w", raw.ID, raw.URL, raw.Status, http.StatusText(raw.Status), ErrHTTPStatus)
+		return Article{}, fmt.Errorf("raw article %s: %s: HTTP %d %s: %w", raw.ID, raw.URL, raw.Status, http.StatusText(raw.Status), ErrPageFailed)
 	}
 	pageURL := raw.FinalURL
 	if pageURL == "" {
