@@ -139,29 +139,36 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			return t, "url"
 		}
 	}
-	// The visible page.
-	for _, t := range p.times {
-		if !t.discarded && !t.modified {
-			if d := parse(t.value); !d.IsZero() {
-				return d, "time-datetime"
-			}
-		}
-	}
-	for _, e := range p.dateElems {
-		if e.discarded {
+	// The visible page: elements after the headline first, where an
+	// article's own date usually is; those before it are often lists of
+	// other stories.
+	for _, after := range []bool{true, false} {
+		if !p.h1Seen && after {
 			continue
 		}
-		if d := parse(textOf(e.n, 80)); !d.IsZero() {
-			return d, "date-element"
+		for _, t := range p.times {
+			if !t.discarded && !t.modified && t.afterH1 == after {
+				if d := parse(t.value); !d.IsZero() {
+					return d, "time-datetime"
+				}
+			}
 		}
-		if d := parse(attr(e.n, "title")); !d.IsZero() {
-			return d, "date-element-title"
+		for _, e := range p.dateElems {
+			if e.discarded || e.afterH1 != after {
+				continue
+			}
+			if d := parse(textOf(e.n, 80)); !d.IsZero() {
+				return d, "date-element"
+			}
+			if d := parse(attr(e.n, "title")); !d.IsZero() {
+				return d, "date-element-title"
+			}
 		}
-	}
-	for _, t := range p.times {
-		if !t.discarded && !t.modified {
-			if d := parse(textOf(t.text, 80)); !d.IsZero() {
-				return d, "time-text"
+		for _, t := range p.times {
+			if !t.discarded && !t.modified && t.afterH1 == after {
+				if d := parse(textOf(t.text, 80)); !d.IsZero() {
+					return d, "time-text"
+				}
 			}
 		}
 	}

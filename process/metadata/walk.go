@@ -33,6 +33,7 @@ type timeElem struct {
 	published bool
 	modified  bool
 	discarded bool
+	afterH1   bool
 }
 
 // page is what one walk over the document collects.
@@ -45,6 +46,7 @@ type page struct {
 	titleTag   string
 	h1         string
 	h1Count    int
+	h1Seen     bool // the walk has passed the first <h1>
 	times      []timeElem
 	dateElems  []dateElem
 	bylines    []*html.Node
@@ -59,6 +61,7 @@ type page struct {
 type dateElem struct {
 	n         *html.Node
 	discarded bool
+	afterH1   bool // the element comes after the page's first <h1>
 }
 
 func attr(n *html.Node, key string) string {
@@ -212,10 +215,11 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		p.h1Count++
 		if p.h1 == "" && !discarded {
 			p.h1 = textOf(n, 1000)
+			p.h1Seen = true
 		}
 	case atom.Time:
 		if len(p.times) < maxTimeElems {
-			te := timeElem{value: strings.TrimSpace(attr(n, "datetime")), text: n, discarded: discarded}
+			te := timeElem{value: strings.TrimSpace(attr(n, "datetime")), text: n, discarded: discarded, afterH1: p.h1Seen}
 			if te.value == "" {
 				te.value = strings.TrimSpace(attr(n, "content"))
 			}
@@ -244,8 +248,8 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if !discarded && discardable(n) {
 		discarded = true
 	}
-	if dateClass(n) && len(p.dateElems) < maxDateElems {
-		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded})
+	if (a == atom.Small || dateClass(n)) && len(p.dateElems) < maxDateElems {
+		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded, afterH1: p.h1Seen})
 	}
 	cls := strings.ToLower(attr(n, "class"))
 	if !discarded && len(p.bylines) < maxBylines && (strings.Contains(cls, "byline") || strings.Contains(cls, "author") || strings.Contains(cls, "autor")) {
@@ -293,7 +297,7 @@ func (p *page) addItemprop(n *html.Node, ip string, discarded bool) {
 	if v == "" {
 		v = strings.TrimSpace(attr(n, "content"))
 	}
-	p.times = append(p.times, timeElem{value: v, text: n, published: pub, modified: mod, discarded: discarded})
+	p.times = append(p.times, timeElem{value: v, text: n, published: pub, modified: mod, discarded: discarded, afterH1: p.h1Seen})
 }
 
 func (p *page) addMeta(n *html.Node) {
