@@ -35,7 +35,8 @@ var negativeWords = map[string]bool{
 	"hide": true, "jump": true, "inline-related": true, "readmore": true,
 	"read-more": true, "cta": true, "sns": true,
 	"whatsapp": true, "pinterest": true, "linkedin": true,
-	"email": true, "sr": false, "gallery": false,
+	"email": true, "dates": true, "recent": true, "latest": true,
+	"published": true, "updated": true, "time": true,
 }
 
 // Substrings of a class or id that mark boilerplate even inside a longer
@@ -50,7 +51,7 @@ var negativeParts = []string{
 	"more-stories", "morestories", "read-next", "readnext", "also-read",
 	"up-next", "next-article", "prev-next", "adblock", "ad-slot", "ad-wrap",
 	"ad-container", "ad-unit", "adunit", "adcontainer", "google-ad", "dfp-",
-	"nativo", "zergnet", "nocontent",
+	"nativo", "zergnet", "nocontent", "caption", "publish-info", "pubdate",
 }
 
 // Words in a class or id that mark the article itself.
