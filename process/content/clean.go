@@ -46,7 +46,7 @@ func (x *extractor) drop(n *html.Node) bool {
 	}
 	if n.DataAtom != 0 && junkTags[n.DataAtom] {
 		switch n.DataAtom {
-		case atom.Aside, atom.Footer, atom.Menu:
+		case atom.Aside, atom.Footer, atom.Menu, atom.Header:
 			return !x.holdsBody(n)
 		}
 		return true

@@ -70,7 +70,7 @@ var junkTags = map[atom.Atom]bool{
 	atom.Nav: true, atom.Dialog: true, atom.Link: true, atom.Meta: true,
 	atom.Head: true, atom.Title: true, atom.Base: true, atom.Map: true,
 	atom.Area: true, atom.Param: true, atom.Frame: true, atom.Frameset: true,
-	atom.Aside: true, atom.Footer: true, atom.Menu: true, atom.Datalist: true,
+	atom.Aside: true, atom.Footer: true, atom.Menu: true, atom.Datalist: true, atom.Header: true,
 	atom.Output: true, atom.Progress: true, atom.Meter: true,
 }
 
@@ -94,4 +94,16 @@ func classID(n *html.Node) string {
 		return ""
 	}
 	return strings.ToLower(c + " " + id)
+}
+
+// invisibleTags hold no text a reader sees.
+var invisibleTags = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true,
+	atom.Iframe: true, atom.Svg: true, atom.Math: true, atom.Canvas: true,
+	atom.Object: true, atom.Embed: true, atom.Applet: true, atom.Audio: true,
+	atom.Video: true, atom.Source: true, atom.Track: true, atom.Button: true,
+	atom.Input: true, atom.Select: true, atom.Textarea: true, atom.Option: true,
+	atom.Link: true, atom.Meta: true, atom.Head: true, atom.Title: true,
+	atom.Base: true, atom.Param: true, atom.Frame: true, atom.Frameset: true,
+	atom.Datalist: true,
 }

@@ -77,7 +77,7 @@ func (s *sanitizer) node(n *html.Node, inPara bool) {
 	if a == atom.H1 {
 		a = atom.H2
 	}
-	if a != 0 && junkTags[a] {
+	if a != 0 && invisibleTags[a] {
 		return
 	}
 	if !allowedTags[a] {
@@ -256,7 +256,7 @@ func hasVisibleText(n *html.Node) bool {
 				return true
 			}
 		case html.ElementNode:
-			if !junkTags[c.DataAtom] && hasVisibleText(c) {
+			if !invisibleTags[c.DataAtom] && hasVisibleText(c) {
 				return true
 			}
 		}

@@ -65,7 +65,7 @@ func (st *stats) weight(n *html.Node) int {
 
 func (st *stats) walk(n *html.Node, inLink bool) stat {
 	var s stat
-	if n.DataAtom != 0 && junkTags[n.DataAtom] && n.DataAtom != atom.Aside && n.DataAtom != atom.Footer && n.DataAtom != atom.Nav && n.DataAtom != atom.Menu {
+	if n.DataAtom != 0 && invisibleTags[n.DataAtom] {
 		return s
 	}
 	link := inLink || n.DataAtom == atom.A

@@ -146,7 +146,7 @@ func (w *textWriter) walk(n *html.Node) {
 				return
 			}
 		}
-		if n.DataAtom != 0 && junkTags[n.DataAtom] {
+		if n.DataAtom != 0 && invisibleTags[n.DataAtom] {
 			return
 		}
 	}
