@@ -15,8 +15,14 @@ var publishedMetas = []string{
 	"article_date_original", "article.published", "date_published", "pubdate", "parsely-pub-date",
 	"sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date.created", "dcterms.created",
 	"datecreated", "citation_publication_date", "citation_date", "originalpublicationdate",
-	"og:pubdate", "rnews:datepublished", "cxenseparse:recs:publishtime", "dc.date", "dcterms.date",
-	"date", "created", "creation_date", "dc.created", "release_date", "timestamp",
+	"og:pubdate", "rnews:datepublished", "cxenseparse:recs:publishtime",
+}
+
+// weakMetas name a date that may be the page's rather than the article's
+// (when it was rendered or last saved): they rank below the visible date
+// next to the headline.
+var weakMetas = []string{
+	"dc.date", "dcterms.date", "date", "created", "creation_date", "dc.created", "release_date", "timestamp",
 }
 
 // Meta tags that name the modification date, most trusted first.
@@ -143,15 +149,19 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	// article's own date usually is; those before it are often lists of
 	// other stories.
 	for _, after := range []bool{true, false} {
-		if !p.h1Seen && after {
-			continue
-		}
-		for _, t := range p.times {
-			if !t.discarded && !t.modified && t.afterH1 == after {
-				if d := parse(t.value); !d.IsZero() {
-					return d, "time-datetime"
+		if !after {
+			for _, k := range weakMetas {
+				for _, m := range p.metas {
+					if m.key == k {
+						if t := parse(m.content); !t.IsZero() {
+							return t, "weak-meta"
+						}
+					}
 				}
 			}
+		}
+		if !p.h1Seen && after {
+			continue
 		}
 		for _, e := range p.dateElems {
 			if e.discarded || e.afterH1 != after {
@@ -162,6 +172,13 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			}
 			if d := parse(attr(e.n, "title")); !d.IsZero() {
 				return d, "date-element-title"
+			}
+		}
+		for _, t := range p.times {
+			if !t.discarded && !t.modified && t.afterH1 == after {
+				if d := parse(t.value); !d.IsZero() {
+					return d, "time-datetime"
+				}
 			}
 		}
 		for _, t := range p.times {
