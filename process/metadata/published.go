@@ -63,10 +63,22 @@ func (b dateBounds) ok(t time.Time) bool {
 func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
+	var shown map[time.Time]bool // the days the visible text shows, read once when needed
 	parse := func(s string) time.Time {
 		t, _, ok := parseDate(s, dayFirst)
 		if !ok || !b.ok(t) {
 			return time.Time{}
+		}
+		// 03/04/2019 in a meta tag: day or month first? The page's own
+		// text settles it when it shows only the other reading.
+		if m := rxAmbiguous.FindStringSubmatch(s); m != nil && m[1] != m[2] {
+			if shown == nil {
+				shown = shownDays(p.text.String(), dayFirst)
+			}
+			alt := time.Date(t.Year(), time.Month(t.Day()), int(t.Month()), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
+			if shown[dayOf(alt)] && !shown[dayOf(t)] && b.ok(alt) {
+				return alt
+			}
 		}
 		return t
 	}
@@ -238,6 +250,22 @@ func sameDay(a, b time.Time) bool {
 	ay, am, ad := a.Date()
 	by, bm, bd := b.Date()
 	return ay == by && am == bm && ad == bd
+}
+
+// rxAmbiguous matches a numeric date whose first two parts could each be
+// the day or the month.
+var rxAmbiguous = regexp.MustCompile(`^\s*(0?[1-9]|1[0-2])[/.-](0?[1-9]|1[0-2])[/.-]\d{4}\b`)
+
+func dayOf(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+
+// shownDays returns the days written in text.
+func shownDays(text string, dayFirst bool) map[time.Time]bool {
+	p := dateParser{toks: tokenize(text, maxTokens), dayFirst: dayFirst}
+	days := map[time.Time]bool{}
+	for _, f := range p.find(2000) {
+		days[dayOf(f.t)] = true
+	}
+	return days
 }
 
 // dayFirstFor reports whether numeric dates on a page in language lang
