@@ -2,6 +2,8 @@ package content
 
 import (
 	"strings"
+
+	"golang.org/x/net/html/atom"
 	"unicode"
 )
 
@@ -31,7 +33,7 @@ func (x *extractor) dedupe(ps []para) []para {
 			drop = true
 		case len(k) >= 30 && seen[k]:
 			drop = true
-		case isNotice(k):
+		case isNotice(k), x.isFurniture(p, k):
 			drop = true
 		}
 		if drop {
@@ -110,4 +112,113 @@ func isNotice(k string) bool {
 		return false
 	}
 	return notices[k]
+}
+
+// Folded prefixes of a paragraph that points readers elsewhere ("Read more:
+// ..."); such a paragraph is furniture when it is mostly a link.
+var pointerPrefixes = []string{
+	"read more", "read also", "also read", "see more", "see also", "more ", "also ",
+	"related", "watch ", "listen ", "recommended", "don t miss", "click here",
+	"leggi anche", "lesen sie auch", "mehr zum thema", "lire aussi", "à lire aussi",
+	"baca juga", "ver también", "veja também", "leia também", "lees ook",
+}
+
+// Folded phrases that mark a short paragraph as a notice about the page or
+// the publisher rather than the story.
+var furniturePhrases = []string{
+	"contributed to this report", "contributed reporting", "contributed to this story",
+	"all rights reserved", "click here",
+	"follow us on", "download the app", "get the app", "newsletter",
+	"this article was originally published", "copyright",
+}
+
+// isFurniture reports whether paragraph p (folded k) is page furniture: a
+// date line, a credit, a copyright or subscription notice, a pointer to
+// another story.
+func (x *extractor) isFurniture(p para, k string) bool {
+	if len(k) > 300 {
+		return false
+	}
+	ld := 0.0
+	if p.whole && p.node != nil {
+		ld = x.st.get(p.node).linkDensity()
+	}
+	if ld > 0.5 {
+		for _, pre := range pointerPrefixes {
+			if strings.HasPrefix(k, pre) {
+				return true
+			}
+		}
+		if isUpper(p.text) && p.tag == atom.P && strings.Count(k, " ") >= 6 {
+			return true
+		}
+	}
+	if len(k) < 200 {
+		for _, ph := range furniturePhrases {
+			if strings.Contains(k, ph) {
+				return true
+			}
+		}
+		if strings.HasPrefix(p.text, "©") {
+			return true
+		}
+	}
+	return len(k) < 80 && isDateLine(k)
+}
+
+// isUpper reports whether s has letters and none of them is lower-case.
+func isUpper(s string) bool {
+	letters := 0
+	for _, r := range s {
+		if unicode.IsLower(r) {
+			return false
+		}
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	return letters > 0
+}
+
+// dateWords are the words, besides numbers, of a date and time line.
+var dateWords = map[string]bool{
+	"jan": true, "january": true, "feb": true, "february": true, "mar": true,
+	"march": true, "apr": true, "april": true, "may": true, "jun": true,
+	"june": true, "jul": true, "july": true, "aug": true, "august": true,
+	"sep": true, "sept": true, "september": true, "oct": true, "october": true,
+	"nov": true, "november": true, "dec": true, "december": true,
+	"mon": true, "monday": true, "tue": true, "tues": true, "tuesday": true,
+	"wed": true, "wednesday": true, "thu": true, "thur": true, "thurs": true,
+	"thursday": true, "fri": true, "friday": true, "sat": true, "saturday": true,
+	"sun": true, "sunday": true, "am": true, "pm": true, "a": true, "p": true,
+	"m": true, "est": true, "edt": true, "cst": true, "cdt": true, "pst": true,
+	"pdt": true, "mst": true, "mdt": true, "gmt": true, "bst": true, "utc": true,
+	"cet": true, "cest": true, "ist": true, "et": true, "pt": true, "updated": true,
+	"published": true, "posted": true, "on": true, "at": true, "by": true,
+	"today": true, "yesterday": true, "last": true, "first": true, "and": true,
+	"ago": true, "hours": true, "hour": true, "minutes": true, "min": true,
+	"mins": true, "days": true, "day": true, "modified": true,
+}
+
+// isDateLine reports whether the folded line k is a date or time stamp
+// ("Nov. 20, 2019 5:52 AM EST", "Updated 10:48, Tue, Nov 19").
+func isDateLine(k string) bool {
+	words := strings.Fields(k)
+	if len(words) < 2 {
+		return false
+	}
+	digits, named, other := 0, 0, 0
+	for _, w := range words {
+		switch {
+		case w[0] >= '0' && w[0] <= '9':
+			digits++
+		case dateWords[w]:
+			if len(w) > 2 && w != "and" && w != "last" && w != "first" {
+				named++
+			}
+		default:
+			other++
+		}
+	}
+	return digits > 0 && named > 0 && other == 0
 }
