@@ -9,10 +9,14 @@ package bus
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -46,6 +50,40 @@ type Bus struct {
 	log      *slog.Logger
 	replicas int
 	bodies   jetstream.ObjectStore
+	urlFile  string // written for the embedded server, removed at Close
+	closed   chan struct{}
+}
+
+// closedHandler lets Close wait for the connection's drain to end.
+func (b *Bus) closedHandler() nats.Option {
+	b.closed = make(chan struct{})
+	return nats.ClosedHandler(func(*nats.Conn) { close(b.closed) })
+}
+
+// urlFileName is the file in the data folder that tells other newsflow
+// processes where the embedded server listens and its token.
+const urlFileName = "nats.url"
+
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func writeURLFile(path, url, token string) error {
+	return os.WriteFile(path, []byte(url+"\n"+token+"\n"), 0o600)
+}
+
+func readURLFile(dir string) (url, token string, ok bool) {
+	b, err := os.ReadFile(filepath.Join(dir, urlFileName))
+	if err != nil {
+		return "", "", false
+	}
+	lines := strings.Fields(string(b))
+	if len(lines) != 2 {
+		return "", "", false
+	}
+	return lines[0], lines[1], true
 }
 
 // Connect connects to NATS (starting the embedded server if no URL is given)
@@ -77,16 +115,36 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 		if o.DataDir == "" {
 			return nil, errors.New("bus: embedded NATS needs a data folder")
 		}
-		b.srv, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"))
-		if err != nil {
-			return nil, err
+		// Another newsflow process may already run the embedded server of
+		// this folder: then join it.
+		if url, token, ok := readURLFile(o.DataDir); ok {
+			if nc, err := nats.Connect(url, append(nopts, nats.Token(token), nats.RetryOnFailedConnect(false), nats.MaxReconnects(0))...); err == nil {
+				nc.Close()
+				b.nc, err = nats.Connect(url, append(nopts, nats.Token(token), b.closedHandler())...)
+				if err != nil {
+					return nil, fmt.Errorf("bus: connect to the embedded NATS of %s: %w", o.DataDir, err)
+				}
+				o.URL = url
+			}
 		}
-		nopts = append(nopts, nats.InProcessServer(b.srv))
-		b.nc, err = nats.Connect("", nopts...)
+		if b.nc == nil {
+			token := randomToken()
+			b.srv, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"), token)
+			if err != nil {
+				return nil, err
+			}
+			b.urlFile = filepath.Join(o.DataDir, urlFileName)
+			if err := writeURLFile(b.urlFile, b.srv.ClientURL(), token); err != nil {
+				o.Logger.Warn("other newsflow commands will not find this embedded server", "err", err)
+			}
+			nopts = append(nopts, nats.InProcessServer(b.srv), nats.Token(token), b.closedHandler())
+			b.nc, err = nats.Connect("", nopts...)
+		}
 	} else {
 		if o.Creds != "" {
 			nopts = append(nopts, nats.UserCredentials(o.Creds))
 		}
+		nopts = append(nopts, b.closedHandler())
 		b.nc, err = nats.Connect(o.URL, nopts...)
 	}
 	if err != nil {
@@ -104,14 +162,20 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 	return b, nil
 }
 
-func startEmbedded(storeDir string) (*server.Server, error) {
+// startEmbedded starts a NATS server with JetStream in storeDir. Besides the
+// in-process connection it listens on a random loopback port, guarded by
+// token, so that other newsflow commands on this machine (articles, parked)
+// can reach it while `run` holds the folder.
+func startEmbedded(storeDir, token string) (*server.Server, error) {
 	srv, err := server.NewServer(&server.Options{
-		ServerName: "newsflow",
-		JetStream:  true,
-		StoreDir:   storeDir,
-		DontListen: true,
-		NoSigs:     true,
-		NoLog:      true,
+		ServerName:    "newsflow",
+		Host:          "127.0.0.1",
+		Port:          server.RANDOM_PORT,
+		Authorization: token,
+		JetStream:     true,
+		StoreDir:      storeDir,
+		NoSigs:        true,
+		NoLog:         true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: embedded NATS: %w", err)
@@ -136,9 +200,14 @@ func (b *Bus) Close() {
 		if err := b.nc.Drain(); err != nil {
 			b.nc.Close()
 		}
-		for i := 0; i < 100 && !b.nc.IsClosed(); i++ {
-			time.Sleep(50 * time.Millisecond)
+		select {
+		case <-b.closed:
+		case <-time.After(30 * time.Second):
+			b.nc.Close()
 		}
+	}
+	if b.urlFile != "" {
+		os.Remove(b.urlFile)
 	}
 	if b.srv != nil {
 		b.srv.Shutdown()

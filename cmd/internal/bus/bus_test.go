@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -324,5 +325,71 @@ func TestEmbeddedKeepsStreamsAcrossRestart(t *testing.T) {
 	}
 	if n := streamMsgs(t, b, StreamRaw); n != 1 {
 		t.Fatalf("after restart the stream holds %d messages, want 1 (kept, and the repeat dropped)", n)
+	}
+}
+
+func TestParkedListAndRetry(t *testing.T) {
+	b := connectURL(t, runServer(t).ClientURL())
+	if err := b.Publish(t.Context(), RawSubject("p"), "bad-1", []byte("bad")); err != nil {
+		t.Fatal(err)
+	}
+	fixed := atomic.Bool{}
+	var handled atomic.Int32
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() {
+		done <- b.Consume(ctx, fastOptions(StreamRaw, "t-parked"), func(_ context.Context, m Msg) error {
+			if !fixed.Load() {
+				return permErr{errors.New("cannot handle yet")}
+			}
+			handled.Add(1)
+			return nil
+		})
+	}()
+	eventually(t, "message parked", func() bool { return streamMsgs(t, b, StreamParked) == 1 })
+	var list []Parked
+	if err := b.EachParked(t.Context(), func(p Parked) error { list = append(list, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Stage != "t-parked" || list[0].Subject != RawSubject("p") || !strings.Contains(list[0].Error, "cannot handle yet") {
+		t.Fatalf("parked list = %+v", list)
+	}
+	fixed.Store(true)
+	if err := b.RetryParked(t.Context(), list[0].Seq); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "retried message handled", func() bool { return handled.Load() == 1 })
+	if n := streamMsgs(t, b, StreamParked); n != 0 {
+		t.Errorf("%d messages still parked after retry", n)
+	}
+	cancel()
+	<-done
+}
+
+// A second process on the same data folder joins the embedded server of the
+// first instead of failing on JetStream's lock.
+func TestSecondConnectJoinsEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	first, err := Connect(t.Context(), Options{DataDir: dir, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if err := first.Publish(t.Context(), RawSubject("j"), "one", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	second, err := Connect(t.Context(), Options{DataDir: dir, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.srv != nil {
+		t.Fatal("second Connect started its own server")
+	}
+	if n := streamMsgs(t, second, StreamRaw); n != 1 {
+		t.Errorf("second connection sees %d messages, want 1", n)
+	}
+	second.Close()
+	if _, err := os.Stat(filepath.Join(dir, urlFileName)); err != nil {
+		t.Errorf("the joining connection removed the server's %s: %v", urlFileName, err)
 	}
 }

@@ -1,0 +1,86 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Parked is a message that failed for good, as kept in StreamParked.
+type Parked struct {
+	// Seq is its sequence in StreamParked: the handle to retry it by.
+	Seq uint64 `json:"seq"`
+	// Stage is the consumer that parked it, Subject where it was published.
+	Stage   string `json:"stage"`
+	Subject string `json:"subject"`
+	// Error is why it failed, after Deliveries tries.
+	Error      string    `json:"error"`
+	Deliveries int       `json:"deliveries"`
+	Parked     time.Time `json:"parked"`
+	Size       int       `json:"size"`
+}
+
+// EachParked calls fn for each parked message, oldest first.
+func (b *Bus) EachParked(ctx context.Context, fn func(Parked) error) error {
+	s, err := b.js.Stream(ctx, StreamParked)
+	if err != nil {
+		return fmt.Errorf("bus: %s: %w", StreamParked, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("bus: %s: %w", StreamParked, err)
+	}
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("bus: %s message %d: %w", StreamParked, seq, err)
+		}
+		n, _ := strconv.Atoi(m.Header.Get(HeaderDeliveries))
+		if err := fn(Parked{Seq: seq, Stage: m.Header.Get(HeaderStage), Subject: m.Header.Get(HeaderSubject),
+			Error: m.Header.Get(HeaderError), Deliveries: n, Parked: m.Time.UTC(), Size: len(m.Data)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RetryParked publishes the parked message seq again on its original
+// subject, for its stage to take up anew, and removes it from StreamParked.
+func (b *Bus) RetryParked(ctx context.Context, seq uint64) error {
+	s, err := b.js.Stream(ctx, StreamParked)
+	if err != nil {
+		return fmt.Errorf("bus: %s: %w", StreamParked, err)
+	}
+	m, err := s.GetMsg(ctx, seq)
+	if err != nil {
+		return fmt.Errorf("bus: parked message %d: %w", seq, err)
+	}
+	subject := m.Header.Get(HeaderSubject)
+	if subject == "" {
+		return fmt.Errorf("bus: parked message %d has no %s header", seq, HeaderSubject)
+	}
+	out := &nats.Msg{Subject: subject, Data: m.Data, Header: nats.Header{}}
+	for k, v := range m.Header {
+		switch k {
+		case HeaderError, HeaderStage, HeaderSubject, HeaderDeliveries, HeaderStreamSeq:
+		default:
+			out.Header[k] = v
+		}
+	}
+	// A new message id: the original's may still be in the duplicate window.
+	if _, err := b.js.PublishMsg(ctx, out, jetstream.WithMsgID(fmt.Sprintf("retry-%d-%d", seq, time.Now().UnixNano()))); err != nil {
+		return fmt.Errorf("bus: republish parked message %d to %s: %w", seq, subject, err)
+	}
+	if err := s.DeleteMsg(ctx, seq); err != nil {
+		return fmt.Errorf("bus: parked message %d was republished but not removed: %w", seq, err)
+	}
+	return nil
+}
