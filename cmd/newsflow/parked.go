@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+
+	"github.com/newsflow/newsflow/cmd/internal/bus"
+)
+
+// cmdParked lists parked messages, or sends them back to their stage.
+func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const use = "usage: newsflow parked list|retry [--data DIR | --nats URL] [--all | SEQ...]"
+	if len(args) == 0 || (args[0] != "list" && args[0] != "retry") {
+		return fmt.Errorf("parked: %s", use)
+	}
+	fs := flag.NewFlagSet("parked "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e := &envFlags{fs: fs}
+	var dataDir, natsURL, creds string
+	e.str(&dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder of the embedded NATS server")
+	e.str(&natsURL, "nats", "NATS_URL", "", "external NATS server URL(s)")
+	e.str(&creds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
+	all := fs.Bool("all", false, "retry every parked message")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if len(e.errs) > 0 {
+		return joinLines(e.errs)
+	}
+	var seqs []uint64
+	for _, a := range fs.Args() {
+		n, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			return fmt.Errorf("parked: %q is not a parked message's sequence number", a)
+		}
+		seqs = append(seqs, n)
+	}
+	if args[0] == "retry" && !*all && len(seqs) == 0 {
+		return fmt.Errorf("parked retry: name the messages by sequence number, or give --all")
+	}
+	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Name: "newsflow parked",
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if args[0] == "list" {
+		enc := json.NewEncoder(stdout)
+		return b.EachParked(ctx, func(p bus.Parked) error { return enc.Encode(p) })
+	}
+	if *all {
+		if err := b.EachParked(ctx, func(p bus.Parked) error { seqs = append(seqs, p.Seq); return nil }); err != nil {
+			return err
+		}
+	}
+	for _, seq := range seqs {
+		if err := b.RetryParked(ctx, seq); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "%d parked messages sent back to their stage\n", len(seqs))
+	return nil
+}
