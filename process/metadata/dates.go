@@ -196,8 +196,7 @@ func (p *dateParser) dateAt(i int) (time.Time, int, bool) {
 		n := atoi(t.val)
 		switch len(t.val) {
 		case 4: // 2019-07-22, 2019/07/22, 2019.07.22, 2019年7月22日
-			if p.isSep(i+1, "-/.") && p.at(i+2).kind == tokNum && len(p.at(i+2).val) <= 2 &&
-				p.isSep(i+3, p.at(i+1).val) && p.at(i+4).kind == tokNum && len(p.at(i+4).val) <= 2 {
+			if p.isSep(i+1, "-/.") && p.tight(i+2, 2) && p.isSep(i+3, p.at(i+1).val) && p.tight(i+4, 2) {
 				if d, ok := validDate(n, atoi(p.at(i+2).val), atoi(p.at(i+4).val)); ok {
 					return d, i + 5, true
 				}
@@ -215,8 +214,8 @@ func (p *dateParser) dateAt(i int) (time.Time, int, bool) {
 			}
 		case 1, 2:
 			// 22.07.2019, 22/07/2019, 07/22/2019, 22-07-2019, 22.07.19
-			if p.isSep(i+1, "./-") && p.at(i+2).kind == tokNum && len(p.at(i+2).val) <= 2 &&
-				p.isSep(i+3, p.at(i+1).val) && p.at(i+4).kind == tokNum && (len(p.at(i+4).val) == 4 || (len(p.at(i+4).val) == 2 && p.at(i+1).val != "-")) {
+			if p.isSep(i+1, "./-") && p.tight(i+2, 2) && p.isSep(i+3, p.at(i+1).val) &&
+				(p.tight(i+4, 4) && len(p.at(i+4).val) >= 2 && len(p.at(i+4).val) != 3) && (len(p.at(i+4).val) == 4 || p.at(i+1).val != "-") {
 				a, b, y := n, atoi(p.at(i+2).val), atoi(p.at(i+4).val)
 				if y < 100 {
 					y += 2000
@@ -283,6 +282,13 @@ func (p *dateParser) dateAt(i int) (time.Time, int, bool) {
 		}
 	}
 	return time.Time{}, 0, false
+}
+
+// tight reports whether token i is a number of at most n digits with no
+// space before it.
+func (p *dateParser) tight(i, n int) bool {
+	t := p.at(i)
+	return t.kind == tokNum && !t.space && len(t.val) <= n
 }
 
 // glued reports whether token i touches a letter or digit on either side,
