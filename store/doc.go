@@ -1,0 +1,56 @@
+// Package store persists processed articles (process.Article) in SQLite (the
+// default, embedded) or PostgreSQL, and reads them back for queries and
+// export.
+//
+// Both backends have the same method set (see Store) and the same behaviour,
+// checked by one contract test suite:
+//
+//   - Upsert writes a batch in one transaction, keyed by the article id. A new
+//     id is inserted; the same id with the same content hash and extractor
+//     version is Unchanged and causes no write at all; otherwise the stored
+//     row is Updated with the newer record, keeping the fetched_at of the
+//     first record as first_seen. A record older than the stored one (an
+//     earlier fetched_at, as when a stream is replayed) is counted Unchanged
+//     and not written, so replays never roll a row back. Redelivering or
+//     replaying the same articles any number of times leaves one row each,
+//     and an id repeated inside a batch is applied in batch order.
+//   - On insert, DuplicateOf is set to the earliest stored article whose
+//     64-bit SimHash fingerprint is within Hamming distance 3 (see
+//     NearDuplicateDistance). The fingerprint is also kept as four 16-bit
+//     bands in indexed columns: two fingerprints within distance 3 agree on
+//     at least one band, so only articles sharing a band are compared. An
+//     update whose fingerprint changed is checked again, against articles
+//     stored before it only (so duplicate links never form a cycle); an
+//     update with the same fingerprint keeps its DuplicateOf. DuplicateOf of
+//     an incoming article is ignored: the store decides it.
+//   - The full record is stored as JSON, so Get returns exactly what was
+//     upserted (its JSON encoding is identical), with DuplicateOf filled in.
+//     Indexed columns beside it serve queries.
+//   - The schema is versioned in a schema_migrations table and migrated when a
+//     store is opened, safely when several processes open it at once.
+//
+// # Errors
+//
+// Errors are classified where they happen, so that a consumer can decide
+// between ack, nak-with-delay and parking a message without parsing strings:
+//
+//   - Permanent: the error (or one it wraps) has a Permanent() bool method
+//     returning true. The input can never be stored as it is: an empty id, a
+//     malformed fingerprint, text that is not valid UTF-8 or holds a NUL byte,
+//     a time that JSON cannot encode, JSON that does not decode
+//     (see Decode), or data that the database rejected as invalid. Such
+//     errors are *InvalidArticleError values naming the article id, the
+//     batch index and the field. Upsert checks the whole batch before it
+//     writes anything: if any article is invalid, nothing is written and the
+//     error wraps one *InvalidArticleError per invalid article (see
+//     InvalidArticles), so that the caller can park those messages and
+//     upsert the rest again. Park (term) the message; retrying cannot help.
+//   - Temporary: the error has a Temporary() bool method returning true. The
+//     database was busy or locked (SQLite), a serialization failure or
+//     deadlock was detected, or the connection failed or was closed
+//     (PostgreSQL). Nothing was committed; nak with a delay and retry.
+//   - Neither (including context cancellation): unexpected. Treat it as
+//     retryable, but bound the number of deliveries before parking.
+//
+// IsPermanent and IsTemporary apply the rule.
+package store

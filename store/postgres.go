@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/newsflow/newsflow/process"
+)
+
+// Postgres is a store in a PostgreSQL database (github.com/jackc/pgx/v5),
+// in the schema that the connection's search_path names first.
+//
+// Upserts take a transaction-level advisory lock, so that batches from any
+// number of processes apply one at a time: each sees every article committed
+// before it, which keeps near-duplicate detection exact and rules out
+// deadlocks between batches that share ids. Reads never wait for it.
+type Postgres struct {
+	pool *pgxpool.Pool
+}
+
+// Advisory lock keys: the class 1852143475 is "news" in ASCII, the object a
+// hash of the schema and the purpose, so that stores in different schemas of
+// one database do not wait for each other.
+const (
+	pgMigrateLock  = `SELECT pg_advisory_xact_lock(1852143475, hashtext(current_schema() || '.migrate'))`
+	pgUpsertLock   = `SELECT pg_advisory_xact_lock(1852143475, hashtext(current_schema() || '.upsert'))`
+	pgSchemaTables = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    integer PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`
+)
+
+// postgresSchema lists the migrations of the PostgreSQL schema, version i+1
+// at index i. Applied migrations are never edited: add a new one.
+var postgresSchema = []string{
+	// 1: articles.
+	`CREATE TABLE articles (
+		id                text PRIMARY KEY,
+		seq               bigint GENERATED ALWAYS AS IDENTITY UNIQUE, -- insertion order
+		url               text NOT NULL,
+		feed              text NOT NULL,
+		title             text NOT NULL,
+		published         timestamptz,
+		fetched_at        timestamptz NOT NULL, -- of the stored record
+		first_seen        timestamptz NOT NULL, -- fetched_at of the first record
+		language          text NOT NULL,
+		content_hash      text NOT NULL,
+		extractor_version text NOT NULL,
+		fingerprint       text,
+		fp_band0          integer,              -- the 16-bit bands of fingerprint
+		fp_band1          integer,
+		fp_band2          integer,
+		fp_band3          integer,
+		duplicate_of      text REFERENCES articles (id),
+		record            jsonb NOT NULL        -- the Article
+	);
+	CREATE INDEX articles_fetched_at ON articles (fetched_at, id);
+	CREATE INDEX articles_url ON articles (url);
+	CREATE INDEX articles_feed_published ON articles (feed, published);
+	CREATE INDEX articles_published ON articles (published);
+	CREATE INDEX articles_language ON articles (language);
+	CREATE INDEX articles_content_hash ON articles (content_hash);
+	CREATE INDEX articles_extractor_version ON articles (extractor_version);
+	CREATE INDEX articles_duplicate_of ON articles (duplicate_of) WHERE duplicate_of IS NOT NULL;
+	CREATE INDEX articles_fp_band0 ON articles (fp_band0) WHERE fp_band0 IS NOT NULL;
+	CREATE INDEX articles_fp_band1 ON articles (fp_band1) WHERE fp_band1 IS NOT NULL;
+	CREATE INDEX articles_fp_band2 ON articles (fp_band2) WHERE fp_band2 IS NOT NULL;
+	CREATE INDEX articles_fp_band3 ON articles (fp_band3) WHERE fp_band3 IS NOT NULL;`,
+}
+
+// OpenPostgres connects to the PostgreSQL database of the DSN (a URL or
+// key=value string; search_path may be set in it) and migrates the schema.
+func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open postgres: parse DSN: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, classifyPostgres("open postgres", err)
+	}
+	p := &Postgres{pool: pool}
+	if err := p.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// migrate applies the migrations that the schema lacks, in one transaction
+// holding an advisory lock, so that processes opening the store at once
+// apply each migration exactly once.
+func (p *Postgres) migrate(ctx context.Context) error {
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, pgMigrateLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, pgSchemaTables); err != nil {
+			return err
+		}
+		var version int
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+			return err
+		}
+		if version > len(postgresSchema) {
+			return fmt.Errorf("schema version %d is newer than this binary's %d", version, len(postgresSchema))
+		}
+		for v := version + 1; v <= len(postgresSchema); v++ {
+			if _, err := tx.Exec(ctx, postgresSchema[v-1]); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return classifyPostgres("migrate postgres", err)
+	}
+	return nil
+}
+
+// Upsert writes a batch in one transaction. See the package documentation
+// for the rules and the errors.
+func (p *Postgres) Upsert(ctx context.Context, batch []process.Article) (UpsertStats, error) {
+	if err := validateBatch(batch); err != nil {
+		return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
+	}
+	if len(batch) == 0 {
+		return UpsertStats{}, nil
+	}
+	var stats UpsertStats
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, pgUpsertLock); err != nil {
+			return err
+		}
+		var err error
+		stats, err = upsertBatch(ctx, postgresTx{tx}, batch)
+		return err
+	})
+	if err != nil {
+		if IsPermanent(err) {
+			return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
+		}
+		return UpsertStats{}, classifyPostgres("upsert", err)
+	}
+	return stats, nil
+}
+
+// postgresTx implements upsertTx.
+type postgresTx struct{ tx pgx.Tx }
+
+func (t postgresTx) lookup(ctx context.Context, id string) (current, bool, error) {
+	var c current
+	var fingerprint, dup *string
+	err := t.tx.QueryRow(ctx, `SELECT seq, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at
+		FROM articles WHERE id = $1`, id).Scan(&c.seq, &c.contentHash, &c.extractorVersion, &fingerprint, &dup, &c.fetchedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return current{}, false, nil
+	}
+	if err != nil {
+		return current{}, false, err
+	}
+	if fingerprint != nil {
+		c.fingerprint = *fingerprint
+	}
+	if dup != nil {
+		c.duplicateOf = *dup
+	}
+	return c, true, nil
+}
+
+func (t postgresTx) candidates(ctx context.Context, b [bandCount]int64, exclude string, before int64, fn func(id, fingerprint string) bool) error {
+	rows, err := t.tx.Query(ctx, `
+		SELECT seq, id, fingerprint FROM articles WHERE fp_band0 = $1 AND id <> $5 AND seq < $6
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band1 = $2 AND id <> $5 AND seq < $6
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band2 = $3 AND id <> $5 AND seq < $6
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band3 = $4 AND id <> $5 AND seq < $6
+		ORDER BY seq`, b[0], b[1], b[2], b[3], exclude, before)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var id, fingerprint string
+		if err := rows.Scan(&seq, &id, &fingerprint); err != nil {
+			return err
+		}
+		if fn(id, fingerprint) {
+			break
+		}
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+func (t postgresTx) insert(ctx context.Context, r *row) error {
+	a := r.a
+	_, err := t.tx.Exec(ctx, `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen,
+			language, content_hash, extractor_version, fingerprint, fp_band0, fp_band1, fp_band2, fp_band3,
+			duplicate_of, record)
+		VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		a.ID, a.URL, a.Feed, a.Title, pgNullTime(a.Published), a.FetchedAt,
+		a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+		bandArg(r, 0), bandArg(r, 1), bandArg(r, 2), bandArg(r, 3),
+		nullString(a.DuplicateOf), string(r.record))
+	return invalidData(r, err)
+}
+
+func (t postgresTx) update(ctx context.Context, r *row) error {
+	a := r.a
+	_, err := t.tx.Exec(ctx, `UPDATE articles SET url = $1, feed = $2, title = $3, published = $4, fetched_at = $5,
+			language = $6, content_hash = $7, extractor_version = $8, fingerprint = $9,
+			fp_band0 = $10, fp_band1 = $11, fp_band2 = $12, fp_band3 = $13, duplicate_of = $14, record = $15
+		WHERE seq = $16`,
+		a.URL, a.Feed, a.Title, pgNullTime(a.Published), a.FetchedAt,
+		a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+		bandArg(r, 0), bandArg(r, 1), bandArg(r, 2), bandArg(r, 3),
+		nullString(a.DuplicateOf), string(r.record), r.seq)
+	return invalidData(r, err)
+}
+
+// invalidData turns PostgreSQL's rejection of the row's data (class 22,
+// data exception) into an *InvalidArticleError: retrying cannot help.
+// Validate catches the known cases first; this is the net under it.
+func invalidData(r *row, err error) error {
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && len(pe.Code) == 5 && pe.Code[:2] == "22" {
+		return &InvalidArticleError{ID: r.a.ID, Index: r.index, Field: "record", Err: err}
+	}
+	return err
+}
+
+// Get returns the article with the id, or an error wrapping ErrNotFound.
+func (p *Postgres) Get(ctx context.Context, id string) (process.Article, error) {
+	var record []byte
+	err := p.pool.QueryRow(ctx, `SELECT record FROM articles WHERE id = $1`, id).Scan(&record)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return process.Article{}, fmt.Errorf("store: get %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return process.Article{}, classifyPostgres(fmt.Sprintf("get %q", id), err)
+	}
+	return decodeRecord(id, record)
+}
+
+// Each calls fn for every article in (fetched_at, id) order, from one
+// query (one snapshot). It stops at the first error fn returns and returns
+// it unwrapped. fetched_at is ordered at PostgreSQL's microsecond precision.
+func (p *Postgres) Each(ctx context.Context, fn func(process.Article) error) error {
+	rows, err := p.pool.Query(ctx, `SELECT id, record FROM articles ORDER BY fetched_at, id`)
+	if err != nil {
+		return classifyPostgres("each", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var record []byte
+		if err := rows.Scan(&id, &record); err != nil {
+			return classifyPostgres("each", err)
+		}
+		a, err := decodeRecord(id, record)
+		if err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return classifyPostgres("each", err)
+	}
+	return nil
+}
+
+// Count returns the number of stored articles.
+func (p *Postgres) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := p.pool.QueryRow(ctx, `SELECT COUNT(*) FROM articles`).Scan(&n); err != nil {
+		return 0, classifyPostgres("count", err)
+	}
+	return n, nil
+}
+
+// firstSeen returns the first_seen column of the article (for tests).
+func (p *Postgres) firstSeen(ctx context.Context, id string) (time.Time, error) {
+	var t time.Time
+	err := p.pool.QueryRow(ctx, `SELECT first_seen FROM articles WHERE id = $1`, id).Scan(&t)
+	return t, err
+}
+
+// Close closes the connections.
+func (p *Postgres) Close() error {
+	p.pool.Close()
+	return nil
+}
+
+// classifyPostgres wraps err with op, as a *TemporaryError when it is a
+// serialization failure, a deadlock, a lock timeout, a shortage of server
+// resources, a server shutting down, or a failed or closed connection.
+// A cancelled or expired context is not temporary: the caller gave up.
+func classifyPostgres(op string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch class := pe.Code[:min(2, len(pe.Code))]; {
+		case pe.Code == "40001", // serialization_failure
+			pe.Code == "40P01", // deadlock_detected
+			pe.Code == "55P03", // lock_not_available
+			pe.Code == "23505", // unique_violation: a concurrent insert by a writer without the lock
+			class == "08",      // connection exception
+			class == "53",      // insufficient resources
+			class == "57":      // operator intervention (shutdown, cancel)
+			return &TemporaryError{Op: op, Err: err}
+		}
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	var netErr net.Error
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || errors.As(err, &netErr) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		pgconn.SafeToRetry(err) {
+		return &TemporaryError{Op: op, Err: err}
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+func pgNullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,421 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/newsflow/newsflow/process"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// SQLiteBusyTimeout is how long a SQLite connection waits for a lock held by
+// another connection or process before the operation fails (temporarily).
+const SQLiteBusyTimeout = 10 * time.Second
+
+// SQLite is a store in one SQLite database file (modernc.org/sqlite, pure
+// Go). It uses WAL journaling, so that readers, including other processes
+// (see OpenSQLiteReadOnly), never block the writer, and synchronous=FULL, so
+// that a committed Upsert survives a power cut: an ack follows a commit.
+//
+// Writes go through a single connection, so Upserts of one *SQLite run one
+// at a time; writers in other processes wait up to SQLiteBusyTimeout.
+type SQLite struct {
+	path string
+	w    *sql.DB // nil when read-only
+	r    *sql.DB
+}
+
+// sqliteSchema lists the migrations of the SQLite schema, version i+1 at
+// index i. Applied migrations are never edited: add a new one.
+var sqliteSchema = []string{
+	// 1: articles.
+	`CREATE TABLE articles (
+		id                TEXT PRIMARY KEY,
+		seq               INTEGER NOT NULL UNIQUE, -- insertion order
+		url               TEXT NOT NULL,
+		feed              TEXT NOT NULL,
+		title             TEXT NOT NULL,
+		published         TEXT,          -- UTC, fixed-width RFC 3339 with nanoseconds
+		fetched_at        TEXT NOT NULL, -- of the stored record
+		first_seen        TEXT NOT NULL, -- fetched_at of the first record
+		language          TEXT NOT NULL,
+		content_hash      TEXT NOT NULL,
+		extractor_version TEXT NOT NULL,
+		fingerprint       TEXT,
+		fp_band0          INTEGER,       -- the 16-bit bands of fingerprint
+		fp_band1          INTEGER,
+		fp_band2          INTEGER,
+		fp_band3          INTEGER,
+		duplicate_of      TEXT REFERENCES articles (id),
+		record            TEXT NOT NULL  -- the Article as JSON
+	);
+	CREATE INDEX articles_fetched_at ON articles (fetched_at, id);
+	CREATE INDEX articles_url ON articles (url);
+	CREATE INDEX articles_feed_published ON articles (feed, published);
+	CREATE INDEX articles_published ON articles (published);
+	CREATE INDEX articles_language ON articles (language);
+	CREATE INDEX articles_content_hash ON articles (content_hash);
+	CREATE INDEX articles_extractor_version ON articles (extractor_version);
+	CREATE INDEX articles_duplicate_of ON articles (duplicate_of) WHERE duplicate_of IS NOT NULL;
+	CREATE INDEX articles_fp_band0 ON articles (fp_band0) WHERE fp_band0 IS NOT NULL;
+	CREATE INDEX articles_fp_band1 ON articles (fp_band1) WHERE fp_band1 IS NOT NULL;
+	CREATE INDEX articles_fp_band2 ON articles (fp_band2) WHERE fp_band2 IS NOT NULL;
+	CREATE INDEX articles_fp_band3 ON articles (fp_band3) WHERE fp_band3 IS NOT NULL;`,
+}
+
+// sqliteDSN returns the modernc.org/sqlite data source name of the file at
+// path, as a file: URI so that SQLite's own parameters (mode) apply.
+func sqliteDSN(path string, params url.Values) string {
+	u := url.URL{Path: filepath.ToSlash(path)}
+	return "file:" + u.EscapedPath() + "?" + params.Encode()
+}
+
+func sqliteParams(readOnly bool) url.Values {
+	p := url.Values{}
+	// busy_timeout first: it makes the other pragmas wait for locks too.
+	p.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", SQLiteBusyTimeout.Milliseconds()))
+	if readOnly {
+		p.Set("mode", "ro")
+		p.Add("_pragma", "query_only(1)")
+	} else {
+		p.Add("_pragma", "journal_mode(WAL)")
+		p.Add("_pragma", "synchronous(FULL)")
+	}
+	p.Add("_pragma", "foreign_keys(1)")
+	return p
+}
+
+// OpenSQLite opens the SQLite store at path for reading and writing,
+// creating the file and its folder if needed, and migrates its schema.
+func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
+	}
+	s := &SQLite{path: abs}
+
+	wp := sqliteParams(false)
+	wp.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
+	s.w, err = sql.Open("sqlite", sqliteDSN(abs, wp))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+
+	if err := s.migrate(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+
+	s.r, err = sql.Open("sqlite", sqliteDSN(abs, sqliteParams(false)))
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
+	}
+	s.r.SetMaxOpenConns(4)
+	return s, nil
+}
+
+// OpenSQLiteReadOnly opens an existing SQLite store for reading only, as
+// export does while another process writes: WAL lets it read a consistent
+// snapshot without blocking the writer. It does not migrate; the schema must
+// be the one this binary knows.
+func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %q read-only: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("store: open sqlite %q read-only: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", sqliteDSN(abs, sqliteParams(true)))
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite %q read-only: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	var version int
+	err = r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&version)
+	if err != nil {
+		r.Close()
+		return nil, classifySQLite(fmt.Sprintf("open sqlite %q read-only: read schema version", path), err)
+	}
+	if version != len(sqliteSchema) {
+		r.Close()
+		return nil, fmt.Errorf("store: open sqlite %q read-only: schema version %d, this binary knows %d", path, version, len(sqliteSchema))
+	}
+	return &SQLite{path: abs, r: r}, nil
+}
+
+// migrate applies the migrations that the database lacks, in one
+// transaction that holds the write lock, so that processes opening the
+// store at once apply each migration exactly once.
+func (s *SQLite) migrate(ctx context.Context) error {
+	fail := func(err error) error {
+		return classifySQLite(fmt.Sprintf("migrate sqlite %q", s.path), err)
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fail(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		applied_at TEXT NOT NULL
+	)`); err != nil {
+		return fail(err)
+	}
+	var version int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+		return fail(err)
+	}
+	if version > len(sqliteSchema) {
+		return fmt.Errorf("store: migrate sqlite %q: schema version %d is newer than this binary's %d", s.path, version, len(sqliteSchema))
+	}
+	for v := version + 1; v <= len(sqliteSchema); v++ {
+		if _, err := tx.ExecContext(ctx, sqliteSchema[v-1]); err != nil {
+			return fail(fmt.Errorf("migration %d: %w", v, err))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`,
+			v, sqliteTime(time.Now())); err != nil {
+			return fail(fmt.Errorf("migration %d: %w", v, err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// Upsert writes a batch in one transaction. See the package documentation
+// for the rules and the errors.
+func (s *SQLite) Upsert(ctx context.Context, batch []process.Article) (UpsertStats, error) {
+	if s.w == nil {
+		return UpsertStats{}, fmt.Errorf("store: upsert into sqlite %q: opened read-only", s.path)
+	}
+	if err := validateBatch(batch); err != nil {
+		return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
+	}
+	if len(batch) == 0 {
+		return UpsertStats{}, nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return UpsertStats{}, classifySQLite("upsert: begin", err)
+	}
+	defer tx.Rollback()
+	stats, err := upsertBatch(ctx, sqliteTx{tx}, batch)
+	if err != nil {
+		if IsPermanent(err) {
+			return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
+		}
+		return UpsertStats{}, classifySQLite("upsert", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return UpsertStats{}, classifySQLite("upsert: commit", err)
+	}
+	return stats, nil
+}
+
+// sqliteTx implements upsertTx.
+type sqliteTx struct{ tx *sql.Tx }
+
+func (t sqliteTx) lookup(ctx context.Context, id string) (current, bool, error) {
+	var c current
+	var fetched string
+	var fingerprint, dup sql.NullString
+	err := t.tx.QueryRowContext(ctx, `SELECT seq, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at
+		FROM articles WHERE id = ?`, id).Scan(&c.seq, &c.contentHash, &c.extractorVersion, &fingerprint, &dup, &fetched)
+	if errors.Is(err, sql.ErrNoRows) {
+		return current{}, false, nil
+	}
+	if err != nil {
+		return current{}, false, err
+	}
+	c.fingerprint, c.duplicateOf = fingerprint.String, dup.String
+	if c.fetchedAt, err = time.Parse(time.RFC3339Nano, fetched); err != nil {
+		return current{}, false, fmt.Errorf("stored fetched_at %q: %w", fetched, err)
+	}
+	return c, true, nil
+}
+
+func (t sqliteTx) candidates(ctx context.Context, b [bandCount]int64, exclude string, before int64, fn func(id, fingerprint string) bool) error {
+	// A UNION of one indexed lookup per band, rather than an OR, so that
+	// the planner cannot prefer a scan of the seq index.
+	rows, err := t.tx.QueryContext(ctx, `
+		SELECT seq, id, fingerprint FROM articles WHERE fp_band0 = ?1 AND id <> ?5 AND seq < ?6
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band1 = ?2 AND id <> ?5 AND seq < ?6
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band2 = ?3 AND id <> ?5 AND seq < ?6
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band3 = ?4 AND id <> ?5 AND seq < ?6
+		ORDER BY seq`, b[0], b[1], b[2], b[3], exclude, before)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var id, fingerprint string
+		if err := rows.Scan(&seq, &id, &fingerprint); err != nil {
+			return err
+		}
+		if fn(id, fingerprint) {
+			break
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+func (t sqliteTx) insert(ctx context.Context, r *row) error {
+	a := r.a
+	fetched := sqliteTime(a.FetchedAt)
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO articles (id, seq, url, feed, title, published, fetched_at, first_seen,
+			language, content_hash, extractor_version, fingerprint, fp_band0, fp_band1, fp_band2, fp_band3,
+			duplicate_of, record)
+		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM articles), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.URL, a.Feed, a.Title, sqliteNullTime(a.Published), fetched, fetched,
+		a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+		bandArg(r, 0), bandArg(r, 1), bandArg(r, 2), bandArg(r, 3),
+		nullString(a.DuplicateOf), string(r.record))
+	return err
+}
+
+func (t sqliteTx) update(ctx context.Context, r *row) error {
+	a := r.a
+	_, err := t.tx.ExecContext(ctx, `UPDATE articles SET url = ?, feed = ?, title = ?, published = ?, fetched_at = ?,
+			language = ?, content_hash = ?, extractor_version = ?, fingerprint = ?,
+			fp_band0 = ?, fp_band1 = ?, fp_band2 = ?, fp_band3 = ?, duplicate_of = ?, record = ?
+		WHERE seq = ?`,
+		a.URL, a.Feed, a.Title, sqliteNullTime(a.Published), sqliteTime(a.FetchedAt),
+		a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+		bandArg(r, 0), bandArg(r, 1), bandArg(r, 2), bandArg(r, 3),
+		nullString(a.DuplicateOf), string(r.record), r.seq)
+	return err
+}
+
+// Get returns the article with the id, or an error wrapping ErrNotFound.
+func (s *SQLite) Get(ctx context.Context, id string) (process.Article, error) {
+	var record []byte
+	err := s.r.QueryRowContext(ctx, `SELECT record FROM articles WHERE id = ?`, id).Scan(&record)
+	if errors.Is(err, sql.ErrNoRows) {
+		return process.Article{}, fmt.Errorf("store: get %q: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return process.Article{}, classifySQLite(fmt.Sprintf("get %q", id), err)
+	}
+	return decodeRecord(id, record)
+}
+
+// Each calls fn for every article in (fetched_at, id) order, reading one
+// snapshot of the database: writes committed meanwhile are not seen. It
+// stops at the first error fn returns and returns it unwrapped.
+func (s *SQLite) Each(ctx context.Context, fn func(process.Article) error) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, record FROM articles ORDER BY fetched_at, id`)
+	if err != nil {
+		return classifySQLite("each", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var record []byte
+		if err := rows.Scan(&id, &record); err != nil {
+			return classifySQLite("each", err)
+		}
+		a, err := decodeRecord(id, record)
+		if err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return classifySQLite("each", err)
+	}
+	return nil
+}
+
+// Count returns the number of stored articles.
+func (s *SQLite) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM articles`).Scan(&n); err != nil {
+		return 0, classifySQLite("count", err)
+	}
+	return n, nil
+}
+
+// firstSeen returns the first_seen column of the article (for tests).
+func (s *SQLite) firstSeen(ctx context.Context, id string) (time.Time, error) {
+	var v string
+	if err := s.r.QueryRowContext(ctx, `SELECT first_seen FROM articles WHERE id = ?`, id).Scan(&v); err != nil {
+		return time.Time{}, err
+	}
+	return time.Parse(time.RFC3339Nano, v)
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store: close sqlite %q: %w", s.path, err)
+	}
+	return nil
+}
+
+// classifySQLite wraps err with op, as a *TemporaryError when SQLite was
+// busy or locked by another connection.
+func classifySQLite(op string, err error) error {
+	if se, ok := errors.AsType[*sqlite.Error](err); ok {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_PROTOCOL:
+			return &TemporaryError{Op: op, Err: err}
+		}
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// sqliteTimeLayout writes UTC times at a fixed width, so that text order is
+// time order.
+const sqliteTimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func sqliteTime(t time.Time) string { return t.UTC().Format(sqliteTimeLayout) }
+
+func sqliteNullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return sqliteTime(t)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func bandArg(r *row, i int) any {
+	if !r.hasFP {
+		return nil
+	}
+	return r.bands[i]
+}
