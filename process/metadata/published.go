@@ -116,6 +116,17 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now t
 			break
 		}
 	}
+	// A page that shows its modification day but nowhere its publication
+	// day presents itself as of the modification (a republished or
+	// reworked story): the day it shows is its date.
+	if !mod.IsZero() && !pub.IsZero() && !sameDay(pub, mod) {
+		if shown == nil {
+			shown = shownDays(p.text.String(), dayFirst)
+		}
+		if !shown[dayOf(pub)] && shown[dayOf(mod)] {
+			pub = mod
+		}
+	}
 	if !mod.IsZero() && !pub.IsZero() && mod.Before(pub) {
 		// A modification before the publication is the page's mistake
 		// (or a template's): keep only the publication date.
@@ -201,10 +212,14 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			}
 		}
 	}
-	if t := textDate(p.text.String(), b, dayFirst); !t.IsZero() {
+	h1Pos := -1
+	if p.h1Seen {
+		h1Pos = p.h1Pos
+	}
+	if t := textDate(p.text.String(), h1Pos, b, dayFirst); !t.IsZero() {
 		return t, "text"
 	}
-	if t := textDate(p.discarded.String(), b, dayFirst); !t.IsZero() {
+	if t := textDate(p.discarded.String(), -1, b, dayFirst); !t.IsZero() {
 		return t, "discarded-text"
 	}
 	for _, s := range []string{p.titleTag, p.h1} {
@@ -302,7 +317,7 @@ func urlDate(u string) time.Time {
 // right after a word such as "Published", else the most frequent date,
 // preferring the older of two nearly as frequent ones. Dates older than the
 // page's copyright year are not its own.
-func textDate(text string, b dateBounds, dayFirst bool) time.Time {
+func textDate(text string, h1Pos int, b dateBounds, dayFirst bool) time.Time {
 	if text == "" {
 		return time.Time{}
 	}
@@ -325,6 +340,9 @@ func textDate(text string, b dateBounds, dayFirst bool) time.Time {
 			return f.t
 		}
 		day := time.Date(f.t.Year(), f.t.Month(), f.t.Day(), 0, 0, 0, 0, time.UTC)
+		if h1Pos >= 0 && f.pos >= h1Pos && f.pos-h1Pos < nearHeadline {
+			return f.t
+		}
 		if copyYear != 0 && day.Year() < copyYear {
 			continue
 		}
@@ -363,6 +381,10 @@ func textDate(text string, b dateBounds, dayFirst bool) time.Time {
 	}
 	return first.day
 }
+
+// nearHeadline is how far after the headline's start (in bytes of text) a
+// date is taken for the article's own.
+const nearHeadline = 1000
 
 // copyrightYear returns the year after "©" or "Copyright" in the text (the
 // latest of a range), or 0.

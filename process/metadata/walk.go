@@ -47,6 +47,7 @@ type page struct {
 	h1         string
 	h1Count    int
 	h1Seen     bool // the walk has passed the first <h1>
+	h1Pos      int  // where the first <h1> starts in text
 	times      []timeElem
 	dateElems  []dateElem
 	bylines    []*html.Node
@@ -216,6 +217,7 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		if p.h1 == "" && !discarded {
 			p.h1 = textOf(n, 1000)
 			p.h1Seen = true
+			p.h1Pos = p.text.Len()
 		}
 	case atom.Time:
 		if len(p.times) < maxTimeElems {
