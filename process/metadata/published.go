@@ -271,7 +271,9 @@ func sameDay(a, b time.Time) bool {
 // the day or the month.
 var rxAmbiguous = regexp.MustCompile(`^\s*(0?[1-9]|1[0-2])[/.-](0?[1-9]|1[0-2])[/.-]\d{4}\b`)
 
-func dayOf(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+func dayOf(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
 
 // shownDays returns the days written in text.
 func shownDays(text string, dayFirst bool) map[time.Time]bool {
