@@ -1,0 +1,237 @@
+package process
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/japanese"
+
+	"github.com/newsflow/newsflow/ingest"
+)
+
+const story = "Der Bäcker am Marktplatz öffnet früher — ab fünf Uhr gibt es Brötchen."
+
+func TestDecodeUTF8(t *testing.T) {
+	latin1, err := charmap.Windows1252.NewEncoder().String(story)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sjis, err := japanese.ShiftJIS.NewEncoder().String("駅前の図書館が日曜日も開館します。")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, ctype string
+		body        string
+		want        string
+	}{
+		{"utf-8 undeclared", "", "<p>" + story + "</p>", story},
+		{"header charset", "text/html; charset=windows-1252", "<p>" + latin1 + "</p>", story},
+		{"meta charset", "text/html", `<meta charset="windows-1252"><p>` + latin1 + "</p>", story},
+		{"meta http-equiv", "", `<meta http-equiv="Content-Type" content="text/html; charset=shift_jis"><p>` + sjis + "</p>", "駅前の図書館が日曜日も開館します。"},
+		{"xml prolog", "", `<?xml version="1.0" encoding="ISO-8859-1"?><html><p>` + latin1 + "</p></html>", story},
+		{"bom beats meta", "", "\xef\xbb\xbf<meta charset=\"windows-1252\"><p>" + story + "</p>", story},
+		{"undeclared latin-1 bytes", "", "<p>" + latin1 + "</p>", story},
+		{"invalid utf-8 repaired", "text/html; charset=utf-8", "<p>caf\xe9 " + story + "</p>", "caf\uFFFD " + story},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeUTF8([]byte(tt.body), tt.ctype)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(got), tt.want) {
+				t.Errorf("decoded to %q, want it to contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSimHashNearDuplicates(t *testing.T) {
+	a := "The council agreed on Tuesday to close the market square to cars on Saturdays from the first of May, after a trial last summer drew more shoppers to the stalls and fewer complaints than expected."
+	b := strings.Replace(a, "Tuesday", "Wednesday", 1)
+	c := "Heavy snow closed the mountain pass for the third time this winter, and the road authority said it would stay shut until the avalanche risk had been assessed by a team from the valley."
+	dist := func(x, y string) int {
+		d := SimHash(x) ^ SimHash(y)
+		n := 0
+		for ; d != 0; d &= d - 1 {
+			n++
+		}
+		return n
+	}
+	if d := dist(a, b); d > 10 {
+		t.Errorf("one changed word moved the fingerprint by %d bits", d)
+	}
+	if d := dist(a, c); d < 16 {
+		t.Errorf("unrelated texts are only %d bits apart", d)
+	}
+}
+
+type recorder struct{ got []Article }
+
+func (r *recorder) PublishArticle(_ context.Context, a Article) error {
+	r.got = append(r.got, a)
+	return nil
+}
+
+func rawFixture(t *testing.T) ingest.RawArticle {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", "ferry.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ingest.RawArticle{
+		SchemaVersion: ingest.RawSchemaVersion, ID: "item-1", Feed: "harbour-news-1a2b", FeedURL: "https://harbour.example/feed.xml",
+		URL: "https://harbour.example/2026/ferry?utm_source=rss", Status: 200,
+		Header: map[string][]string{"Content-Type": {"text/html; charset=utf-8"}},
+		Body:   body, FetchedAt: time.Date(2026, 4, 2, 6, 0, 0, 0, time.UTC),
+		Item: ingest.FeedItem{GUID: "ferry-77", Title: "Night ferry returns", Published: time.Date(2026, 4, 1, 22, 0, 0, 0, time.UTC)},
+	}
+}
+
+func TestWorkerHandle(t *testing.T) {
+	raw := rawFixture(t)
+	data, _ := json.Marshal(raw)
+	rec := &recorder{}
+	if err := NewWorker(rec).Handle(t.Context(), data); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.got) != 1 {
+		t.Fatalf("published %d records, want 1", len(rec.got))
+	}
+	a := rec.got[0]
+	if a.URL != "https://harbour.example/2026/ferry" || a.ID != ArticleID(a.URL) {
+		t.Errorf("url %q id %q: want the canonical URL and its id", a.URL, a.ID)
+	}
+	if a.Link != raw.URL || a.Feed != raw.Feed || a.FeedURL != raw.FeedURL || a.Item == nil || a.Item.GUID != "ferry-77" {
+		t.Errorf("feed fields not carried: link %q feed %q feed_url %q item %+v", a.Link, a.Feed, a.FeedURL, a.Item)
+	}
+	if !strings.Contains(a.Text, "The night ferry to the outer islands") || strings.Contains(a.Text, "Subscribe") {
+		t.Errorf("text = %q", a.Text)
+	}
+	if a.WordCount == 0 || a.ContentHash == "" || a.Fingerprint == "" || a.ExtractorVersion != ExtractorVersion {
+		t.Errorf("derived fields missing: %+v", a)
+	}
+}
+
+func TestWorkerParksWhatCannotWork(t *testing.T) {
+	notFound := rawFixture(t)
+	notFound.Status = 404
+	failed := rawFixture(t)
+	failed.Status, failed.Body = 0, nil
+	failed.Header = map[string][]string{ingest.FetchErrorHeader: {"dial tcp: connection refused"}}
+	newer := rawFixture(t)
+	newer.SchemaVersion = ingest.RawSchemaVersion + 1
+	empty := rawFixture(t)
+	empty.Body = []byte("<html><body><nav>Home</nav></body></html>")
+	tests := []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"not json", []byte("{not json"), "decode raw article"},
+		{"http 404", mustJSON(notFound), "HTTP 404"},
+		{"fetch error", mustJSON(failed), "connection refused"},
+		{"newer schema", mustJSON(newer), "schema_version 2"},
+		{"no text", mustJSON(empty), ErrNoContent.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			err := NewWorker(rec).Handle(t.Context(), tt.data)
+			var perm *PermanentError
+			if !errors.As(err, &perm) {
+				t.Fatalf("Handle = %v, want a PermanentError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+			if len(rec.got) != 0 {
+				t.Errorf("published %d records for bad input", len(rec.got))
+			}
+		})
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// TestSeed compares the record of the project's seed story with what it
+// should become. The seed lives outside the repository: set NEWSFLOW_SEED
+// to its folder (../shared/fixtures/seed).
+func TestSeed(t *testing.T) {
+	dir := os.Getenv("NEWSFLOW_SEED")
+	if dir == "" {
+		t.Skip("set NEWSFLOW_SEED to the seed fixture's folder")
+	}
+	body, err := os.ReadFile(filepath.Join(dir, "article.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Extract(Page{Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	json.Unmarshal(mustJSON(a), &got)
+	for k, v := range want {
+		switch k {
+		case "notes":
+		case "text_paragraphs":
+			paras := strings.Split(a.Text, "\n\n")
+			if !reflect.DeepEqual(mustJSON(paras), mustJSON(v)) {
+				t.Errorf("paragraphs:\n got %q\nwant %q", paras, v)
+			}
+		case "must_not_contain":
+			for _, s := range v.([]any) {
+				if strings.Contains(a.Text, s.(string)) {
+					t.Errorf("text contains %q", s)
+				}
+			}
+		default:
+			if !reflect.DeepEqual(got[k], v) {
+				t.Errorf("%s = %v, want %v", k, got[k], v)
+			}
+		}
+	}
+}
+
+func FuzzExtract(f *testing.F) {
+	body, err := os.ReadFile(filepath.Join("testdata", "ferry.html"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(body, "text/html; charset=utf-8")
+	f.Add([]byte(`<?xml version="1.0" encoding="latin1"?><p>caf\xe9</p>`), "")
+	f.Add([]byte("<meta charset=shift_jis><p>\x82\xa0</p>"), "text/html")
+	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
+		a, err := Extract(Page{URL: "https://example.org/a", Body: body, ContentType: ctype})
+		if err != nil && !errors.Is(err, ErrNoContent) {
+			t.Fatalf("Extract failed: %v", err)
+		}
+		if err == nil && (a.Text == "" || a.ID == "") {
+			t.Fatalf("record without text or id: %+v", a)
+		}
+	})
+}
