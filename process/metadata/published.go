@@ -63,7 +63,14 @@ func (b dateBounds) ok(t time.Time) bool {
 func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
-	var shown map[time.Time]bool // the days the visible text shows, read once when needed
+	text := p.text.String()
+	var scan *textScan // the visible text's dates, read once when needed
+	scanned := func() *textScan {
+		if scan == nil {
+			scan = scanText(text, dayFirst, b)
+		}
+		return scan
+	}
 	parse := func(s string) time.Time {
 		t, _, ok := parseDate(s, dayFirst)
 		if !ok || !b.ok(t) {
@@ -72,9 +79,7 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now t
 		// 03/04/2019 in a meta tag: day or month first? The page's own
 		// text settles it when it shows only the other reading.
 		if m := rxAmbiguous.FindStringSubmatch(s); m != nil && m[1] != m[2] {
-			if shown == nil {
-				shown = shownDays(p.text.String(), dayFirst)
-			}
+			shown := scanned().days
 			alt := time.Date(t.Year(), time.Month(t.Day()), int(t.Month()), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 			if shown[dayOf(alt)] && !shown[dayOf(t)] && b.ok(alt) {
 				return alt
@@ -109,7 +114,7 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now t
 		mod = h.FeedUpdated
 	}
 
-	pub, _ = findPublished(p, ld, h, urls, b, dayFirst, parse)
+	pub, _ = findPublished(p, ld, h, urls, b, parse, scanned)
 	for _, u := range urls {
 		if ud := urlDate(u); b.ok(ud) {
 			pub = agreeWithDay(pub, ud)
@@ -120,10 +125,7 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now t
 	// day presents itself as of the modification (a republished or
 	// reworked story): the day it shows is its date.
 	if !mod.IsZero() && !pub.IsZero() && !sameDay(pub, mod) {
-		if shown == nil {
-			shown = shownDays(p.text.String(), dayFirst)
-		}
-		if !shown[dayOf(pub)] && shown[dayOf(mod)] {
+		if shown := scanned().days; !shown[dayOf(pub)] && shown[dayOf(mod)] {
 			pub = mod
 		}
 	}
@@ -135,7 +137,7 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now t
 	return pub, mod
 }
 
-func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, dayFirst bool, parse func(string) time.Time) (time.Time, string) {
+func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, parse func(string) time.Time, scanned func() *textScan) (time.Time, string) {
 	if t := parse(ld.datePublished); !t.IsZero() {
 		return t, "jsonld"
 	}
@@ -216,10 +218,10 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	if p.h1Seen {
 		h1Pos = p.h1Pos
 	}
-	if t := textDate(p.text.String(), h1Pos, b, dayFirst); !t.IsZero() {
+	if t := scanned().date(h1Pos, b); !t.IsZero() {
 		return t, "text"
 	}
-	if t := textDate(p.discarded.String(), -1, b, dayFirst); !t.IsZero() {
+	if t := scanText(p.discarded.String(), dayFirstFor(p.lang), b).date(-1, b); !t.IsZero() {
 		return t, "discarded-text"
 	}
 	for _, s := range []string{p.titleTag, p.h1} {
@@ -275,16 +277,6 @@ func dayOf(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// shownDays returns the days written in text.
-func shownDays(text string, dayFirst bool) map[time.Time]bool {
-	p := dateParser{toks: tokenize(text, maxTokens), dayFirst: dayFirst}
-	days := map[time.Time]bool{}
-	for _, f := range p.find(2000) {
-		days[dayOf(f.t)] = true
-	}
-	return days
-}
-
 // dayFirstFor reports whether numeric dates on a page in language lang
 // (as declared) are read day first: everywhere but in American English.
 func dayFirstFor(lang string) bool {
@@ -315,37 +307,55 @@ func urlDate(u string) time.Time {
 	return t
 }
 
-// textDate finds the publication date in a page's visible text: a date
-// right after a word such as "Published", else the most frequent date,
-// preferring the older of two nearly as frequent ones. Dates older than the
-// page's copyright year are not its own.
-func textDate(text string, h1Pos int, b dateBounds, dayFirst bool) time.Time {
+// textScan holds the dates found in a page's visible text.
+type textScan struct {
+	text     string
+	found    []foundDate
+	days     map[time.Time]bool // the days the text shows
+	copyYear int                // the year after "©" or "Copyright", or 0
+}
+
+// maxTextDates bounds the dates read from one text.
+const maxTextDates = 2000
+
+// scanText tokenizes text once and finds its dates.
+func scanText(text string, dayFirst bool, b dateBounds) *textScan {
+	s := &textScan{text: text, days: map[time.Time]bool{}}
 	if text == "" {
-		return time.Time{}
+		return s
 	}
 	p := dateParser{toks: tokenize(text, maxTokens), dayFirst: dayFirst}
-	found := p.find(2000)
-	if len(found) == 0 {
-		return time.Time{}
+	s.found = p.find(maxTextDates)
+	for _, f := range s.found {
+		s.days[dayOf(f.t)] = true
 	}
-	copyYear := copyrightYear(p.toks, b)
+	s.copyYear = copyrightYear(p.toks, b)
+	return s
+}
+
+// date finds the publication date in a page's visible text: a date right
+// after a word such as "Published", or within nearHeadline bytes after the
+// headline (at h1Pos in the text, -1 if none); else the most frequent
+// date, preferring the older of two nearly as frequent ones. Dates older
+// than the page's copyright year are not its own.
+func (s *textScan) date(h1Pos int, b dateBounds) time.Time {
 	counts := map[time.Time]int{}
-	for _, f := range found {
+	for _, f := range s.found {
 		if !b.ok(f.t) || f.t.After(b.max.Add(-24*time.Hour)) {
 			continue
 		}
-		before := text[max(0, f.pos-48):f.pos]
+		before := s.text[max(0, f.pos-48):f.pos]
 		if i := strings.LastIndexByte(before, '\n'); i >= 0 {
 			before = before[i+1:]
 		}
 		if rxPublishedCue.MatchString(before) && !rxModifiedCue.MatchString(before) {
 			return f.t
 		}
-		day := time.Date(f.t.Year(), f.t.Month(), f.t.Day(), 0, 0, 0, 0, time.UTC)
 		if h1Pos >= 0 && f.pos >= h1Pos && f.pos-h1Pos < nearHeadline {
 			return f.t
 		}
-		if copyYear != 0 && day.Year() < copyYear {
+		day := dayOf(f.t)
+		if s.copyYear != 0 && day.Year() < s.copyYear {
 			continue
 		}
 		counts[day]++
