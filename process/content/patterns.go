@@ -80,24 +80,56 @@ var strongPositiveParts = []string{
 	"article__main", "c-entry-content", "articleBody",
 }
 
+// Class flags: what a class or id string says about its element.
+const (
+	flagStrong  = 1 << iota // an article-body marker
+	flagNegPart             // a boilerplate part, anywhere
+	flagNegWord             // a boilerplate word
+	flagPosWord             // an article word
+)
+
 // classWeight classifies a lower-cased class-and-id string: 2 for a strong
 // article-body marker, -1 for boilerplate (a negative part anywhere, or a
 // negative word without a positive one), +1 for the article, 0 for neither.
 func classWeight(ci string) int {
+	return weightOf(classFlags(ci))
+}
+
+// weightOf turns class flags into a weight as classWeight does.
+func weightOf(f uint8) int {
+	switch {
+	case f&flagStrong != 0:
+		return 2
+	case f&flagNegPart != 0:
+		return -1
+	case f&flagPosWord != 0:
+		// A positive word wins over a weak negative one: "content
+		// has-sidebar" is the content.
+		return 1
+	case f&flagNegWord != 0:
+		return -1
+	}
+	return 0
+}
+
+// classFlags reads the lower-cased class or id string ci.
+func classFlags(ci string) uint8 {
 	if ci == "" {
 		return 0
 	}
+	var f uint8
+	bg := bigramsOf(ci)
 	for _, p := range strongPositiveParts {
-		if strings.Contains(ci, p) {
-			return 2
+		if bg.has(p) && strings.Contains(ci, p) {
+			return flagStrong
 		}
 	}
 	for _, p := range negativeParts {
-		if strings.Contains(ci, p) {
-			return -1
+		if bg.has(p) && strings.Contains(ci, p) {
+			f |= flagNegPart
+			break
 		}
 	}
-	neg, pos := false, false
 	start := -1
 	for i := 0; i <= len(ci); i++ {
 		alnum := i < len(ci) && (ci[i] >= 'a' && ci[i] <= 'z' || ci[i] >= '0' && ci[i] <= '9')
@@ -110,20 +142,36 @@ func classWeight(ci string) int {
 		if start >= 0 {
 			w := ci[start:i]
 			if negativeWords[w] {
-				neg = true
+				f |= flagNegWord
 			} else if positiveWords[w] {
-				pos = true
+				f |= flagPosWord
 			}
 			start = -1
 		}
 	}
-	// A positive word wins over a weak negative one: "content has-sidebar"
-	// is the content.
-	switch {
-	case pos:
-		return 1
-	case neg:
-		return -1
+	return f
+}
+
+// bigrams is the set of byte pairs in a string, folded to 64 buckets: a
+// cheap test that rules out most substring searches.
+type bigrams [64]uint64
+
+func bigramsOf(s string) *bigrams {
+	var b bigrams
+	for i := 0; i+1 < len(s); i++ {
+		h := uint(s[i])*31 + uint(s[i+1])
+		h %= 64 * 64
+		b[h/64] |= 1 << (h % 64)
 	}
-	return 0
+	return &b
+}
+
+// has reports whether p's first byte pair may occur in the string.
+func (b *bigrams) has(p string) bool {
+	if len(p) < 2 {
+		return true
+	}
+	h := uint(p[0])*31 + uint(p[1])
+	h %= 64 * 64
+	return b[h/64]&(1<<(h%64)) != 0
 }

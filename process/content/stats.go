@@ -1,6 +1,8 @@
 package content
 
 import (
+	"strings"
+
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -29,10 +31,12 @@ type stat struct {
 type stats struct {
 	idx map[*html.Node]int32
 	s   []stat
+	// classes caches classFlags by class attribute: pages repeat them.
+	classes map[string]uint8
 }
 
 func newStats() *stats {
-	return &stats{idx: make(map[*html.Node]int32, 1024), s: make([]stat, 0, 1024)}
+	return &stats{idx: make(map[*html.Node]int32, 1024), s: make([]stat, 0, 1024), classes: make(map[string]uint8, 256)}
 }
 
 // get returns n's stat; elements not seen by compute get a zero stat.
@@ -57,7 +61,21 @@ func (st *stats) compute(root *html.Node) stat {
 func (st *stats) weight(n *html.Node) int {
 	s := st.get(n)
 	if !s.weighed {
-		s.weight = int8(classWeight(classID(n)))
+		var f uint8
+		for _, a := range n.Attr {
+			switch a.Key {
+			case "class":
+				cf, ok := st.classes[a.Val]
+				if !ok {
+					cf = classFlags(strings.ToLower(a.Val))
+					st.classes[a.Val] = cf
+				}
+				f |= cf
+			case "id":
+				f |= classFlags(strings.ToLower(a.Val))
+			}
+		}
+		s.weight = int8(weightOf(f))
 		s.weighed = true
 	}
 	return int(s.weight)

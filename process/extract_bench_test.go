@@ -1,0 +1,80 @@
+package process_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	trafilatura "github.com/markusmobius/go-trafilatura"
+	"golang.org/x/net/html"
+
+	"github.com/newsflow/newsflow/process"
+)
+
+// BenchmarkExtract compares the whole extraction of a page (decode, parse,
+// metadata, content) with a bare HTML parse and with go-trafilatura, over
+// the pages in the folder named by NEWSFLOW_BENCH_PAGES:
+//
+//	NEWSFLOW_BENCH_PAGES=../shared/extraction-bench/dev go test -run '^$' -bench Extract -benchtime 3x ./process/
+//
+// Each iteration handles every page once.
+func BenchmarkExtract(b *testing.B) {
+	dir := os.Getenv("NEWSFLOW_BENCH_PAGES")
+	if dir == "" {
+		b.Skip("NEWSFLOW_BENCH_PAGES is not set")
+	}
+	pages, size := loadBenchPages(b, dir)
+
+	run := func(name string, f func(b *testing.B, page []byte)) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(size)
+			b.ReportAllocs()
+			start := time.Now()
+			for b.Loop() {
+				for _, p := range pages {
+					f(b, p)
+				}
+			}
+			if s := time.Since(start).Seconds(); s > 0 {
+				n := float64(b.N)
+				b.ReportMetric(n*float64(len(pages))/s, "pages/s")
+				b.ReportMetric(n*float64(size)/s/1e6, "MB/s")
+			}
+		})
+	}
+	run("newsflow", func(b *testing.B, page []byte) {
+		// Pages without text are expected; only the work counts.
+		_, _ = process.Extract(process.Page{URL: "https://example.com/news/story", Body: page})
+	})
+	run("htmlparse", func(b *testing.B, page []byte) {
+		if _, err := html.Parse(bytes.NewReader(page)); err != nil {
+			b.Fatalf("parse: %v", err)
+		}
+	})
+	run("go-trafilatura", func(b *testing.B, page []byte) {
+		_, _ = trafilatura.Extract(bytes.NewReader(page), trafilatura.Options{})
+	})
+}
+
+// loadBenchPages reads every *.html file in dir into memory.
+func loadBenchPages(b *testing.B, dir string) (pages [][]byte, size int64) {
+	b.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.html"))
+	if err != nil {
+		b.Fatalf("list pages in %s: %v", dir, err)
+	}
+	if len(files) == 0 {
+		b.Fatalf("no *.html pages in %s", dir)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatalf("read page: %v", err)
+		}
+		pages = append(pages, data)
+		size += int64(len(data))
+	}
+	return pages, size
+}
