@@ -49,8 +49,11 @@
 //     database was busy or locked (SQLite), a serialization failure or
 //     deadlock was detected, or the connection failed or was closed
 //     (PostgreSQL). Nothing was committed; nak with a delay and retry.
-//   - Neither (including context cancellation): unexpected. Treat it as
-//     retryable, but bound the number of deliveries before parking.
+//     An expired context deadline counts as temporary too (Go's
+//     context.DeadlineExceeded has a Temporary method); a cancelled context
+//     does not: the caller is giving up.
+//   - Neither: unexpected. Treat it as retryable, but bound the number of
+//     deliveries before parking.
 //
 // IsPermanent and IsTemporary apply the rule.
 package store

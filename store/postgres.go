@@ -307,7 +307,8 @@ func (p *Postgres) Close() error {
 // classifyPostgres wraps err with op, as a *TemporaryError when it is a
 // serialization failure, a deadlock, a lock timeout, a shortage of server
 // resources, a server shutting down, or a failed or closed connection.
-// A cancelled or expired context is not temporary: the caller gave up.
+// A context error is left as it is: cancelled is not temporary, an expired
+// deadline is (context.DeadlineExceeded says so itself).
 func classifyPostgres(op string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("store: %s: %w", op, err)
