@@ -56,7 +56,7 @@ func (e *FetchError) Error() string {
 	if e.Status != 0 && e.Err == nil {
 		return fmt.Sprintf("fetch %s: HTTP %d %s", e.URL, e.Status, http.StatusText(e.Status))
 	}
-	if e.Status != 0 {
+	if e.Status >= 300 {
 		return fmt.Sprintf("fetch %s: HTTP %d: %v", e.URL, e.Status, e.Err)
 	}
 	return fmt.Sprintf("fetch %s: %v", e.URL, e.Err)
