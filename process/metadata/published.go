@@ -115,18 +115,18 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now t
 	}
 
 	pub, _ = findPublished(p, ld, h, urls, b, parse, scanned)
-	for _, u := range urls {
-		if ud := urlDate(u); b.ok(ud) {
-			pub = agreeWithDay(pub, ud)
-			break
-		}
-	}
 	// A page that shows its modification day but nowhere its publication
 	// day presents itself as of the modification (a republished or
 	// reworked story): the day it shows is its date.
 	if !mod.IsZero() && !pub.IsZero() && !sameDay(pub, mod) {
 		if shown := scanned().days; !shown[dayOf(pub)] && shown[dayOf(mod)] {
 			pub = mod
+		}
+	}
+	for _, u := range urls {
+		if ud := urlDate(u); b.ok(ud) {
+			pub = agreeWithDay(pub, ud)
+			break
 		}
 	}
 	if !mod.IsZero() && !pub.IsZero() && mod.Before(pub) {

@@ -13,7 +13,7 @@ const (
 	maxJSONLD     = 50
 	maxJSONLDSize = 1 << 20
 	maxDateElems  = 400
-	maxTextBytes  = 256 << 10
+	maxTextBytes  = 128 << 10
 	maxBylines    = 50
 	maxTimeElems  = 200
 )
@@ -98,53 +98,102 @@ func isBlock(a atom.Atom) bool {
 	return false
 }
 
+// elemAttrs are the attributes of an element the walk classifies it by;
+// id, class and itemprop are lower-cased.
+type elemAttrs struct {
+	id, class, itemprop, itemtype string
+}
+
+func readAttrs(n *html.Node) elemAttrs {
+	var e elemAttrs
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "id":
+			e.id = lowerASCIIish(a.Val)
+		case "class":
+			e.class = lowerASCIIish(a.Val)
+		case "itemprop":
+			e.itemprop = lowerASCIIish(a.Val)
+		case "itemtype":
+			e.itemtype = a.Val
+		}
+	}
+	return e
+}
+
+// containsAnyFold reports whether the lower-case s contains one of subs.
+func containsAnyFold(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// furnitureWords are class and id words of page furniture: footers,
+// comments, sidebars, related-story lists.
+var furnitureWords = []string{"footer", "comments", "comment-list", "commentlist", "sidebar", "related", "widget-area"}
+
 // discardable reports whether n is page furniture whose dates are rarely
-// the article's: footers, comments, sidebars, related-story lists.
-func discardable(n *html.Node) bool {
+// the article's.
+func discardable(n *html.Node, e elemAttrs) bool {
 	switch n.DataAtom {
 	case atom.Footer, atom.Aside, atom.Nav:
 		return true
 	case atom.Html, atom.Body, atom.Main, atom.Article, atom.Head:
 		return false
 	}
-	for _, v := range []string{attr(n, "class"), attr(n, "id")} {
-		for _, tok := range strings.Fields(strings.ToLower(v)) {
-			if tok == "footer" || strings.HasPrefix(tok, "footer-") || strings.HasPrefix(tok, "footer_") || strings.HasSuffix(tok, "-footer") ||
-				tok == "comments" || tok == "comment-list" || tok == "commentlist" || strings.HasPrefix(tok, "comments-") ||
-				tok == "sidebar" || tok == "related" || strings.HasPrefix(tok, "related-") || tok == "widget-area" {
-				return true
+	for _, v := range []string{e.class, e.id} {
+		for v != "" {
+			var tok string
+			if i := strings.IndexAny(v, " \t\n"); i >= 0 {
+				tok, v = v[:i], v[i+1:]
+			} else {
+				tok, v = v, ""
+			}
+			for _, w := range furnitureWords {
+				if tok == w || (len(tok) > len(w) && furnitureAffix(tok, w)) {
+					return true
+				}
 			}
 		}
 	}
 	return false
 }
 
-// dateClass reports whether an element's class, id or itemprop says it
-// holds a date (the markers htmldate looks for).
-func dateClass(n *html.Node) bool {
-	id, class, ip := attr(n, "id"), attr(n, "class"), attr(n, "itemprop")
-	first := id
-	if first == "" {
-		first = class
+// furnitureAffix reports whether tok is w with a "-" or "_" affix, as in
+// "footer-nav" or "site-footer".
+func furnitureAffix(tok, w string) bool {
+	if strings.HasPrefix(tok, w) {
+		c := tok[len(w)]
+		return c == '-' || c == '_'
 	}
-	if first == "" {
-		first = ip
-	}
-	lf := strings.ToLower(first)
-	if strings.Contains(lf, "date") || strings.Contains(lf, "datum") || strings.Contains(lf, "time") ||
-		strings.Contains(lf, "meta") || strings.Contains(lf, "publish") {
-		return true
-	}
-	lc := strings.ToLower(class)
-	if lc == "" {
-		return false
-	}
-	for _, w := range []string{"byline", "subline", "posted", "submitted", "created-post", "publication", "author", "autor", "post_detail", "field-content", "fa-clock", "fa-calendar", "fecha", "parution", "info", "dateline", "entry-meta", "post-meta"} {
-		if strings.Contains(lc, w) {
-			return true
-		}
+	if strings.HasSuffix(tok, w) {
+		c := tok[len(tok)-len(w)-1]
+		return c == '-' || c == '_'
 	}
 	return false
+}
+
+// dateWords in a class name mark an element that may hold a date (the
+// markers htmldate looks for).
+var dateWords = []string{"byline", "subline", "posted", "submitted", "created-post", "publication", "author", "autor", "post_detail", "field-content", "fa-clock", "fa-calendar", "fecha", "parution", "info", "dateline", "entry-meta", "post-meta"}
+
+// dateClass reports whether an element's id, class or itemprop says it
+// holds a date.
+func dateClass(e elemAttrs) bool {
+	first := e.id
+	if first == "" {
+		first = e.class
+	}
+	if first == "" {
+		first = e.itemprop
+	}
+	if first != "" && containsAnyFold(first, "date", "datum", "time", "meta", "publish") {
+		return true
+	}
+	return e.class != "" && containsAnyFold(e.class, dateWords...)
 }
 
 func (p *page) visit(n *html.Node, discarded bool, depth int) {
@@ -244,20 +293,20 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 			return
 		}
 	}
-	if ip := attr(n, "itemprop"); ip != "" {
-		p.addItemprop(n, ip, discarded)
+	e := readAttrs(n)
+	if e.itemprop != "" {
+		p.addItemprop(n, e.itemprop, discarded)
 	}
-	if !discarded && discardable(n) {
+	if !discarded && discardable(n, e) {
 		discarded = true
 	}
-	if (a == atom.Small || dateClass(n)) && len(p.dateElems) < maxDateElems {
+	if (a == atom.Small || dateClass(e)) && len(p.dateElems) < maxDateElems {
 		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded, afterH1: p.h1Seen})
 	}
-	cls := strings.ToLower(attr(n, "class"))
-	if !discarded && len(p.bylines) < maxBylines && (strings.Contains(cls, "byline") || strings.Contains(cls, "author") || strings.Contains(cls, "autor")) {
+	if !discarded && len(p.bylines) < maxBylines && containsAnyFold(e.class, "byline", "author", "autor") {
 		p.bylines = append(p.bylines, n)
 	}
-	if len(p.crumbs) < 3 && (strings.Contains(cls, "breadcrumb") || strings.Contains(strings.ToLower(attr(n, "id")), "breadcrumb") || strings.HasSuffix(attr(n, "itemtype"), "BreadcrumbList")) {
+	if len(p.crumbs) < 3 && (strings.Contains(e.class, "breadcrumb") || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
 		p.crumbs = append(p.crumbs, n)
 	}
 	block := isBlock(a)
