@@ -86,7 +86,14 @@ func (x *extractor) run(root *html.Node) Result {
 	for _, p := range paras {
 		r.Paragraphs = append(r.Paragraphs, p.text)
 	}
-	r.HTML = sanitize(nodes, x.opts.BaseURL)
+	// Dedupe may have removed a whole top-level node.
+	kept := nodes[:0]
+	for _, n := range nodes {
+		if n.Parent != nil {
+			kept = append(kept, n)
+		}
+	}
+	r.HTML = sanitize(kept, x.opts.BaseURL)
 	return r
 }
 

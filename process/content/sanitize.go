@@ -1,6 +1,7 @@
 package content
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 
@@ -25,10 +26,17 @@ var voidTags = map[atom.Atom]bool{atom.Img: true, atom.Br: true}
 
 // sanitizer renders a subtree as allow-listed HTML with absolute links.
 type sanitizer struct {
-	b    strings.Builder
+	b    []byte
 	base *url.URL
-	// open is set while a <p> opened for loose inline content is open.
+	// open is set while a <p> opened for loose inline content is open;
+	// brs counts the <br>s held back inside it.
 	open bool
+	brs  int
+	// fresh is set right after a block's opening tag: no space is due.
+	fresh bool
+	// lists and tables count the open <ul>/<ol> and <table> elements, so
+	// that a <li> or a cell outside one is unwrapped.
+	lists, tables, figures int
 }
 
 // sanitize renders nodes as sanitized HTML.
@@ -38,34 +46,63 @@ func sanitize(nodes []*html.Node, base *url.URL) string {
 		s.node(n, false)
 		s.closeLoose()
 	}
-	return strings.TrimSpace(s.b.String())
+	return strings.TrimSpace(string(s.b))
+}
+
+func (s *sanitizer) write(str string) { s.b = append(s.b, str...) }
+
+// space writes one space unless the output already ends with one or with
+// an opening tag of a block.
+func (s *sanitizer) space() {
+	if len(s.b) == 0 || s.b[len(s.b)-1] == ' ' || s.brs > 0 || s.fresh {
+		return
+	}
+	s.b = append(s.b, ' ')
 }
 
 // closeLoose closes a <p> opened for loose inline content.
 func (s *sanitizer) closeLoose() {
 	if s.open {
-		s.b.WriteString("</p>")
+		s.b = bytes.TrimRight(s.b, " ")
+		s.write("</p>")
 		s.open = false
+	}
+	s.brs = 0
+}
+
+// openLoose opens a <p> for loose inline content, or, with <br>s held
+// back, writes them: two or more end the loose paragraph and start another.
+func (s *sanitizer) openLoose() {
+	if s.open && s.brs > 0 {
+		if s.brs >= 2 {
+			s.closeLoose()
+		} else {
+			s.b = bytes.TrimRight(s.b, " ")
+			s.write("<br>")
+			s.brs = 0
+		}
+	}
+	if !s.open {
+		s.write("<p>")
+		s.open = true
+		s.fresh = true
 	}
 }
 
-// node renders n. inPara is set when n is inside an element that may hold
-// inline content (a kept p, li, heading, cell...), so loose text needs no
-// wrapping <p>.
+// node renders n. inPara is set when n is inside an element that holds
+// inline content (a kept p, li, heading, cell...), so that loose text needs
+// no wrapping <p>.
 func (s *sanitizer) node(n *html.Node, inPara bool) {
 	switch n.Type {
 	case html.TextNode:
+		if !hasVisible(n.Data) {
+			if inPara || s.open {
+				s.space()
+			}
+			return
+		}
 		if !inPara {
-			if strings.TrimSpace(n.Data) == "" {
-				if s.open {
-					s.b.WriteByte(' ')
-				}
-				return
-			}
-			if !s.open {
-				s.b.WriteString("<p>")
-				s.open = true
-			}
+			s.openLoose()
 		}
 		s.text(n.Data)
 		return
@@ -80,95 +117,128 @@ func (s *sanitizer) node(n *html.Node, inPara bool) {
 	if a != 0 && invisibleTags[a] {
 		return
 	}
-	if !allowedTags[a] {
+	keep := allowedTags[a]
+	switch a {
+	case atom.Li:
+		keep = s.lists > 0
+	case atom.Tr, atom.Td, atom.Th, atom.Thead, atom.Tbody, atom.Tfoot, atom.Caption:
+		keep = s.tables > 0
+	case atom.Figcaption:
+		keep = s.figures > 0
+	}
+	block := isBlock(n)
+	if !keep {
 		// Unwrapped: a block ends loose content; an inline element joins it.
-		if isBlock(n) {
+		if block {
+			if inPara {
+				s.space()
+				s.children(n, true)
+				s.space()
+				return
+			}
 			s.closeLoose()
 			s.children(n, false)
 			s.closeLoose()
 			return
 		}
-		if !inPara && !s.open && hasVisibleText(n) {
-			s.b.WriteString("<p>")
-			s.open = true
-		}
-		s.children(n, inPara || s.open)
+		s.children(n, inPara)
 		return
 	}
-	inline := !isBlock(n) && a != atom.Br && a != atom.Img
-	if a == atom.Img {
+	switch a {
+	case atom.Img:
 		src := s.imageSource(n)
 		if src == "" {
 			return
 		}
-		s.b.WriteString(`<img src="`)
-		s.b.WriteString(html.EscapeString(src))
-		s.b.WriteByte('"')
+		if !inPara && s.figures == 0 {
+			s.openLoose()
+		}
+		s.write(`<img src="`)
+		s.write(html.EscapeString(src))
+		s.write(`"`)
 		if alt := attr(n, "alt"); alt != "" {
-			s.b.WriteString(` alt="`)
-			s.b.WriteString(html.EscapeString(normalize(alt)))
-			s.b.WriteByte('"')
+			s.write(` alt="`)
+			s.write(html.EscapeString(normalize(alt)))
+			s.write(`"`)
 		}
-		s.b.WriteByte('>')
+		s.write(">")
+		s.fresh = false
+		return
+	case atom.Br:
+		switch {
+		case inPara:
+			s.b = bytes.TrimRight(s.b, " ")
+			s.write("<br>")
+		case s.open:
+			s.brs++
+		}
 		return
 	}
-	if a == atom.Br {
-		if inPara || s.open {
-			s.b.WriteString("<br>")
-		}
-		return
-	}
-	if inline && !inPara && !s.open {
+	inline := !block
+	if inline {
 		if !hasVisibleText(n) {
 			return
 		}
-		s.b.WriteString("<p>")
-		s.open = true
-	}
-	if !inline {
+		if !inPara {
+			s.openLoose()
+		}
+	} else {
+		if inPara {
+			// An allowed block inside inline content: keep its text.
+			s.space()
+			s.children(n, true)
+			s.space()
+			return
+		}
 		s.closeLoose()
-	}
-	if !inline && !hasVisibleText(n) && !hasImage(n) {
-		return
+		if !hasVisibleText(n) && !hasImage(n) {
+			return
+		}
 	}
 	name := a.String()
-	s.b.WriteByte('<')
-	s.b.WriteString(name)
+	s.write("<" + name)
 	switch a {
 	case atom.A:
 		if href := s.link(attr(n, "href")); href != "" {
-			s.b.WriteString(` href="`)
-			s.b.WriteString(html.EscapeString(href))
-			s.b.WriteByte('"')
+			s.write(` href="`)
+			s.write(html.EscapeString(href))
+			s.write(`"`)
 		}
 	case atom.Td, atom.Th:
 		for _, k := range []string{"colspan", "rowspan"} {
 			if v := attr(n, k); v != "" && isDigits(v) {
-				s.b.WriteString(" " + k + `="` + v + `"`)
+				s.write(" " + k + `="` + v + `"`)
 			}
 		}
 	}
-	s.b.WriteByte('>')
+	s.write(">")
+	if !inline {
+		s.fresh = true
+	}
+	switch a {
+	case atom.Ul, atom.Ol:
+		s.lists++
+		defer func() { s.lists-- }()
+	case atom.Table:
+		s.tables++
+		defer func() { s.tables-- }()
+	case atom.Figure:
+		s.figures++
+		defer func() { s.figures-- }()
+	}
 	// Containers of blocks hold no loose text of their own.
 	holdsInline := a != atom.Ul && a != atom.Ol && a != atom.Table && a != atom.Thead &&
 		a != atom.Tbody && a != atom.Tfoot && a != atom.Tr && a != atom.Blockquote && a != atom.Figure
 	s.children(n, holdsInline || inPara)
-	s.closeLoose()
-	s.b.WriteString("</")
-	s.b.WriteString(name)
-	s.b.WriteByte('>')
+	if !inline {
+		s.closeLoose()
+		s.b = bytes.TrimRight(s.b, " ")
+	}
+	s.write("</" + name + ">")
 }
 
 func (s *sanitizer) children(n *html.Node, inPara bool) {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if inPara && c.Type == html.ElementNode && isBlock(c) && !allowedTags[c.DataAtom] {
-			// A block inside inline content: keep its text flowing, but
-			// never glue words across it.
-			s.b.WriteByte(' ')
-			s.children(c, true)
-			s.b.WriteByte(' ')
-			continue
-		}
 		s.node(c, inPara)
 	}
 }
@@ -180,11 +250,14 @@ func (s *sanitizer) text(t string) {
 	trail := len(t) > 0 && isSpace(t[len(t)-1])
 	t = normalize(t)
 	if lead {
-		s.b.WriteByte(' ')
+		s.space()
 	}
-	s.b.WriteString(html.EscapeString(t))
+	s.write(html.EscapeString(t))
+	if t != "" {
+		s.fresh = false
+	}
 	if trail && t != "" {
-		s.b.WriteByte(' ')
+		s.space()
 	}
 }
 

@@ -40,8 +40,10 @@ func (w *textWriter) write(s string) {
 		b := s[i]
 		if b < utf8.RuneSelf {
 			i++
-			if isSpace(b) {
-				if w.buf.Len() > 0 {
+			if b <= ' ' || b == 0x7f {
+				// Spaces and control characters: \v and the like count
+				// as space, the rest vanish.
+				if (isSpace(b) || b == '\v' || b == ' ') && w.buf.Len() > 0 {
 					w.space = true
 				}
 				continue
@@ -55,7 +57,7 @@ func (w *textWriter) write(s string) {
 		switch {
 		case r == utf8.RuneError && size == 1:
 			continue
-		case invisible(r):
+		case invisible(r), unicode.IsControl(r):
 			continue
 		case unicode.IsSpace(r):
 			if w.buf.Len() > 0 {

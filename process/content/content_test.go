@@ -1,0 +1,284 @@
+package content
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html"
+)
+
+// parseBody parses src as a page and returns its <body>.
+func parseBody(t *testing.T, src string) *html.Node {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(src))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	body := findBody(doc)
+	if body == nil {
+		t.Fatal("no body")
+	}
+	return body
+}
+
+func texts(ps []para) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.text
+	}
+	return out
+}
+
+func TestParagraphsJoining(t *testing.T) {
+	tests := []struct {
+		name string
+		html string
+		want []string
+	}{
+		{"inline tags join without spaces", `<p>un<b>believ</b><i>able</i> news</p>`, []string{"unbelievable news"}},
+		{"inline tags keep spaces in the text", `<p>the <a href="/x">mayor</a> said</p>`, []string{"the mayor said"}},
+		{"paragraphs break", `<p>First one.</p><p>Second one.</p>`, []string{"First one.", "Second one."}},
+		{"divs break without spaces in the source", `<div>end</div><div>Next</div>`, []string{"end", "Next"}},
+		{"list items break", `<ul><li>one</li><li>two</li></ul>`, []string{"one", "two"}},
+		{"headings break", `<h2>Heading</h2>Text after`, []string{"Heading", "Text after"}},
+		{"table cells break", `<table><tr><td>a1</td><td>b1</td></tr></table>`, []string{"a1", "b1"}},
+		{"single br is a space", `<p>line one<br>line two</p>`, []string{"line one line two"}},
+		{"double br breaks", `<div>part one<br><br>part two<br> <br>part three</div>`, []string{"part one", "part two", "part three"}},
+		{"blockquote breaks", `<p>He said:</p><blockquote>quoted words</blockquote>after`, []string{"He said:", "quoted words", "after"}},
+		{"white space collapses", "<p>  many \n\t spaces\u00a0here  </p>", []string{"many spaces here"}},
+		{"soft hyphens and zero-width characters go", "<p>news\u00adpaper zero\u200bwidth\ufeff</p>", []string{"newspaper zerowidth"}},
+		{"span inside block stays inline", `<p>a <span>b</span>c</p>`, []string{"a bc"}},
+		{"nested block inside inline breaks", `<span>left<div>inner</div>right</span>`, []string{"left", "inner", "right"}},
+		{"figure captions left out", `<figure><img src="a.jpg"><figcaption>A caption</figcaption></figure><p>Body</p>`, []string{"Body"}},
+		{"scripts left out", `<p>before<script>var x = 1;</script>after</p>`, []string{"beforeafter"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := parseBody(t, "<html><body>"+tt.html+"</body></html>")
+			got := texts(paragraphs([]*html.Node{body}, true))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDedupe(t *testing.T) {
+	tests := []struct {
+		name        string
+		title, desc string
+		in, want    []string
+	}{
+		{
+			name:  "headline repeated as subtitle",
+			title: "Flood waters rise in the valley",
+			in:    []string{"Flood waters rise in the valley", "The river broke its banks on Sunday night, officials said."},
+			want:  []string{"The river broke its banks on Sunday night, officials said."},
+		},
+		{
+			name:  "headline with site name",
+			title: "Flood waters rise in the valley | Valley Gazette",
+			in:    []string{"Flood waters rise in the valley", "The river broke its banks."},
+			want:  []string{"The river broke its banks."},
+		},
+		{
+			name: "lead repeated by the body with a dateline",
+			desc: "The river broke its banks on Sunday night, officials said.",
+			in: []string{
+				"The river broke its banks on Sunday night, officials said.",
+				"MILLBROOK (Valley Wire) - The river broke its banks on Sunday night, officials said.",
+				"Rescue teams worked through the night.",
+			},
+			want: []string{
+				"MILLBROOK (Valley Wire) - The river broke its banks on Sunday night, officials said.",
+				"Rescue teams worked through the night.",
+			},
+		},
+		{
+			name: "lead kept when the body does not repeat it",
+			desc: "A short summary of the story.",
+			in:   []string{"A short summary of the story.", "The body tells something else entirely."},
+			want: []string{"A short summary of the story.", "The body tells something else entirely."},
+		},
+		{
+			name: "repeated paragraph kept once",
+			in:   []string{"This long paragraph appears twice on the page.", "Other text.", "This long paragraph appears twice on the page."},
+			want: []string{"This long paragraph appears twice on the page.", "Other text."},
+		},
+		{
+			name: "notices and date lines dropped",
+			in:   []string{"Advertisement", "Nov. 20, 2019 5:52 AM EST", "The council met on Nov. 20, 2019 to vote.", "Jane Roe contributed to this report."},
+			want: []string{"The council met on Nov. 20, 2019 to vote."},
+		},
+		{
+			name: "a time heading alone is kept",
+			in:   []string{"4:14 p.m.", "Police closed the bridge."},
+			want: []string{"4:14 p.m.", "Police closed the bridge."},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &extractor{opts: Options{Title: tt.title, Description: tt.desc}, st: newStats()}
+			var ps []para
+			for _, s := range tt.in {
+				ps = append(ps, para{text: s})
+			}
+			got := texts(x.dedupe(ps))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSanitize(t *testing.T) {
+	base, _ := url.Parse("https://news.example.com/world/story.html")
+	tests := []struct {
+		name    string
+		html    string
+		want    []string // substrings the output must have
+		notWant []string // substrings it must not have
+	}{
+		{
+			name:    "relative links made absolute",
+			html:    `<p>See <a href="../local/other.html" class="x" onclick="evil()">this</a> and <img src="/img/a.jpg" alt="A" width="3"></p>`,
+			want:    []string{`<a href="https://news.example.com/local/other.html">this</a>`, `<img src="https://news.example.com/img/a.jpg" alt="A">`},
+			notWant: []string{"onclick", "class=", "width="},
+		},
+		{
+			name:    "script URLs dropped",
+			html:    `<p><a href="javascript:alert(1)">one</a> <a href=" JaVaScRiPt:alert(2)">two</a> <a href="vbscript:x">three</a> <img src="data:image/svg+xml,<svg onload=alert(3)>"></p>`,
+			want:    []string{"<a>one</a>", "<a>two</a>", "<a>three</a>"},
+			notWant: []string{"javascript", "JaVaScRiPt", "vbscript", "data:", "<img"},
+		},
+		{
+			name:    "script and style elements dropped",
+			html:    `<div><p>text</p><script>alert(1)</script><style>p{}</style><iframe src="https://evil.example"></iframe></div>`,
+			want:    []string{"<p>text</p>"},
+			notWant: []string{"alert", "iframe", "<style"},
+		},
+		{
+			name:    "event handlers and unknown tags removed",
+			html:    `<div onmouseover="x()"><p style="color:red">Hi <span onclick="y()">there</span><svg><script>z()</script></svg></p></div>`,
+			want:    []string{"<p>Hi there</p>"},
+			notWant: []string{"onmouseover", "style", "span", "svg", "z()"},
+		},
+		{
+			name:    "loose text wrapped in paragraphs",
+			html:    `<div>Loose text <b>bold</b><div>inner block</div></div>`,
+			want:    []string{"<p>Loose text <b>bold</b></p>", "<p>inner block</p>"},
+			notWant: []string{"<div"},
+		},
+		{
+			name: "allowed structure kept",
+			html: `<h1>Top</h1><h3>Sub</h3><ul><li>one</li></ul><blockquote><p>q</p></blockquote><table><tr><td colspan="2">c</td></tr></table>`,
+			want: []string{"<h2>Top</h2>", "<h3>Sub</h3>", "<ul><li>one</li></ul>", "<blockquote><p>q</p></blockquote>", `<td colspan="2">c</td>`},
+		},
+		{
+			name:    "text escaped",
+			html:    `<p>a &lt;script&gt; tag &amp; more</p>`,
+			want:    []string{"a &lt;script&gt; tag &amp; more"},
+			notWant: []string{"<script>"},
+		},
+		{
+			name: "lazy image source",
+			html: `<p><img src="data:image/gif;base64,R0lGOD" data-src="/lazy.jpg"></p>`,
+			want: []string{`<img src="https://news.example.com/lazy.jpg">`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := parseBody(t, "<html><body>"+tt.html+"</body></html>")
+			got := sanitize([]*html.Node{body}, base)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output %q lacks %q", got, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("output %q has %q", got, w)
+				}
+			}
+		})
+	}
+}
+
+func TestClassWeight(t *testing.T) {
+	tests := []struct {
+		class string
+		want  int
+	}{
+		{"article-body", 2},
+		{"post-content entry-content", 2},
+		{"related-articles", -1},
+		{"share-bar", -1},
+		{"sidebar", -1},
+		{"page-content has-sidebar", 1},
+		{"story", 1},
+		{"newscaption", -1},
+		{"ad-slot", -1},
+		{"headline", 0},
+		{"", 0},
+	}
+	for _, tt := range tests {
+		if got := classWeight(tt.class); got != tt.want {
+			t.Errorf("classWeight(%q) = %d, want %d", tt.class, got, tt.want)
+		}
+	}
+}
+
+// TestExtractChoosesArticle checks the whole pipeline on a page whose
+// navigation and related list hold more links than text.
+func TestExtractChoosesArticle(t *testing.T) {
+	body := strings.Repeat(`<p>The harbour board approved the new pier on Tuesday, after a long debate, a public hearing, and two rounds of revisions to the plan.</p>`, 6)
+	src := `<html><head><title>Pier approved</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<div class="layout"><div class="main-column"><h1>Pier approved</h1>` + body + `</div>
+<div class="related"><ul><li><a href="/a">Another story about boats and harbours</a></li><li><a href="/b">A story about the weather this week</a></li></ul></div>
+<div id="comments"><p>Great news, I have waited for this for years, finally!</p></div></div>
+<footer>Copyright Example News</footer></body></html>`
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Extract(doc, Options{Title: "Pier approved"})
+	if len(r.Paragraphs) != 1 {
+		// six identical paragraphs collapse to one
+		t.Fatalf("got %d paragraphs, want 1: %q", len(r.Paragraphs), r.Paragraphs)
+	}
+	text := strings.Join(r.Paragraphs, "\n")
+	for _, bad := range []string{"Home", "Another story", "Great news", "Copyright", "Pier approved"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("text has %q: %q", bad, text)
+		}
+	}
+	if !strings.Contains(r.HTML, "<p>The harbour board") {
+		t.Errorf("HTML lacks the body: %q", r.HTML)
+	}
+}
+
+func TestExtractEmpty(t *testing.T) {
+	for _, src := range []string{"", "<html></html>", "<p></p>", "just text"} {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Extract(doc, Options{})
+		if src == "just text" {
+			if len(r.Paragraphs) != 1 || r.Paragraphs[0] != "just text" {
+				t.Errorf("Extract(%q) = %q", src, r.Paragraphs)
+			}
+			continue
+		}
+		if len(r.Paragraphs) != 0 {
+			t.Errorf("Extract(%q) = %q, want nothing", src, r.Paragraphs)
+		}
+	}
+	if r := Extract(nil, Options{}); len(r.Paragraphs) != 0 {
+		t.Errorf("Extract(nil) = %q", r.Paragraphs)
+	}
+}

@@ -1,0 +1,83 @@
+package content
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// FuzzExtract feeds arbitrary markup to Extract: it must not panic, every
+// paragraph must be one trimmed line of valid text without invisible
+// characters, and the HTML must carry no script.
+func FuzzExtract(f *testing.F) {
+	f.Add(`<html><body><article><h1>T</h1><p>One, two, three.</p><p>Four<br><br>five</p></article></body></html>`, "T", "One, two, three.")
+	f.Add(`<div class="related"><a href="javascript:x()">l</a></div><p>te<b>x</b>t</p><td>cell</td>`, "", "")
+	f.Add(`<table><tr><td><div>a<br>b</div></td></tr></table><ul><li>x<li>y</ul>`, "a", "b")
+	f.Add(`<script type="application/ld+json">{"articleBody":"Body text from JSON-LD, long enough to be used as the article."}</script><p>x</p>`, "", "")
+	f.Add("<p>soft\u00adhyphen zero\u200bwidth</p><img src=x onerror=alert(1)>", "", "")
+	base, _ := url.Parse("https://example.com/a/b.html")
+	f.Fuzz(func(t *testing.T, src, title, desc string) {
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(src))
+		if err != nil {
+			return
+		}
+		r := Extract(doc, Options{BaseURL: base, Title: title, Description: desc})
+		for _, p := range r.Paragraphs {
+			if p == "" || p != strings.TrimSpace(p) || strings.ContainsAny(p, "\n\u00ad\u200b") {
+				t.Errorf("bad paragraph %q", p)
+			}
+			if !utf8.ValidString(p) {
+				t.Errorf("invalid UTF-8 in %q", p)
+			}
+		}
+		checkSafeHTML(t, r.HTML)
+	})
+}
+
+// allowedAttrs are the only attributes Result.HTML may carry, per element.
+var allowedAttrs = map[string]map[string]bool{
+	"a":   {"href": true},
+	"img": {"src": true, "alt": true},
+	"td":  {"colspan": true, "rowspan": true},
+	"th":  {"colspan": true, "rowspan": true},
+}
+
+// checkSafeHTML parses out and fails on any element or attribute outside
+// the allow-list and on any link that is not http(s) or mailto.
+func checkSafeHTML(t *testing.T, out string) {
+	t.Helper()
+	nodes, err := html.ParseFragment(strings.NewReader(out), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
+	if err != nil {
+		t.Fatalf("output does not parse: %v", err)
+	}
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			if !allowedTags[n.DataAtom] {
+				t.Errorf("element <%s> in HTML %q", n.Data, out)
+			}
+			for _, a := range n.Attr {
+				if !allowedAttrs[n.Data][a.Key] {
+					t.Errorf("attribute %s on <%s> in HTML %q", a.Key, n.Data, out)
+				}
+				if a.Key == "href" || a.Key == "src" {
+					u := strings.ToLower(a.Val)
+					if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "mailto:") {
+						t.Errorf("unsafe URL %q in HTML %q", a.Val, out)
+					}
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	for _, n := range nodes {
+		walk(n)
+	}
+}
