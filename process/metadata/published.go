@@ -336,8 +336,8 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 // date finds the publication date in a page's visible text: a date right
 // after a word such as "Published", or within nearHeadline bytes after the
 // headline (at h1Pos in the text, -1 if none); else the most frequent
-// date, preferring the older of two nearly as frequent ones. Dates older
-// than the page's copyright year are not its own.
+// date, or the oldest one at least half as frequent. Dates older than the
+// page's copyright year are not its own.
 func (s *textScan) date(h1Pos int, b dateBounds) time.Time {
 	counts := map[time.Time]int{}
 	for _, f := range s.found {
@@ -377,21 +377,15 @@ func (s *textScan) date(h1Pos int, b dateBounds) time.Time {
 		}
 		return cands[i].day.Before(cands[j].day)
 	})
-	if len(cands) > 10 {
-		cands = cands[:10]
+	// The most frequent date, or an older one at least half as frequent:
+	// the original date is preferred over later mentions and updates.
+	best := cands[0]
+	for _, c := range cands[1:min(len(cands), 10)] {
+		if c.day.Before(best.day) && 2*c.n >= cands[0].n {
+			best = c
+		}
 	}
-	sort.Slice(cands, func(i, j int) bool { return cands[i].day.Before(cands[j].day) })
-	if len(cands) == 1 {
-		return cands[0].day
-	}
-	first, second := cands[0], cands[1]
-	if first.n == second.n {
-		return first.day
-	}
-	if first.day.Year() != second.day.Year() && float64(second.n)/float64(first.n) > 0.5 {
-		return second.day
-	}
-	return first.day
+	return best.day
 }
 
 // nearHeadline is how far after the headline's start (in bytes of text) a
