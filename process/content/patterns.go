@@ -27,7 +27,7 @@ var negativeWords = map[string]bool{
 	"teasers": true, "nocontent": true, "hidden": false, "rating": true,
 	"reactions": true, "follow": true, "tooltip": true, "login": true,
 	"overlay": true, "lightbox": true, "masthead-nav": true, "rail": true,
-	"alert": true, "notice": true, "disclaimer": true, "copyright": true,
+	"alert": true, "notice": true, "rollover": true, "popover": true, "hovercard": true, "disclaimer": true, "copyright": true,
 	"meta": true, "timestamp": true, "date": true, "dateline": false,
 	"topics": true, "keywords": true, "embed": false, "sticky": true,
 	"header": true, "subnav": true, "shoutbox": true, "skyscraper": true,
