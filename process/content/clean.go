@@ -82,7 +82,10 @@ func (x *extractor) holdsBody(n *html.Node) bool {
 	if s.heavy {
 		return true
 	}
-	return s.text > x.pageText/2 && s.linkDensity() < 0.3
+	if s.text > x.pageText/2 && s.linkDensity() < 0.3 {
+		return true
+	}
+	return x.pagePText >= 500 && s.ptext > x.pagePText/2
 }
 
 // isHidden reports whether n is hidden from readers.

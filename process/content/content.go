@@ -39,10 +39,11 @@ type Result struct {
 
 // extractor holds the state of one Extract call.
 type extractor struct {
-	opts     Options
-	st       *stats
-	pageText int    // text bytes of the whole body before cleaning
-	ldBody   string // the longest JSON-LD articleBody
+	opts      Options
+	st        *stats
+	pageText  int    // text bytes of the whole body before cleaning
+	pagePText int    // of which in paragraphs
+	ldBody    string // the longest JSON-LD articleBody
 }
 
 // Extract returns the main content of doc. It may modify doc.
@@ -67,7 +68,8 @@ func (x *extractor) run(root *html.Node) Result {
 			}
 		}
 	}
-	x.pageText = x.st.compute(body).text
+	page := x.st.compute(body)
+	x.pageText, x.pagePText = page.text, page.ptext
 	x.clean(body)
 	x.st.compute(body)
 

@@ -35,7 +35,7 @@ var negativeWords = map[string]bool{
 	"hide": true, "jump": true, "inline-related": true, "readmore": true,
 	"read-more": true, "cta": true, "sns": true,
 	"whatsapp": true, "pinterest": true, "linkedin": true,
-	"email": true, "dates": true, "recent": true, "latest": true,
+	"email": true, "paywall": true, "dates": true, "recent": true, "latest": true,
 	"published": true, "updated": true, "time": true,
 }
 
@@ -46,7 +46,7 @@ var negativeParts = []string{
 	"sponsor", "promo", "breadcrumb", "outbrain", "taboola",
 	"most-read", "mostread", "most-popular", "mostpopular", "recommend",
 	"subscri", "footer", "sr-only", "visually-hidden", "screen-reader",
-	"visuallyhidden", "hidden-text", "signup", "paywall", "byline", "author-info",
+	"visuallyhidden", "hidden-text", "signup", "byline", "author-info",
 	"authorinfo", "post-meta", "article-meta", "entry-meta", "-tags", "tags-",
 	"more-stories", "morestories", "read-next", "readnext", "also-read",
 	"up-next", "next-article", "prev-next", "adblock", "ad-slot", "ad-wrap",

@@ -15,6 +15,7 @@ type stat struct {
 	link    int  // text inside <a>
 	inline  int  // text not inside a block-level descendant
 	commas  int  // commas in all text
+	ptext   int  // text in <p> elements that are not mostly links
 	icomma  int  // commas in the inline text
 	ps      int  // <p> descendants
 	imgs    int  // <img> descendants
@@ -104,6 +105,10 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 			s.link += cs.link
 			s.commas += cs.commas
 			s.ps += cs.ps
+			s.ptext += cs.ptext
+			if c.DataAtom == atom.P && cs.link*2 < cs.text {
+				s.ptext += cs.text - cs.ptext
+			}
 			s.imgs += cs.imgs
 			s.lis += cs.lis
 			s.heavy = s.heavy || cs.heavy || isMainMarker(c) || st.weight(c) == 2
