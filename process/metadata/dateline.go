@@ -14,7 +14,7 @@ var (
 	rxDatelinePlace = regexp.MustCompile(`^([\p{Lu}][\p{Lu}\p{M}.'’\-]*(?:\s+[\p{Lu}][\p{Lu}\p{M}.'’\-]*){0,3})(?:,\s+([\p{Lu}][\p{L}.]+(?:\s[\p{Lu}][\p{L}.]+)?))?`)
 	// "Washington (CNN) —" : a place not in capitals needs the agency.
 	rxDatelineTitlePlace = regexp.MustCompile(`^([\p{Lu}][\p{Ll}\p{M}.'’\-]+(?:\s+[\p{Lu}][\p{Ll}\p{M}.'’\-]+){0,2})\s*\(`)
-	rxDatelineDash       = regexp.MustCompile(`^\s*(?:[-–—:]|--)\s*`)
+	rxDatelineDash       = regexp.MustCompile(`^\s*(?:--|[-–—])\s*`)
 	rxSourceSplit        = regexp.MustCompile(`\s*(?:/|,|;|\band\b|&)\s*`)
 )
 
@@ -31,6 +31,9 @@ func ParseDateline(paragraph string) (d Dateline, ok bool) {
 	var rest string
 	if m := rxDatelinePlace.FindStringSubmatchIndex(s); m != nil && countLetters(s[m[2]:m[3]]) >= 2 && isCapsPlace(s[m[2]:m[3]]) {
 		d.Place = strings.TrimRight(s[m[2]:m[3]], ".-")
+		if notPlaces[d.Place] {
+			return Dateline{}, false
+		}
 		if m[4] >= 0 && !knownRegion(s[m[4]:m[5]]) {
 			// ", March 3": not a region but a date; read below.
 			rest = s[m[3]:]
@@ -117,6 +120,14 @@ func ParseDateline(paragraph string) (d Dateline, ok bool) {
 		return Dateline{}, false
 	}
 	return d, true
+}
+
+// notPlaces are words in capitals that open a paragraph without being a
+// dateline's place.
+var notPlaces = map[string]bool{
+	"BREAKING": true, "UPDATE": true, "UPDATED": true, "EXCLUSIVE": true, "WATCH": true, "LIVE": true,
+	"OPINION": true, "ANALYSIS": true, "PHOTOS": true, "VIDEO": true, "EDITOR'S NOTE": true, "NOTE": true,
+	"CORRECTION": true, "FILE": true, "ADVERTISEMENT": true, "READ MORE": true, "UPDATE:": true,
 }
 
 // isCapsPlace reports whether s is written in capitals (a dateline place),

@@ -1,0 +1,51 @@
+package metadata
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestStripSite(t *testing.T) {
+	tests := []struct {
+		title, site, host string
+		guess             bool
+		want              string
+	}{
+		{"Floods Close Main Road | Valley News", "Valley News", "", false, "Floods Close Main Road"},
+		{"Valley News: Floods Close Main Road", "Valley News", "", false, "Floods Close Main Road"},
+		{"Floods Close Main Road - Valley News - Local", "Valley News", "", false, "Floods Close Main Road"},
+		{"Floods Close Main Road – valleynews.example", "", "valleynews.example", false, "Floods Close Main Road"},
+		{"Leaked Papers Show Plan - Reports", "Newsroom Example", "", false, "Leaked Papers Show Plan - Reports"},
+		{"Floods Close Main Road | Valley", "", "", true, "Floods Close Main Road"},
+		{"Floods Close Main Road | Valley", "", "", false, "Floods Close Main Road | Valley"},
+		{"Q&A - Why?", "", "", true, "Q&A - Why?"},
+	}
+	for _, tt := range tests {
+		if got := stripSite(tt.title, tt.site, tt.host, tt.guess); got != tt.want {
+			t.Errorf("stripSite(%q, %q) = %q, want %q", tt.title, tt.site, got, tt.want)
+		}
+	}
+}
+
+func TestCleanAuthors(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"By Jane Doe"}, []string{"Jane Doe"}},
+		{[]string{"Von Anna Muster und Jan Beispiel"}, []string{"Anna Muster", "Jan Beispiel"}},
+		{[]string{"Jane Doe, John Roe & Ann Poe"}, []string{"Jane Doe", "John Roe", "Ann Poe"}},
+		{[]string{"Jane Doe", "jane doe", "JANE DOE"}, []string{"Jane Doe"}},
+		{[]string{"By Jane Doe, Staff Writer | jane.doe@example.org"}, []string{"Jane Doe"}},
+		{[]string{"Reuters Staff"}, nil},
+		{[]string{"https://www.facebook.com/janedoe"}, nil},
+		{[]string{"Jane Doe 12 March 2020"}, nil},
+		{[]string{"@janedoe"}, nil},
+		{[]string{"Sputnik"}, []string{"Sputnik"}},
+	}
+	for _, tt := range tests {
+		if got := cleanAuthors(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("cleanAuthors(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
