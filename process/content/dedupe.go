@@ -129,7 +129,7 @@ var furniturePhrases = []string{
 	"contributed to this report", "contributed reporting", "contributed to this story",
 	"all rights reserved", "click here",
 	"follow us on", "download the app", "get the app", "newsletter",
-	"this article was originally published", "copyright",
+	"this article was originally published", "copyright", "filed under",
 }
 
 // isFurniture reports whether paragraph p (folded k) is page furniture: a
@@ -154,6 +154,11 @@ func (x *extractor) isFurniture(p para, k string) bool {
 		}
 	}
 	if len(k) < 200 {
+		for _, pre := range callPrefixes {
+			if strings.HasPrefix(k, pre) && containsAny(k, socialWords) {
+				return true
+			}
+		}
 		for _, ph := range furniturePhrases {
 			if strings.Contains(k, ph) {
 				return true
@@ -163,7 +168,45 @@ func (x *extractor) isFurniture(p para, k string) bool {
 			return true
 		}
 	}
-	return len(k) < 80 && isDateLine(k)
+	return len(k) < 80 && isDateLine(k) || isAddressOnly(p.text)
+}
+
+// Folded openings of a call to action: subscribe, follow, share.
+var callPrefixes = []string{
+	"subscribe", "sign up", "follow ", "like this story", "share this",
+	"join us", "join our", "download our", "get our",
+}
+
+// socialWords name the channels a call to action points to.
+var socialWords = []string{
+	"facebook", "twitter", "instagram", "youtube", "newsletter", "linkedin",
+	"tiktok", "telegram", "whatsapp", "podcast", "coverage", "friend",
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// isAddressOnly reports whether text is mostly e-mail addresses: an
+// author's contact line. (Lists of source URLs are text.)
+func isAddressOnly(text string) bool {
+	fields := strings.Fields(text)
+	if len(fields) == 0 || len(fields) > 12 {
+		return false
+	}
+	addr := 0
+	for _, f := range fields {
+		switch {
+		case strings.Contains(f, "@") && strings.Contains(f, ".") && !strings.Contains(f, "/"):
+			addr++
+		}
+	}
+	return addr > 0 && addr*2 >= len(fields)
 }
 
 // isUpper reports whether s has letters and none of them is lower-case.
