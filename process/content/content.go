@@ -79,7 +79,7 @@ func (x *extractor) run(root *html.Node) Result {
 	}
 	paras := paragraphs(nodes, true)
 	paras = x.dedupe(paras)
-	if len(paras) == 0 || textLen(paras) < 250 {
+	if len(paras) == 0 || textLen(paras) < 250 || x.missesLD(paras) {
 		if alt := x.fallback(body, paras); alt != nil {
 			return *alt
 		}

@@ -13,7 +13,7 @@ import (
 // body. It returns nil when neither beats what was found.
 func (x *extractor) fallback(body *nethtml.Node, found []para) *Result {
 	have := textLen(found)
-	if ld := x.ldParagraphs(); textLen(ld) > have && textLen(ld) >= 100 {
+	if ld := x.ldParagraphs(); textLen(ld) > have && textLen(ld) >= 100 && (have < 250 || x.missesLD(found)) {
 		r := &Result{}
 		var b strings.Builder
 		for _, p := range ld {
@@ -76,4 +76,26 @@ func (x *extractor) ldParagraphs() []para {
 		}
 	}
 	return out
+}
+
+// missesLD reports whether the JSON-LD articleBody is long and most of its
+// words are missing from the paragraphs found: the wrong container won.
+func (x *extractor) missesLD(found []para) bool {
+	if len(x.ldBody) < 500 {
+		return false
+	}
+	have := make(map[string]bool, 256)
+	for _, p := range found {
+		for _, w := range strings.Fields(foldKey(p.text)) {
+			have[w] = true
+		}
+	}
+	words := strings.Fields(foldKey(html.UnescapeString(x.ldBody)))
+	missing := 0
+	for _, w := range words {
+		if !have[w] {
+			missing++
+		}
+	}
+	return missing*2 > len(words)
 }
