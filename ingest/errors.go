@@ -95,12 +95,6 @@ func IsTemporary(err error) bool {
 	return errors.As(err, &t) && t.Temporary()
 }
 
-// isCancel reports whether err is the end of a context rather than a
-// failure of the remote side.
-func isCancel(err error) bool {
-	return errors.Is(err, context.Canceled)
-}
-
 // isTimeout reports whether err is a network or context timeout.
 func isTimeout(err error) bool {
 	var ne net.Error

@@ -184,7 +184,7 @@ func readTextList(br *bufio.Reader) ([]Feed, error) {
 // space) or follows white space, so that a URL fragment stays part of it.
 func stripComment(line string) string {
 	for i := 0; i < len(line); i++ {
-		if line[i] == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t' || strings.TrimSpace(line[:i]) == "") {
+		if line[i] == '#' && (i == 0 || line[i-1] == ' ' || line[i-1] == '\t') {
 			return line[:i]
 		}
 	}
@@ -270,16 +270,13 @@ func normalizeFeedURL(raw string) (string, error) {
 		return "", fmt.Errorf("URL %q has no host", truncate(raw, 200))
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("URL %q carries a user name or password; newsflow does not send credentials", truncate(redact(u), 200))
+		return "", fmt.Errorf("URL %q carries a user name or password; newsflow does not send credentials", truncate(u.Redacted(), 200))
 	}
 	u.Host = strings.ToLower(u.Host)
 	u.Fragment = ""
 	u.RawFragment = ""
 	return u.String(), nil
 }
-
-// redact returns u's string with any password replaced.
-func redact(u *url.URL) string { return u.Redacted() }
 
 // truncate shortens s to at most n bytes (on a rune boundary), marking the cut.
 func truncate(s string, n int) string {

@@ -185,21 +185,24 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 	case c.ScanEvery < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.ScanEvery %s is negative", c.ScanEvery)
 	}
+	c.Feeds = slices.Clone(c.Feeds) // tokens are filled in below
 	tokens := map[string]string{}
 	for i, f := range c.Feeds {
-		if f.Token == "" {
-			if _, err := normalizeFeedURL(f.URL); err != nil {
-				return nil, fmt.Errorf("ingest: PollerConfig.Feeds[%d]: %w", i, err)
-			}
-			c.Feeds[i].Token = FeedToken(f.URL)
+		if _, err := normalizeFeedURL(f.URL); err != nil {
+			return nil, fmt.Errorf("ingest: PollerConfig.Feeds[%d]: %w", i, err)
 		}
-		f = c.Feeds[i]
+		if f.Token == "" {
+			f.Token = FeedToken(f.URL)
+			c.Feeds[i].Token = f.Token
+		}
+		if !subjectSafe(f.Token) {
+			return nil, fmt.Errorf("ingest: PollerConfig.Feeds[%d]: token %q of %s may hold only letters, digits, '-' and '_'", i, f.Token, f.URL)
+		}
 		if prev, dup := tokens[f.Token]; dup {
 			return nil, fmt.Errorf("ingest: PollerConfig.Feeds: %s and %s have the same token %q", prev, f.URL, f.Token)
 		}
 		tokens[f.Token] = f.URL
 	}
-	c.Feeds = slices.Clone(c.Feeds)
 	if c.Interval == 0 {
 		c.Interval = DefaultInterval
 	}
@@ -663,4 +666,18 @@ func hostOf(u string) string {
 		return ""
 	}
 	return pu.Hostname()
+}
+
+// subjectSafe reports whether token can be one NATS subject token and a
+// key-value key: 1 to 64 ASCII letters, digits, '-' or '_'.
+func subjectSafe(token string) bool {
+	if token == "" || len(token) > 64 {
+		return false
+	}
+	for _, r := range token {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -636,6 +636,7 @@ func TestNewPollerValidates(t *testing.T) {
 		{"negative per host", func(c *PollerConfig) { c.PerHost = -2 }, "PerHost"},
 		{"negative attempts", func(c *PollerConfig) { c.MaxPageAttempts = -1 }, "MaxPageAttempts"},
 		{"bad feed URL", func(c *PollerConfig) { c.Feeds = append(c.Feeds, Feed{URL: "ftp://x.example/"}) }, "Feeds[1]"},
+		{"unsafe token", func(c *PollerConfig) { c.Feeds[0].Token = "a.b" }, "token"},
 		{"duplicate feed", func(c *PollerConfig) { c.Feeds = append(c.Feeds, c.Feeds[0]) }, "same token"},
 	}
 	for _, tt := range tests {
@@ -648,9 +649,14 @@ func TestNewPollerValidates(t *testing.T) {
 			}
 		})
 	}
-	p, err := NewPoller(good())
+	cfg := good()
+	cfg.Feeds = []Feed{{URL: "https://b.example.org/rss"}}
+	p, err := NewPoller(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg.Feeds[0].Token != "" || p.cfg.Feeds[0].Token != FeedToken("https://b.example.org/rss") {
+		t.Errorf("token: caller's %q (must stay empty), poller's %q", cfg.Feeds[0].Token, p.cfg.Feeds[0].Token)
 	}
 	c := p.cfg
 	if c.Interval != DefaultInterval || c.MaxBackoff != 4*time.Hour || c.Concurrency != DefaultConcurrency ||
