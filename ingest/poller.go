@@ -326,9 +326,14 @@ func (p *Poller) dispatch(ctx context.Context, sem chan struct{}, wg *sync.WaitG
 		case <-ctx.Done():
 			return
 		}
-		st, rev, ok := p.claim(ctx, c.f)
+		st, rev, ok, err := p.claim(ctx, c.f)
 		if !ok {
 			<-sem
+			if err != nil {
+				// The store is failing; the rest of this scan would only
+				// repeat the error. Try again at the next one.
+				return
+			}
 			continue
 		}
 		p.mu.Lock()
@@ -362,8 +367,8 @@ func (p *Poller) lookAt(f Feed, due time.Time) {
 
 // claim loads the feed's state and, if it is due, saves it claimed by this
 // replica. It reports whether the claim succeeded, with the claimed state
-// and its revision.
-func (p *Poller) claim(ctx context.Context, f Feed) (FeedState, uint64, bool) {
+// and its revision, and returns the store's error if it failed.
+func (p *Poller) claim(ctx context.Context, f Feed) (FeedState, uint64, bool, error) {
 	st, rev, err := p.cfg.State.LoadFeedState(ctx, f.Token)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -371,12 +376,12 @@ func (p *Poller) claim(ctx context.Context, f Feed) (FeedState, uint64, bool) {
 			p.log.Warn("cannot load feed state", "feed", f.URL, "token", f.Token, "err", err)
 			p.lookAt(f, p.cfg.Now().Add(p.cfg.ScanEvery))
 		}
-		return FeedState{}, 0, false
+		return FeedState{}, 0, false, err
 	}
 	now := p.cfg.Now()
 	if due := st.due(); rev != 0 && due.After(now) {
 		p.lookAt(f, due)
-		return FeedState{}, 0, false
+		return FeedState{}, 0, false, nil
 	}
 	st.URL = f.URL
 	st.ClaimedBy = p.cfg.ReplicaID
@@ -386,16 +391,16 @@ func (p *Poller) claim(ctx context.Context, f Feed) (FeedState, uint64, bool) {
 	case errors.Is(err, ErrStateConflict):
 		p.stats.claimsLost.Add(1)
 		p.log.Debug("feed claimed by another fetcher", "feed", f.URL, "token", f.Token)
-		return FeedState{}, 0, false
+		return FeedState{}, 0, false, nil
 	case err != nil:
 		if ctx.Err() == nil {
 			p.stats.stateErrors.Add(1)
 			p.log.Warn("cannot claim feed", "feed", f.URL, "token", f.Token, "err", err)
 			p.lookAt(f, now.Add(p.cfg.ScanEvery))
 		}
-		return FeedState{}, 0, false
+		return FeedState{}, 0, false, err
 	}
-	return st, newRev, true
+	return st, newRev, true, nil
 }
 
 // outcome is how a feed's round went.

@@ -687,3 +687,21 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestPollerStateStoreDown(t *testing.T) {
+	h := newHarness(t)
+	h.state.fail = errors.New("bucket unavailable")
+	p := h.poller(t, []string{"/rss.xml", "/atom.xml", "/feed.json"}, nil)
+	pollDue(t, p)
+	if st := p.Stats(); st.StateErrors != 1 || st.FeedsPolled != 0 {
+		t.Errorf("a failing store should cost one error per scan, not one per feed: %+v", st)
+	}
+	h.state.mu.Lock()
+	h.state.fail = nil
+	h.state.mu.Unlock()
+	h.clock.Advance(time.Minute)
+	pollDue(t, p)
+	if st := p.Stats(); st.FeedsPolled != 3 {
+		t.Errorf("after the store recovered: %+v", st)
+	}
+}
