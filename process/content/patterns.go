@@ -118,17 +118,11 @@ func classFlags(ci string) uint8 {
 		return 0
 	}
 	var f uint8
-	bg := bigramsOf(ci)
-	for _, p := range strongPositiveParts {
-		if bg.has(p) && strings.Contains(ci, p) {
-			return flagStrong
-		}
+	if strongIndex.in(ci) {
+		return flagStrong
 	}
-	for _, p := range negativeParts {
-		if bg.has(p) && strings.Contains(ci, p) {
-			f |= flagNegPart
-			break
-		}
+	if negativeIndex.in(ci) {
+		f |= flagNegPart
 	}
 	start := -1
 	for i := 0; i <= len(ci); i++ {
@@ -152,26 +146,42 @@ func classFlags(ci string) uint8 {
 	return f
 }
 
-// bigrams is the set of byte pairs in a string, folded to 64 buckets: a
-// cheap test that rules out most substring searches.
-type bigrams [64]uint64
+// partIndex finds which of a fixed list of substrings occur in a string in
+// one scan: the parts are filed by their first two bytes. It is built once
+// from the constant lists above and never changes.
+type partIndex struct {
+	first [1 << 16 / 64]uint64 // bit set for every first byte pair
+	parts map[uint16][]string
+}
 
-func bigramsOf(s string) *bigrams {
-	var b bigrams
+func newPartIndex(parts []string) *partIndex {
+	ix := &partIndex{parts: make(map[uint16][]string, len(parts))}
+	for _, p := range parts {
+		p = strings.ToLower(p)
+		k := uint16(p[0])<<8 | uint16(p[1])
+		ix.first[k/64] |= 1 << (k % 64)
+		ix.parts[k] = append(ix.parts[k], p)
+	}
+	return ix
+}
+
+// in reports whether any part occurs in s.
+func (ix *partIndex) in(s string) bool {
 	for i := 0; i+1 < len(s); i++ {
-		h := uint(s[i])*31 + uint(s[i+1])
-		h %= 64 * 64
-		b[h/64] |= 1 << (h % 64)
+		k := uint16(s[i])<<8 | uint16(s[i+1])
+		if ix.first[k/64]&(1<<(k%64)) == 0 {
+			continue
+		}
+		for _, p := range ix.parts[k] {
+			if strings.HasPrefix(s[i:], p) {
+				return true
+			}
+		}
 	}
-	return &b
+	return false
 }
 
-// has reports whether p's first byte pair may occur in the string.
-func (b *bigrams) has(p string) bool {
-	if len(p) < 2 {
-		return true
-	}
-	h := uint(p[0])*31 + uint(p[1])
-	h %= 64 * 64
-	return b[h/64]&(1<<(h%64)) != 0
-}
+var (
+	strongIndex   = newPartIndex(strongPositiveParts)
+	negativeIndex = newPartIndex(negativeParts)
+)
