@@ -11,7 +11,7 @@ import (
 )
 
 // titleSeps separate a headline from the site's name in a title.
-var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", " / ", ": "}
+var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " « ", " / ", ": "}
 
 // pickTitle returns the headline: og:title, else the JSON-LD headline,
 // else the <title> (or the <h1> when the title contains it), with the
@@ -108,11 +108,12 @@ func stripSite(title, site, host string, guess bool) string {
 
 // Author names come with noise around them.
 var (
-	rxByPrefix   = regexp.MustCompile(`(?i)^\s*(by|von|par|por|di|door|de|autor|author|written by|text|texto|reporting by|posted by)\s*[:\s]\s*`)
+	rxByPrefix   = regexp.MustCompile(`(?i)^\s*(?:(?:ein\s+)?(?:artikel|beitrag|bericht|text|texte?|fotos?|article|story|photos?)\s+)?(?:by|von|par|por|di|door|de|from|written by|posted by|reporting by|erstellt von|geschrieben von|verfasst von|publié par|escrit[oa] por|scritto da|autor(?:in)?|authors?|redakteur(?:in)?|text|texto|reporter|publiziert am|veröffentlicht am)(?:\s*:\s*|\s+|$)`)
+	rxDomainLike = regexp.MustCompile(`^[^\s]+\.[A-Za-z]{2,}$`)
 	rxEmail      = regexp.MustCompile(`\S+@\S+\.\S+`)
 	rxNameSplit  = regexp.MustCompile(`(?i)\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*`)
 	rxHasDigit   = regexp.MustCompile(`\d`)
-	rxAuthorJunk = regexp.MustCompile(`(?i)\b(staff|reporter|correspondent|editor|redaktion|desk|team|admin|contributor|agencies|agency|news service|updated|published|share|follow|email|twitter|facebook)\b`)
+	rxAuthorJunk = regexp.MustCompile(`(?i)\b(staff|reporter|correspondent|editor|redaktion|desk|team|admin|contributor|agencies|agency|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren)\b`)
 )
 
 // pickAuthors returns the people (or organizations) the page credits:
@@ -130,7 +131,7 @@ func pickAuthors(p *page, ld ldArticle) []string {
 		p.relAuthors,
 	}
 	for _, src := range sources {
-		if names := cleanAuthors(src); len(names) > 0 {
+		if names := cleanAuthors(src, false); len(names) > 0 {
 			return names
 		}
 	}
@@ -143,11 +144,13 @@ func pickAuthors(p *page, ld ldArticle) []string {
 			break
 		}
 	}
-	return cleanAuthors(bylines)
+	return cleanAuthors(bylines, true)
 }
 
-// cleanAuthors splits, cleans and de-duplicates raw author strings.
-func cleanAuthors(raw []string) []string {
+// cleanAuthors splits, cleans and de-duplicates raw author strings. With
+// strict (for text read from the page rather than from metadata), a name
+// must also start with a capital letter.
+func cleanAuthors(raw []string, strict bool) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, r := range raw {
@@ -155,19 +158,22 @@ func cleanAuthors(raw []string) []string {
 		if r == "" || strings.HasPrefix(r, "http://") || strings.HasPrefix(r, "https://") || strings.HasPrefix(r, "@") {
 			continue
 		}
+		if strings.Count(r, " | ") >= 2 {
+			continue // a page title such as "Site | Section | Tagline", not names
+		}
 		r = rxEmail.ReplaceAllString(r, "")
 		r = rxByPrefix.ReplaceAllString(r, "")
 		for _, name := range rxNameSplit.Split(r, -1) {
 			name = strings.Trim(collapse(name), " .:-–—()[]\"'")
 			name = rxByPrefix.ReplaceAllString(name, "")
-			if name == "" || len(name) > 60 || rxHasDigit.MatchString(name) || rxAuthorJunk.MatchString(name) {
+			if countLetters(name) < 2 || len(name) > 60 || rxHasDigit.MatchString(name) || rxAuthorJunk.MatchString(name) || rxDomainLike.MatchString(name) {
 				continue
 			}
 			words := strings.Fields(name)
-			if len(words) > 5 {
+			if len(words) > 5 || isInitials(name) {
 				continue
 			}
-			if r0 := []rune(name)[0]; !unicode.IsUpper(r0) && !unicode.IsLetter(r0) {
+			if r0 := []rune(name)[0]; !unicode.IsLetter(r0) || (strict && !unicode.IsUpper(r0)) {
 				continue
 			}
 			key := strings.ToLower(name)
@@ -182,6 +188,23 @@ func cleanAuthors(raw []string) []string {
 		}
 	}
 	return out
+}
+
+// agencies are news agencies that write their names in lower case.
+var agencies = map[string]bool{"dpa": true, "afp": true, "apa": true, "sda": true, "epd": true, "kna": true, "ap": true, "ots": true, "ddp": true, "sid": true, "ansa": true, "efe": true}
+
+// isInitials reports whether name is an editor's lower-case initials
+// ("det", "asty") rather than a name.
+func isInitials(name string) bool {
+	if len(name) > 4 || agencies[name] {
+		return false
+	}
+	for _, r := range name {
+		if !unicode.IsLower(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // pickSection returns article:section, the JSON-LD articleSection or the

@@ -42,9 +42,19 @@ func TestCleanAuthors(t *testing.T) {
 		{[]string{"Jane Doe 12 March 2020"}, nil},
 		{[]string{"@janedoe"}, nil},
 		{[]string{"Sputnik"}, []string{"Sputnik"}},
+		{[]string{"Artikel von: Hausinfo"}, []string{"Hausinfo"}},
+		{[]string{"erstellt von Dominique"}, []string{"Dominique"}},
+		{[]string{"The Planetary Press", "By"}, []string{"The Planetary Press"}},
+		{[]string{"Publiziert am", "uriebe"}, []string{"uriebe"}},
+		{[]string{"Hanns-Seidel-Stiftung", "V"}, []string{"Hanns-Seidel-Stiftung"}},
+		{[]string{"news-site.ch"}, nil},
+		{[]string{"Daily Planet | World | Breaking news"}, nil},
+		{[]string{"Autorin: Eva Stern"}, []string{"Eva Stern"}},
+		{[]string{"det/dpa"}, []string{"dpa"}},
+		{[]string{"Autor*innen"}, nil},
 	}
 	for _, tt := range tests {
-		if got := cleanAuthors(tt.in); !reflect.DeepEqual(got, tt.want) {
+		if got := cleanAuthors(tt.in, false); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("cleanAuthors(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

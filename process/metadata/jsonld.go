@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"encoding/json"
+	"html"
 	"regexp"
 	"strings"
 )
@@ -139,18 +140,27 @@ func ldStrings(v any) []string {
 	return nil
 }
 
+// ldString returns the first string in v, with HTML entities (which some
+// sites leave in their JSON-LD) decoded.
 func ldString(v any) string {
 	if s := ldStrings(v); len(s) > 0 {
-		return strings.TrimSpace(s[0])
+		return strings.TrimSpace(unescape(s[0]))
 	}
 	return ""
+}
+
+func unescape(s string) string {
+	if strings.IndexByte(s, '&') < 0 {
+		return s
+	}
+	return html.UnescapeString(s)
 }
 
 // ldName returns a person's or organization's name, or a bare string.
 func ldNames(v any) []string {
 	switch x := v.(type) {
 	case string:
-		return []string{x}
+		return []string{unescape(x)}
 	case map[string]any:
 		if n := ldString(x["name"]); n != "" {
 			return []string{n}
@@ -219,7 +229,7 @@ func readLDItem(obj map[string]any) ldArticle {
 	a.section = ldString(obj["articleSection"])
 	switch k := obj["keywords"].(type) {
 	case string:
-		a.keywords = strings.Split(k, ",")
+		a.keywords = strings.Split(unescape(k), ",")
 	case []any:
 		a.keywords = ldStrings(k)
 	}
