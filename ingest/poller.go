@@ -87,29 +87,29 @@ type PollerConfig struct {
 // Stats are a Poller's counters since it was made.
 type Stats struct {
 	// FeedsPolled counts feed fetches answered with 200 or 304.
-	FeedsPolled int64
+	FeedsPolled int64 `json:"feeds_polled"`
 	// FeedsNotModified counts the 304 answers among them.
-	FeedsNotModified int64
+	FeedsNotModified int64 `json:"feeds_not_modified"`
 	// FeedErrors counts feed polls that failed: network, HTTP status, or a
 	// feed that does not parse.
-	FeedErrors int64
+	FeedErrors int64 `json:"feed_errors"`
 	// ClaimsLost counts feeds another replica claimed first.
-	ClaimsLost int64
+	ClaimsLost int64 `json:"claims_lost"`
 	// ItemsSeen counts items skipped because they were published before.
-	ItemsSeen int64
+	ItemsSeen int64 `json:"items_seen"`
 	// ItemsPublished counts RawArticles published, with a page or with its
 	// failure.
-	ItemsPublished int64
+	ItemsPublished int64 `json:"items_published"`
 	// PagesFetched counts article pages fetched with a 2xx status.
-	PagesFetched int64
+	PagesFetched int64 `json:"pages_fetched"`
 	// PageErrors counts article page fetches that failed.
-	PageErrors int64
+	PageErrors int64 `json:"page_errors"`
 	// PagesGivenUp counts items published with a page that failed for good.
-	PagesGivenUp int64
+	PagesGivenUp int64 `json:"pages_given_up"`
 	// PublishErrors counts failed publishes; each ends its feed's round.
-	PublishErrors int64
+	PublishErrors int64 `json:"publish_errors"`
 	// StateErrors counts failures of the state and seen stores.
-	StateErrors int64
+	StateErrors int64 `json:"state_errors"`
 }
 
 type counters struct {
