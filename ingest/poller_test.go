@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,11 @@ func (s *site) fixture(name string) []byte {
 		s.t.Error(err)
 		return nil
 	}
-	return bytes.ReplaceAll(b, []byte("{{BASE}}"), []byte(s.srv.URL))
+	b = bytes.ReplaceAll(b, []byte("{{BASE}}"), []byte(s.srv.URL))
+	// {{PRIVATE}} is the same server under another loopback address, which
+	// the client in TestPollerPagesThatFailForGood treats as private.
+	private := strings.Replace(s.srv.URL, "127.0.0.1", "127.0.0.2", 1)
+	return bytes.ReplaceAll(b, []byte("{{PRIVATE}}"), []byte(private))
 }
 
 func (s *site) count(path string) int {
@@ -117,6 +122,12 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", "application/feed+json")
 		w.Write(s.fixture("feeds/lantern.json"))
+	case "/odd.rss":
+		if !conditional(`"odd-1"`) {
+			w.Write(s.fixture("feeds/odd.rss"))
+		}
+	case "/pages/gone":
+		http.Error(w, "<html><body>This page was taken down.</body></html>", http.StatusGone)
 	case "/malformed.xml":
 		w.Write(s.fixture("feeds/malformed.xml"))
 	case "/broken.xml":
@@ -703,5 +714,52 @@ func TestPollerStateStoreDown(t *testing.T) {
 	pollDue(t, p)
 	if st := p.Stats(); st.FeedsPolled != 3 {
 		t.Errorf("after the store recovered: %+v", st)
+	}
+}
+
+// TestPollerPagesThatFailForGood: items whose pages can never be fetched are
+// published at once with their failure, and the feed counts as handled.
+func TestPollerPagesThatFailForGood(t *testing.T) {
+	h := newHarness(t)
+	p := h.poller(t, []string{"/odd.rss"}, func(c *PollerConfig) {
+		// 127.0.0.1 plays a public host; 127.0.0.2 stays private.
+		c.Client = newClient(ClientOptions{MaxBodyBytes: 64 << 10}, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")})
+	})
+	pollDue(t, p)
+	got := h.pub.byTitle()
+	tests := []struct {
+		title  string
+		status int
+		errHas string
+	}{
+		{"A notice pinned to the chapel door", 0, ErrNoLink.Error()},
+		{"Write to the editor", 0, "mailto"},
+		{"The whole archive on one page", 200, "65536"},
+		{"The lighthouse page that moved away", 410, "410"},
+		{"A page on the inside network", 0, "127.0.0.2"},
+	}
+	for _, tt := range tests {
+		a, ok := got[tt.title]
+		if !ok {
+			t.Errorf("%q not published", tt.title)
+			continue
+		}
+		e := http.Header(a.Header).Get(FetchErrorHeader)
+		if a.Status != tt.status || !strings.Contains(e, tt.errHas) {
+			t.Errorf("%q: status %d, error header %q; want status %d and an error naming %q", tt.title, a.Status, e, tt.status, tt.errHas)
+		}
+	}
+	if a := got["The lighthouse page that moved away"]; !strings.Contains(string(a.Body), "taken down") {
+		t.Errorf("410 body not kept: %q", a.Body)
+	}
+	if a := got["The whole archive on one page"]; len(a.Body) != 0 {
+		t.Errorf("oversized page published with %d bytes of body", len(a.Body))
+	}
+	st := p.Stats()
+	if st.ItemsPublished != 5 || st.PagesGivenUp != 5 || st.PageErrors != 4 {
+		t.Errorf("stats %+v", st)
+	}
+	if s := h.state.get(h.feed(t, "/odd.rss").Token); s.ETag != `"odd-1"` || s.PageFailures != nil {
+		t.Errorf("feed state %+v: all items handled, the ETag should be saved", s)
 	}
 }
