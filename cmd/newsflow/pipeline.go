@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 	"github.com/newsflow/newsflow/ingest"
@@ -106,6 +107,7 @@ func (p *pipeline) run(ctx context.Context) error {
 		})
 	}
 	p.log.Info("newsflow running", "roles", p.cfg.roles, "nats", natsName(p.cfg), "store", redactDSN(p.cfg.store))
+	wg.Go(func() { p.report(ctx, time.Minute) })
 	wg.Wait()
 	close(errs)
 	var first error
@@ -116,6 +118,31 @@ func (p *pipeline) run(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// report logs the stages' counters every period, so that an operator sees
+// progress and failures without a metrics system.
+func (p *pipeline) report(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var attrs []any
+		if p.poller != nil {
+			s := p.poller.Stats()
+			attrs = append(attrs, "feeds_polled", s.FeedsPolled, "feeds_not_modified", s.FeedsNotModified,
+				"feed_errors", s.FeedErrors, "items_published", s.ItemsPublished, "page_errors", s.PageErrors)
+		}
+		if p.db != nil {
+			s := p.storedStats()
+			attrs = append(attrs, "inserted", s.Inserted, "updated", s.Updated, "unchanged", s.Unchanged)
+		}
+		p.log.Info("progress", attrs...)
+	}
 }
 
 func (p *pipeline) handleRaw(ctx context.Context, m bus.Msg) error {
