@@ -105,8 +105,13 @@ func TestDedupe(t *testing.T) {
 		},
 		{
 			name: "repeated paragraph kept once",
-			in:   []string{"This long paragraph appears twice on the page.", "Other text.", "This long paragraph appears twice on the page."},
-			want: []string{"This long paragraph appears twice on the page.", "Other text."},
+			in:   []string{"This long paragraph appears twice on the page, once as a pull quote and once in the body.", "Other text.", "This long paragraph appears twice on the page, once as a pull quote and once in the body."},
+			want: []string{"This long paragraph appears twice on the page, once as a pull quote and once in the body.", "Other text."},
+		},
+		{
+			name: "repeated short line kept",
+			in:   []string{"First post.", "— The Council (@council) May 2, 2026", "Second post.", "— The Council (@council) May 2, 2026"},
+			want: []string{"First post.", "— The Council (@council) May 2, 2026", "Second post.", "— The Council (@council) May 2, 2026"},
 		},
 		{
 			name: "notices and date lines dropped",

@@ -31,7 +31,7 @@ func (x *extractor) dedupe(ps []para) []para {
 			drop = true
 		case desc != "" && k == desc && laterContains(keys[i+1:], desc):
 			drop = true
-		case len(k) >= 30 && seen[k]:
+		case len(k) >= 80 && seen[k]:
 			drop = true
 		case isNotice(k), x.isFurniture(p, k):
 			drop = true
