@@ -14,44 +14,59 @@ import (
 var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " « ", " / ", ": "}
 
 // pickTitle returns the headline: og:title, else the JSON-LD headline,
-// else the <title> (or the <h1> when the title contains it), with the
-// site's name cut off.
+// else the <title>, with the site's name cut off. When the page has one
+// <h1> and the chosen title is that <h1> plus a little more (a site's
+// name, a section, a kicker), the <h1> is the headline.
 func pickTitle(p *page, ld ldArticle, site string, base *url.URL) string {
 	host := ""
 	if base != nil {
 		host = strings.TrimPrefix(strings.ToLower(base.Hostname()), "www.")
 	}
-	for _, t := range []string{p.meta("og:title"), ld.headline, p.meta("twitter:title", "dc.title")} {
-		if t = collapse(t); t != "" {
-			return stripSite(t, site, host, false)
+	h1 := collapse(p.h1)
+	if p.h1Count != 1 {
+		h1 = ""
+	}
+	for _, t := range []string{p.meta("og:title"), ld.headline, p.meta("twitter:title", "dc.title"), p.titleTag} {
+		if t = collapse(t); t == "" {
+			continue
+		}
+		if h1 != "" && len(h1) < len(t) && (isSegment(t, h1) || (strings.Contains(t, h1) && 3*len(h1) >= len(t))) {
+			return h1
+		}
+		return stripSite(t, site, host, true)
+	}
+	return h1
+}
+
+// isSegment reports whether part is one of the pieces title splits into
+// at a title separator.
+func isSegment(title, part string) bool {
+	for _, sep := range titleSeps {
+		if strings.HasPrefix(title, part+sep) || strings.HasSuffix(title, sep+part) {
+			return true
 		}
 	}
-	title, h1 := collapse(p.titleTag), collapse(p.h1)
-	if title == "" {
-		return h1
-	}
-	if h1 != "" && p.h1Count == 1 && strings.Contains(title, h1) && len(h1) >= len(title)/3 {
-		return h1
-	}
-	return stripSite(title, site, host, true)
+	return false
 }
 
 // sameName reports whether segment names the site.
 func sameName(seg, site, host string) bool {
-	s := strings.ToLower(strings.TrimSpace(seg))
+	s := squash(seg)
 	if s == "" {
 		return false
 	}
-	if site != "" && (s == strings.ToLower(site) || strings.EqualFold(squash(s), squash(site))) {
-		return true
+	if site != "" {
+		sq := squash(site)
+		if s == sq || (len(s) >= 5 && strings.Contains(sq, s)) || (len(sq) >= 5 && strings.Contains(s, sq)) {
+			return true
+		}
 	}
 	if host != "" {
-		sq := squash(s)
 		name := host
 		if i := strings.IndexByte(name, '.'); i > 0 {
 			name = name[:i]
 		}
-		if sq == squash(host) || (len(name) > 2 && sq == name) {
+		if s == squash(host) || (len(name) > 2 && s == squash(name)) {
 			return true
 		}
 	}
@@ -69,10 +84,26 @@ func squash(s string) string {
 	return b.String()
 }
 
-// stripSite cuts the site's name from the start or end of title. When
-// guess is set and the site's name is unknown, a short last segment after
-// " | " is taken for it.
+// guessSeps are the separators after which a short last segment is taken
+// for the site's name even when it is not known; " - " is not one of
+// them, since headlines use it too ("... - Reports").
+var guessSeps = []string{" | ", " • ", " :: ", " « ", " » ", " · "}
+
+// stripSite cuts the site's name from the start or end of title. With
+// guess, a short last segment after one of guessSeps is cut as well.
 func stripSite(title, site, host string, guess bool) string {
+	lt := strings.ToLower(title)
+	if site != "" {
+		ls := strings.ToLower(site)
+		for _, sep := range titleSeps {
+			if strings.HasSuffix(lt, sep+ls) && len(title) > len(sep+ls) {
+				return strings.TrimSpace(title[:len(title)-len(sep+ls)])
+			}
+			if strings.HasPrefix(lt, ls+sep) && len(title) > len(sep+ls) {
+				return strings.TrimSpace(title[len(ls+sep):])
+			}
+		}
+	}
 	for _, sep := range titleSeps {
 		parts := strings.Split(title, sep)
 		if len(parts) < 2 {
@@ -90,17 +121,22 @@ func stripSite(title, site, host string, guess bool) string {
 			}
 		}
 	}
+	for _, sep := range titleSeps {
+		// "Headline - example.com": a domain is the site.
+		if i := strings.LastIndex(title, sep); i > 0 && rxDomainLike.MatchString(title[i+len(sep):]) {
+			return strings.TrimSpace(title[:i])
+		}
+	}
 	if guess {
-		for _, sep := range []string{" | ", " – ", " — ", " - "} {
+		for _, sep := range guessSeps {
 			i := strings.LastIndex(title, sep)
 			if i <= 0 {
 				continue
 			}
 			head, tail := title[:i], title[i+len(sep):]
-			if len(strings.Fields(tail)) <= 3 && len(strings.Fields(head)) >= 3 {
+			if len(strings.Fields(tail)) <= 4 && len(strings.Fields(head)) >= 3 {
 				return strings.TrimSpace(head)
 			}
-			break
 		}
 	}
 	return title

@@ -19,6 +19,10 @@ func TestStripSite(t *testing.T) {
 		{"Floods Close Main Road | Valley", "", "", true, "Floods Close Main Road"},
 		{"Floods Close Main Road | Valley", "", "", false, "Floods Close Main Road | Valley"},
 		{"Q&A - Why?", "", "", true, "Q&A - Why?"},
+		{"Free Courses for Women in IT - News.example.md", "", "", false, "Free Courses for Women in IT"},
+		{"Leaked Papers Show Plan - Reports", "", "", true, "Leaked Papers Show Plan - Reports"},
+		{"Bridge Reopens - TACH! - Lokalnachrichten", "TACH! - Lokalnachrichten", "", false, "Bridge Reopens"},
+		{"Songs That Help You Run | Teufel Blog", "Das Lautsprecher Teufel Blog", "", false, "Songs That Help You Run"},
 	}
 	for _, tt := range tests {
 		if got := stripSite(tt.title, tt.site, tt.host, tt.guess); got != tt.want {
