@@ -220,7 +220,7 @@ func (x *extractor) siblings(top *html.Node) []*html.Node {
 		if topClass != "" && attr(c, "class") == topClass {
 			bonus = ts.score * 0.2
 		}
-		if s.scored && s.score+bonus >= threshold {
+		if s.scored && s.score+bonus >= threshold && s.linkDensity() < 0.25 {
 			out = append(out, c)
 			continue
 		}
