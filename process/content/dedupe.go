@@ -21,21 +21,29 @@ func (x *extractor) dedupe(ps []para) []para {
 	}
 	seen := make(map[string]bool, len(ps))
 	out := ps[:0]
+	afterNotice := false // the last paragraph was a notice such as "Related"
 	for i, p := range ps {
 		k := keys[i]
 		drop := false
+		notice := false
 		switch {
 		case k == "":
 			drop = true
+		case afterNotice && x.linkDensity(p) > 0.5:
+			// the links under a "Don't miss" or "Related" heading
+			drop, notice = true, true
 		case title != "" && i < 4 && isTitle(k, title):
 			drop = true
 		case desc != "" && k == desc && laterContains(keys[i+1:], desc):
 			drop = true
 		case len(k) >= 80 && seen[k]:
 			drop = true
-		case isNotice(k), x.isFurniture(p, k):
+		case isNotice(k):
+			drop, notice = true, true
+		case x.isFurniture(p, k):
 			drop = true
 		}
+		afterNotice = notice
 		if drop {
 			if p.whole && p.node != nil {
 				removeNode(p.node)
@@ -101,7 +109,8 @@ var notices = map[string]bool{
 	"skip advertisement": true, "ad feedback": true, "loading": true,
 	"recommended": true, "trending": true, "follow us": true, "subscribe": true,
 	"sign up": true, "you may also like": true, "most read": true, "most popular": true,
-	"read next": true, "up next": true, "also read": true, "watch": true,
+	"read next": true, "up next": true, "don t miss": true, "must read": true,
+	"further reading": true, "more stories": true, "more news": true, "top stories": true, "also read": true, "watch": true,
 	"image": true, "photo": true, "video": true, "getty images": true,
 	"advertisement scroll to continue with content": true,
 }
@@ -139,10 +148,7 @@ func (x *extractor) isFurniture(p para, k string) bool {
 	if len(k) > 300 {
 		return false
 	}
-	ld := 0.0
-	if p.whole && p.node != nil {
-		ld = x.st.get(p.node).linkDensity()
-	}
+	ld := x.linkDensity(p)
 	if ld > 0.5 {
 		for _, pre := range pointerPrefixes {
 			if strings.HasPrefix(k, pre) {
@@ -264,4 +270,13 @@ func isDateLine(k string) bool {
 		}
 	}
 	return digits > 0 && named > 0 && other == 0
+}
+
+// linkDensity is the share of p's text inside links, when p is all of its
+// element (0 otherwise).
+func (x *extractor) linkDensity(p para) float64 {
+	if p.whole && p.node != nil {
+		return x.st.get(p.node).linkDensity()
+	}
+	return 0
 }
