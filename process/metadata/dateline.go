@@ -29,6 +29,7 @@ func ParseDateline(paragraph string) (d Dateline, ok bool) {
 		s = s[:400]
 	}
 	var rest string
+	strictSources := false
 	if m := rxDatelinePlace.FindStringSubmatchIndex(s); m != nil && countLetters(s[m[2]:m[3]]) >= 2 && isCapsPlace(s[m[2]:m[3]]) {
 		d.Place = strings.TrimRight(s[m[2]:m[3]], ".-")
 		if notPlaces[d.Place] {
@@ -41,10 +42,18 @@ func ParseDateline(paragraph string) (d Dateline, ok bool) {
 				return Dateline{}, false
 			}
 		} else {
-			if m[4] >= 0 {
-				d.Place += ", " + s[m[4]:m[5]]
-			}
 			rest = s[m[1]:]
+			if m[4] >= 0 {
+				if region := s[m[4]:m[5]]; rxDomainLike.MatchString(region) {
+					// "JAKARTA, KOMPAS.com -": the site credits itself.
+					d.Sources = append(d.Sources, region)
+					if rxDatelineDash.FindStringIndex(rest) == nil {
+						return Dateline{}, false
+					}
+				} else {
+					d.Place += ", " + region
+				}
+			}
 		}
 	} else if m := rxDatelineTitlePlace.FindStringSubmatchIndex(s); m != nil {
 		d.Place = s[m[2]:m[3]]
@@ -52,6 +61,9 @@ func ParseDateline(paragraph string) (d Dateline, ok bool) {
 		if !strings.HasPrefix(strings.TrimSpace(rest), "(") {
 			return Dateline{}, false
 		}
+		// "Rostow (Russland) -" is a place and its country; only a
+		// known agency makes "Washington (CNN) —" a dateline.
+		strictSources = true
 	} else {
 		return Dateline{}, false
 	}
@@ -89,7 +101,7 @@ func ParseDateline(paragraph string) (d Dateline, ok bool) {
 			if src == "" {
 				continue
 			}
-			if len(src) > 40 || hasDigit(src) || len(strings.Fields(src)) > 4 {
+			if len(src) > 40 || hasDigit(src) || len(strings.Fields(src)) > 4 || (strictSources && !isAgency(src)) {
 				return Dateline{}, false
 			}
 			d.Sources = append(d.Sources, src)
@@ -128,6 +140,25 @@ var notPlaces = map[string]bool{
 	"BREAKING": true, "UPDATE": true, "UPDATED": true, "EXCLUSIVE": true, "WATCH": true, "LIVE": true,
 	"OPINION": true, "ANALYSIS": true, "PHOTOS": true, "VIDEO": true, "EDITOR'S NOTE": true, "NOTE": true,
 	"CORRECTION": true, "FILE": true, "ADVERTISEMENT": true, "READ MORE": true, "UPDATE:": true,
+}
+
+// wireServices are agencies and broadcasters that datelines credit.
+var wireServices = map[string]bool{
+	"reuters": true, "ap": true, "afp": true, "dpa": true, "upi": true, "ani": true, "pti": true, "ians": true,
+	"xinhua": true, "tass": true, "ria": true, "sputnik": true, "kna": true, "epd": true, "apa": true, "sda": true,
+	"efe": true, "ansa": true, "kyodo": true, "yonhap": true, "bloomberg": true, "cnn": true, "bbc": true,
+	"aap": true, "cp": true, "anp": true, "belga": true, "ctk": true, "pap": true, "mti": true, "bna": true,
+	"wafa": true, "irna": true, "anadolu": true, "kbs": true, "abc": true, "nbc": true, "cbs": true,
+}
+
+// isAgency reports whether src names a wire service: a known one, a name
+// in capitals ("KGO", "AFP"), or one calling itself news, press or agency.
+func isAgency(src string) bool {
+	l := strings.ToLower(src)
+	if wireServices[l] || strings.Contains(l, "news") || strings.Contains(l, "press") || strings.Contains(l, "agency") || strings.Contains(l, "agentur") {
+		return true
+	}
+	return countLetters(src) >= 2 && isCapsPlace(src)
 }
 
 // isCapsPlace reports whether s is written in capitals (a dateline place),

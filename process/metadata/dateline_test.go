@@ -22,6 +22,8 @@ func TestParseDateline(t *testing.T) {
 		{"SAN FRANCISCO, Calif. (AP) -- A small quake shook the bay.", Dateline{Place: "SAN FRANCISCO, Calif.", Sources: []string{"AP"}}},
 		{"Washington (CNN) — The Senate voted late on Tuesday.", Dateline{Place: "Washington", Sources: []string{"CNN"}}},
 		{"KYIV (Reuters and AP) - Sirens sounded.", Dateline{Place: "KYIV", Sources: []string{"Reuters", "AP"}}},
+		{"JAKARTA, KOMPAS.com - The minister said the plan was ready.", Dateline{Place: "JAKARTA", Sources: []string{"KOMPAS.com"}}},
+		{"Hamburg (dpa) - Der Hafen meldet Rekorde.", Dateline{Place: "Hamburg", Sources: []string{"dpa"}}},
 	}
 	for _, tt := range tests {
 		got, ok := ParseDateline(tt.in)
@@ -47,6 +49,7 @@ func TestParseDatelineRejects(t *testing.T) {
 		"BREAKING: markets fall",
 		"COVID-19 cases (2,345 new) rose again.",
 		"Paris is lovely in spring - everyone says so.",
+		"Rostow (Russland) - Bei einem Brand starben fünf Menschen.",
 	} {
 		if got, ok := ParseDateline(in); ok {
 			t.Errorf("ParseDateline(%q) = %+v, want none", in, got)

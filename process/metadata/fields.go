@@ -276,6 +276,28 @@ func pickSection(p *page, ld ldArticle) string {
 	return ""
 }
 
+// isSlug reports whether a tag is a content system's internal slug
+// ("brand-nationalpost", "category_health") rather than a keyword.
+func isSlug(t string) bool {
+	if !strings.ContainsAny(t, "-_") || strings.ContainsRune(t, ' ') {
+		return false
+	}
+	for _, r := range t {
+		if unicode.IsUpper(r) {
+			return false
+		}
+	}
+	if strings.ContainsRune(t, '_') || strings.Count(t, "-") >= 2 {
+		return true
+	}
+	for _, p := range []string{"category-", "brand-", "tag-", "section-", "topic-", "channel-", "type-", "author-"} {
+		if strings.HasPrefix(t, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // pickTags returns the page's keywords from article:tag, news_keywords,
 // JSON-LD keywords and keywords, trimmed and de-duplicated.
 func pickTags(p *page, ld ldArticle) []string {
@@ -294,7 +316,7 @@ func pickTags(p *page, ld ldArticle) []string {
 	for _, t := range raw {
 		t = strings.Trim(collapse(t), " ;,")
 		key := strings.ToLower(t)
-		if t == "" || len(t) > 80 || seen[key] {
+		if t == "" || len(t) > 80 || seen[key] || isSlug(t) {
 			continue
 		}
 		seen[key] = true

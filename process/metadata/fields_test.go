@@ -63,3 +63,14 @@ func TestCleanAuthors(t *testing.T) {
 		}
 	}
 }
+
+func TestIsSlug(t *testing.T) {
+	for tag, want := range map[string]bool{
+		"brand-nationalpost": true, "category-pmnhealth": true, "allahabad-city-politics": true, "article_normal": true,
+		"covid-19": false, "self-driving": false, "North Korea": false, "e-Mobility": false, "5G": false,
+	} {
+		if got := isSlug(tag); got != want {
+			t.Errorf("isSlug(%q) = %v, want %v", tag, got, want)
+		}
+	}
+}
