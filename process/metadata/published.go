@@ -35,8 +35,8 @@ var modifiedMetas = []string{
 // Words that, just before a date in the text, mark it as the publication
 // or the modification date.
 var (
-	rxPublishedCue = regexp.MustCompile(`(?i)(published|posted|publié|publicado|publicada|pubblicato|veröffentlicht|erschienen|erstellt|datum|date|geplaatst|created|written|on)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
-	rxModifiedCue  = regexp.MustCompile(`(?i)(updated|update|modified|aktualisiert|geändert|stand|mis à jour|actualizado|actualisé|aggiornato|bijgewerkt|last edited)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
+	rxPublishedCue = regexp.MustCompile(`(?i)\b(published|posted|publié|publicado|publicada|pubblicato|veröffentlicht|erschienen|erstellt|datum|date|geplaatst|created|written)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
+	rxModifiedCue  = regexp.MustCompile(`(?i)\b(updated|update|modified|aktualisiert|geändert|stand|mis à jour|actualizado|actualisé|aggiornato|bijgewerkt|last edited)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
 )
 
 // rxURLDate finds a /2019/07/22/ or 2019-07-22 style date in a URL path,
