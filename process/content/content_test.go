@@ -189,6 +189,11 @@ func TestSanitize(t *testing.T) {
 			notWant: []string{"<script>"},
 		},
 		{
+			name: "no-break space keeps words apart",
+			html: "<p>end\u00a0<span>next</span> and\u00a0<b>bold</b></p>",
+			want: []string{"<p>end next and <b>bold</b></p>"},
+		},
+		{
 			name: "lazy image source",
 			html: `<p><img src="data:image/gif;base64,R0lGOD" data-src="/lazy.jpg"></p>`,
 			want: []string{`<img src="https://news.example.com/lazy.jpg">`},

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -246,8 +248,9 @@ func (s *sanitizer) children(n *html.Node, inPara bool) {
 // text writes escaped text with white space collapsed and invisible
 // characters removed.
 func (s *sanitizer) text(t string) {
-	lead := len(t) > 0 && isSpace(t[0])
-	trail := len(t) > 0 && isSpace(t[len(t)-1])
+	first, _ := utf8.DecodeRuneInString(t)
+	last, _ := utf8.DecodeLastRuneInString(t)
+	lead, trail := unicode.IsSpace(first), unicode.IsSpace(last)
 	t = normalize(t)
 	if lead {
 		s.space()
