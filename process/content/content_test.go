@@ -98,6 +98,14 @@ func TestDedupe(t *testing.T) {
 			},
 		},
 		{
+			name: "lead repeated by the body without a description",
+			in: []string{
+				"The river broke its banks on Sunday night, officials in the valley said.",
+				"MILLBROOK (Valley Wire) - The river broke its banks on Sunday night, officials in the valley said.",
+			},
+			want: []string{"MILLBROOK (Valley Wire) - The river broke its banks on Sunday night, officials in the valley said."},
+		},
+		{
 			name: "lead kept when the body does not repeat it",
 			desc: "A short summary of the story.",
 			in:   []string{"A short summary of the story.", "The body tells something else entirely."},
@@ -105,8 +113,8 @@ func TestDedupe(t *testing.T) {
 		},
 		{
 			name: "repeated paragraph kept once",
-			in:   []string{"This long paragraph appears twice on the page, once as a pull quote and once in the body.", "Other text.", "This long paragraph appears twice on the page, once as a pull quote and once in the body."},
-			want: []string{"This long paragraph appears twice on the page, once as a pull quote and once in the body.", "Other text."},
+			in:   []string{"One.", "Two.", "Three.", "This long paragraph appears twice on the page, once as a pull quote and once in the body.", "Other text.", "This long paragraph appears twice on the page, once as a pull quote and once in the body."},
+			want: []string{"One.", "Two.", "Three.", "This long paragraph appears twice on the page, once as a pull quote and once in the body.", "Other text."},
 		},
 		{
 			name: "repeated short line kept",

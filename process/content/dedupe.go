@@ -36,6 +36,10 @@ func (x *extractor) dedupe(ps []para) []para {
 			drop = true
 		case desc != "" && k == desc && laterContains(keys[i+1:], desc):
 			drop = true
+		case i < 3 && len(k) >= 60 && laterContains(keys[i+1:], k):
+			// A lead that the body repeats, whether or not it is the
+			// page's description (which may be missing or cut short).
+			drop = true
 		case len(k) >= 80 && seen[k]:
 			drop = true
 		case isNotice(k):
