@@ -54,12 +54,22 @@ func (b dateBounds) ok(t time.Time) bool {
 }
 
 // findDates returns the page's publication and modification dates. The
-// order of trust is: JSON-LD, meta tags (OpenGraph, Dublin Core, parsely,
-// sailthru...), time elements and microdata marked as published, the feed
-// item, a date in the URL, then the visible page: elements whose class or
-// id names a date, the first time element, dates after words such as
-// "Published" or "Veröffentlicht am", then the page's dates by frequency,
-// finally dates in the title. A page that shows no date gets none.
+// order of trust for the publication date is: JSON-LD, meta tags
+// (OpenGraph, Dublin Core, parsely, sailthru...), time elements and
+// microdata marked as published, the feed item, a date in the URL; then
+// the visible page: elements marking a date (by class, id or itemprop,
+// <small>, <time>) right after the headline, then after it, generic date
+// metas, such elements before the headline; then dates in the text (after
+// words such as "Published" or "Veröffentlicht am", next to the headline,
+// else by frequency); dates inside links; dates in the title; dates in
+// footers and sidebars. Dates before 1995 or after now are rejected. A
+// page that shows no date gets none.
+//
+// The modification date comes from structured sources only (JSON-LD,
+// meta, microdata, the feed item). A page that shows its modification day
+// but nowhere its publication day is dated by the day it shows; a
+// timestamp a day off the date in the URL is shown in the offset that
+// puts it on the URL's day (see agreeWithDay).
 func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
@@ -170,49 +180,12 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			return t, "url"
 		}
 	}
-	// The visible page: elements after the headline first, where an
-	// article's own date usually is; those before it are often lists of
-	// other stories.
-	for _, after := range []bool{true, false} {
-		if !after {
-			for _, k := range weakMetas {
-				for _, m := range p.metas {
-					if m.key == k {
-						if t := parse(m.content); !t.IsZero() {
-							return t, "weak-meta"
-						}
-					}
-				}
-			}
-		}
-		if !p.h1Seen && after {
-			continue
-		}
-		for _, e := range p.dateElems {
-			if e.discarded || e.afterH1 != after {
-				continue
-			}
-			if d := parse(textOf(e.n, 80)); !d.IsZero() {
-				return d, "date-element"
-			}
-			if d := parse(attr(e.n, "title")); !d.IsZero() {
-				return d, "date-element-title"
-			}
-		}
-		for _, t := range p.times {
-			if !t.discarded && !t.modified && t.afterH1 == after {
-				if d := parse(t.value); !d.IsZero() {
-					return d, "time-datetime"
-				}
-			}
-		}
-		for _, t := range p.times {
-			if !t.discarded && !t.modified && t.afterH1 == after {
-				if d := parse(textOf(t.text, 80)); !d.IsZero() {
-					return d, "time-text"
-				}
-			}
-		}
+	// The visible page: elements right after the headline first, where an
+	// article's own date usually is, then the rest of the page after it;
+	// those before it are often lists of other stories. Dates inside links
+	// name other pages and come last.
+	if d, src := visibleDates(p, parse, false); !d.IsZero() {
+		return d, src
 	}
 	h1Pos := -1
 	if p.h1Seen {
@@ -229,10 +202,77 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			return t, "title"
 		}
 	}
+	if d, src := visibleDates(p, parse, true); !d.IsZero() {
+		return d, src + "-link"
+	}
 	for _, e := range p.dateElems {
 		if e.discarded {
 			if d := parse(textOf(e.n, 80)); !d.IsZero() {
 				return d, "discarded-element"
+			}
+		}
+	}
+	return time.Time{}, ""
+}
+
+// visibleDates looks for the date in elements that mark a date (by class,
+// id or itemprop, <small>, <time>): right after the headline first, where
+// an article's own date usually is, then the rest of the page after it,
+// then before it (often lists of other stories). links selects the
+// elements inside links, which usually name other pages' dates.
+func visibleDates(p *page, parse func(string) time.Time, links bool) (time.Time, string) {
+	for where := 0; where < 3; where++ {
+		if where == 2 && !links {
+			// Generic date metas rank between the dates after the
+			// headline and those before it.
+			for _, k := range weakMetas {
+				for _, m := range p.metas {
+					if m.key == k {
+						if t := parse(m.content); !t.IsZero() {
+							return t, "weak-meta"
+						}
+					}
+				}
+			}
+		}
+		if where < 2 && !p.h1Seen {
+			continue
+		}
+		in := func(afterH1, near, inLink bool) bool {
+			if inLink != links {
+				return false
+			}
+			switch where {
+			case 0:
+				return near
+			case 1:
+				return afterH1 && !near
+			}
+			return !afterH1
+		}
+		for _, e := range p.dateElems {
+			if e.discarded || !in(e.afterH1, e.near, e.inLink) {
+				continue
+			}
+			if d := parse(textOf(e.n, 80)); !d.IsZero() {
+				return d, "date-element"
+			}
+			if d := parse(attr(e.n, "title")); !d.IsZero() {
+				return d, "date-element-title"
+			}
+		}
+		for _, t := range p.times {
+			if !t.discarded && !t.modified && in(t.afterH1, t.near, t.inLink) {
+				if d := parse(t.value); !d.IsZero() {
+					return d, "time-datetime"
+				}
+			}
+		}
+		for _, t := range p.times {
+			if !t.discarded && !t.modified && in(t.afterH1, t.near, t.inLink) {
+				if d := parse(textOf(t.text, 80)); !d.IsZero() {
+					return d, "time-text"
+				}
 			}
 		}
 	}

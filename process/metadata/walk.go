@@ -34,6 +34,8 @@ type timeElem struct {
 	modified  bool
 	discarded bool
 	afterH1   bool
+	near      bool
+	inLink    bool
 }
 
 // page is what one walk over the document collects.
@@ -48,6 +50,7 @@ type page struct {
 	h1Count    int
 	h1Seen     bool // the walk has passed the first <h1>
 	h1Pos      int  // where the first <h1> starts in text
+	linkDepth  int  // how many <a> the walk is inside
 	times      []timeElem
 	dateElems  []dateElem
 	bylines    []*html.Node
@@ -63,6 +66,8 @@ type dateElem struct {
 	n         *html.Node
 	discarded bool
 	afterH1   bool // the element comes after the page's first <h1>
+	near      bool // and starts within nearHeadline bytes of text after it
+	inLink    bool // the element is or is inside a link (to another page)
 }
 
 func attr(n *html.Node, key string) string {
@@ -270,7 +275,7 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		}
 	case atom.Time:
 		if len(p.times) < maxTimeElems {
-			te := timeElem{value: strings.TrimSpace(attr(n, "datetime")), text: n, discarded: discarded, afterH1: p.h1Seen}
+			te := timeElem{value: strings.TrimSpace(attr(n, "datetime")), text: n, discarded: discarded, afterH1: p.h1Seen, near: p.near(), inLink: p.linkDepth > 0}
 			if te.value == "" {
 				te.value = strings.TrimSpace(attr(n, "content"))
 			}
@@ -301,13 +306,17 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		discarded = true
 	}
 	if (a == atom.Small || dateClass(e)) && len(p.dateElems) < maxDateElems {
-		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded, afterH1: p.h1Seen})
+		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded, afterH1: p.h1Seen, near: p.near(), inLink: p.linkDepth > 0 || a == atom.A})
 	}
 	if !discarded && len(p.bylines) < maxBylines && containsAnyFold(e.class, "byline", "author", "autor") {
 		p.bylines = append(p.bylines, n)
 	}
 	if len(p.crumbs) < 3 && (strings.Contains(e.class, "breadcrumb") || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
 		p.crumbs = append(p.crumbs, n)
+	}
+	if a == atom.A {
+		p.linkDepth++
+		defer func() { p.linkDepth-- }()
 	}
 	block := isBlock(a)
 	if block && !discarded && !p.textFull {
@@ -321,6 +330,12 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	} else if block && discarded {
 		p.discarded.WriteByte('\n')
 	}
+}
+
+// near reports whether the walk is within nearHeadline bytes of text
+// after the start of the first <h1>.
+func (p *page) near() bool {
+	return p.h1Seen && p.text.Len()-p.h1Pos < nearHeadline
 }
 
 func hasAttr(n *html.Node, key string) (string, bool) {
@@ -348,7 +363,7 @@ func (p *page) addItemprop(n *html.Node, ip string, discarded bool) {
 	if v == "" {
 		v = strings.TrimSpace(attr(n, "content"))
 	}
-	p.times = append(p.times, timeElem{value: v, text: n, published: pub, modified: mod, discarded: discarded, afterH1: p.h1Seen})
+	p.times = append(p.times, timeElem{value: v, text: n, published: pub, modified: mod, discarded: discarded, afterH1: p.h1Seen, near: p.near(), inLink: p.linkDepth > 0})
 }
 
 func (p *page) addMeta(n *html.Node) {
