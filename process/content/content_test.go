@@ -127,6 +127,11 @@ func TestDedupe(t *testing.T) {
 			want: []string{"The council met on Nov. 20, 2019 to vote."},
 		},
 		{
+			name: "bylines, hashtags and ratings dropped",
+			in:   []string{"By Jane Roe and John Doe", "By the end of the day, the road was open again.", "#flood #valley", "Rate this post"},
+			want: []string{"By the end of the day, the road was open again."},
+		},
+		{
 			name: "a time heading alone is kept",
 			in:   []string{"4:14 p.m.", "Police closed the bridge."},
 			want: []string{"4:14 p.m.", "Police closed the bridge."},

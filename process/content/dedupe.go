@@ -2,9 +2,10 @@ package content
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html/atom"
-	"unicode"
 )
 
 // dedupe drops repeated and boilerplate paragraphs: the headline repeated
@@ -116,6 +117,7 @@ var notices = map[string]bool{
 	"read next": true, "up next": true, "don t miss": true, "must read": true,
 	"further reading": true, "more stories": true, "more news": true, "top stories": true, "also read": true, "watch": true,
 	"image": true, "photo": true, "video": true, "getty images": true,
+	"rate this post": true, "rate this article": true, "was this article helpful": true,
 	"advertisement scroll to continue with content": true,
 }
 
@@ -178,13 +180,58 @@ func (x *extractor) isFurniture(p para, k string) bool {
 			return true
 		}
 	}
-	return len(k) < 80 && isDateLine(k) || isAddressOnly(p.text)
+	return len(k) < 80 && isDateLine(k) || isAddressOnly(p.text) || isByline(p.text) || isHashtags(p.text)
+}
+
+// bylinePrefixes open a byline in a few languages, folded.
+var bylinePrefixes = []string{"By ", "BY ", "Von ", "Par ", "Por ", "Door ", "Di ", "Av ", "Af "}
+
+// isByline reports whether text is a byline: "By Jane Roe and John Doe".
+func isByline(text string) bool {
+	if len(text) > 80 {
+		return false
+	}
+	rest := ""
+	for _, p := range bylinePrefixes {
+		if strings.HasPrefix(text, p) {
+			rest = text[len(p):]
+			break
+		}
+	}
+	words := strings.Fields(rest)
+	if len(words) == 0 || len(words) > 8 {
+		return false
+	}
+	for _, w := range words {
+		switch w {
+		case "and", "und", "et", "y", "e", "en", "og", "och", "&", ",", "-", "—", "|":
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isHashtags reports whether text is only hashtags.
+func isHashtags(text string) bool {
+	n := 0
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ',' }) {
+		if !strings.HasPrefix(f, "#") {
+			return false
+		}
+		n++
+	}
+	return n > 0
 }
 
 // Folded openings of a call to action: subscribe, follow, share.
 var callPrefixes = []string{
 	"subscribe", "sign up", "follow ", "like this story", "share this",
-	"join us", "join our", "download our", "get our",
+	"join us", "join our", "download our", "get our", "folgt uns", "folgen sie uns",
+	"folge uns", "suivez nous", "síguenos", "seguici", "siga nos",
 }
 
 // socialWords name the channels a call to action points to.
