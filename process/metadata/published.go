@@ -184,12 +184,29 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	// article's own date usually is, then the rest of the page after it;
 	// those before it are often lists of other stories. Dates inside links
 	// name other pages and come last.
-	if d, src := visibleDates(p, parse, false); !d.IsZero() {
-		return d, src
-	}
 	h1Pos := -1
 	if p.h1Seen {
 		h1Pos = p.h1Pos
+	}
+	if d, src := visibleDates(p, parse, false, nearH1); !d.IsZero() {
+		return d, src
+	}
+	if d, src := visibleDates(p, parse, false, afterH1); !d.IsZero() {
+		return d, src
+	}
+	// Generic date metas rank between the dates after the headline and
+	// those before it.
+	for _, k := range weakMetas {
+		for _, m := range p.metas {
+			if m.key == k {
+				if t := parse(m.content); !t.IsZero() {
+					return t, "weak-meta"
+				}
+			}
+		}
+	}
+	if d, src := visibleDates(p, parse, false, beforeH1); !d.IsZero() {
+		return d, src
 	}
 	if t := scanned().date(h1Pos, b); !t.IsZero() {
 		return t, "text"
@@ -202,8 +219,10 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			return t, "title"
 		}
 	}
-	if d, src := visibleDates(p, parse, true); !d.IsZero() {
-		return d, src + "-link"
+	for where := nearH1; where <= beforeH1; where++ {
+		if d, src := visibleDates(p, parse, true, where); !d.IsZero() {
+			return d, src + "-link"
+		}
 	}
 	for _, e := range p.dateElems {
 		if e.discarded {
@@ -215,28 +234,23 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	return time.Time{}, ""
 }
 
+// Where visibleDates looks: right after the headline, where an article's
+// own date usually is, in the rest of the page after it, or before it
+// (often lists of other stories).
+const (
+	nearH1 = iota
+	afterH1
+	beforeH1
+)
+
 // visibleDates looks for the date in elements that mark a date (by class,
-// id or itemprop, <small>, <time>): right after the headline first, where
-// an article's own date usually is, then the rest of the page after it,
-// then before it (often lists of other stories). links selects the
-// elements inside links, which usually name other pages' dates.
-func visibleDates(p *page, parse func(string) time.Time, links bool) (time.Time, string) {
-	for where := 0; where < 3; where++ {
-		if where == 2 && !links {
-			// Generic date metas rank between the dates after the
-			// headline and those before it.
-			for _, k := range weakMetas {
-				for _, m := range p.metas {
-					if m.key == k {
-						if t := parse(m.content); !t.IsZero() {
-							return t, "weak-meta"
-						}
-					}
-				}
-			}
-		}
+// id or itemprop, <small>, <time>) in one part of the page (where). links
+// selects the elements inside links, which usually name other pages'
+// dates.
+func visibleDates(p *page, parse func(string) time.Time, links bool, where int) (time.Time, string) {
+	{
 		if where < 2 && !p.h1Seen {
-			continue
+			return time.Time{}, ""
 		}
 		in := func(afterH1, near, inLink bool) bool {
 			if inLink != links {
