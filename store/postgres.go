@@ -159,83 +159,104 @@ func (p *Postgres) Upsert(ctx context.Context, batch []process.Article) (UpsertS
 // postgresTx implements upsertTx.
 type postgresTx struct{ tx pgx.Tx }
 
-func (t postgresTx) lookup(ctx context.Context, id string) (current, bool, error) {
-	var c current
-	var fingerprint, dup *string
-	err := t.tx.QueryRow(ctx, `SELECT seq, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at
-		FROM articles WHERE id = $1`, id).Scan(&c.seq, &c.contentHash, &c.extractorVersion, &fingerprint, &dup, &c.fetchedAt)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return current{}, false, nil
-	}
+func (t postgresTx) lookup(ctx context.Context, ids []string) (map[string]current, error) {
+	rows, err := t.tx.Query(ctx, `SELECT id, seq, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at
+		FROM articles WHERE id = ANY($1)`, ids)
 	if err != nil {
-		return current{}, false, err
-	}
-	if fingerprint != nil {
-		c.fingerprint = *fingerprint
-	}
-	if dup != nil {
-		c.duplicateOf = *dup
-	}
-	return c, true, nil
-}
-
-func (t postgresTx) candidates(ctx context.Context, b [bandCount]int64, exclude string, before int64, fn func(id, fingerprint string) bool) error {
-	rows, err := t.tx.Query(ctx, `
-		SELECT seq, id, fingerprint FROM articles WHERE fp_band0 = $1 AND id <> $5 AND seq < $6
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band1 = $2 AND id <> $5 AND seq < $6
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band2 = $3 AND id <> $5 AND seq < $6
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band3 = $4 AND id <> $5 AND seq < $6
-		ORDER BY seq`, b[0], b[1], b[2], b[3], exclude, before)
-	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
+	out := make(map[string]current, len(ids))
 	for rows.Next() {
-		var seq int64
-		var id, fingerprint string
-		if err := rows.Scan(&seq, &id, &fingerprint); err != nil {
-			return err
+		var c current
+		var id string
+		var fingerprint, dup *string
+		if err := rows.Scan(&id, &c.seq, &c.contentHash, &c.extractorVersion, &fingerprint, &dup, &c.fetchedAt); err != nil {
+			return nil, err
 		}
-		if fn(id, fingerprint) {
-			break
+		if fingerprint != nil {
+			c.fingerprint = *fingerprint
 		}
+		if dup != nil {
+			c.duplicateOf = *dup
+		}
+		out[id] = c
 	}
-	rows.Close()
-	return rows.Err()
+	return out, rows.Err()
 }
 
-func (t postgresTx) insert(ctx context.Context, r *row) error {
-	a := r.a
-	_, err := t.tx.Exec(ctx, `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen,
+func (t postgresTx) candidates(ctx context.Context, values [bandCount][]int64) ([]candidate, error) {
+	// A UNION of one indexed lookup per band, rather than an OR.
+	rows, err := t.tx.Query(ctx, `
+		SELECT seq, id, fingerprint FROM articles WHERE fp_band0 = ANY($1::integer[])
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band1 = ANY($2::integer[])
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band2 = ANY($3::integer[])
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band3 = ANY($4::integer[])`,
+		values[0], values[1], values[2], values[3])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.seq, &c.id, &c.fingerprint); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const (
+	pgInsert = `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen,
 			language, content_hash, extractor_version, fingerprint, fp_band0, fp_band1, fp_band2, fp_band3,
 			duplicate_of, record)
-		VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		a.ID, a.URL, a.Feed, a.Title, pgNullTime(a.Published), a.FetchedAt,
-		a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
-		bandArg(r, 0), bandArg(r, 1), bandArg(r, 2), bandArg(r, 3),
-		nullString(a.DuplicateOf), string(r.record))
-	return invalidData(r, err)
-}
+		VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+	pgUpdate = `UPDATE articles SET url = $2, feed = $3, title = $4, published = $5, fetched_at = $6,
+			language = $7, content_hash = $8, extractor_version = $9, fingerprint = $10,
+			fp_band0 = $11, fp_band1 = $12, fp_band2 = $13, fp_band3 = $14, duplicate_of = $15, record = $16
+		WHERE id = $1`
+)
 
-func (t postgresTx) update(ctx context.Context, r *row) error {
-	a := r.a
-	_, err := t.tx.Exec(ctx, `UPDATE articles SET url = $1, feed = $2, title = $3, published = $4, fetched_at = $5,
-			language = $6, content_hash = $7, extractor_version = $8, fingerprint = $9,
-			fp_band0 = $10, fp_band1 = $11, fp_band2 = $12, fp_band3 = $13, duplicate_of = $14, record = $15
-		WHERE seq = $16`,
-		a.URL, a.Feed, a.Title, pgNullTime(a.Published), a.FetchedAt,
-		a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
-		bandArg(r, 0), bandArg(r, 1), bandArg(r, 2), bandArg(r, 3),
-		nullString(a.DuplicateOf), string(r.record), r.seq)
-	return invalidData(r, err)
+// write sends every write in one pipelined batch: one round trip.
+func (t postgresTx) write(ctx context.Context, ops []op) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	for i := range ops {
+		o := &ops[i]
+		a := o.a
+		sql := pgUpdate
+		if o.insert {
+			sql = pgInsert
+		}
+		b.Queue(sql, a.ID, a.URL, a.Feed, a.Title, pgNullTime(a.Published), a.FetchedAt,
+			a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+			bandArg(o, 0), bandArg(o, 1), bandArg(o, 2), bandArg(o, 3),
+			nullString(a.DuplicateOf), string(o.record))
+	}
+	results := t.tx.SendBatch(ctx, &b)
+	for i := range ops {
+		if _, err := results.Exec(); err != nil {
+			results.Close()
+			what := "update"
+			if ops[i].insert {
+				what = "insert"
+			}
+			return fmt.Errorf("%s article %q: %w", what, ops[i].a.ID, invalidData(&ops[i], err))
+		}
+	}
+	return results.Close()
 }
 
 // invalidData turns PostgreSQL's rejection of the row's data (class 22,
 // data exception) into an *InvalidArticleError: retrying cannot help.
 // Validate catches the known cases first; this is the net under it.
-func invalidData(r *row, err error) error {
+func invalidData(o *op, err error) error {
 	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && len(pe.Code) == 5 && pe.Code[:2] == "22" {
-		return &InvalidArticleError{ID: r.a.ID, Index: r.index, Field: "record", Err: err}
+		return &InvalidArticleError{ID: o.a.ID, Index: o.index, Field: "record", Err: err}
 	}
 	return err
 }

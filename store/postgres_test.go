@@ -207,7 +207,7 @@ func TestPostgresDataExceptionIsInvalid(t *testing.T) {
 	p := openTestPostgres(t)
 	a := sampleArticle("bad-json", 0)
 	err := pgx.BeginFunc(t.Context(), p.pool, func(tx pgx.Tx) error {
-		return postgresTx{tx}.insert(t.Context(), &row{a: &a, index: 3, record: []byte(`{"text": "\u0000"}`)})
+		return postgresTx{tx}.write(t.Context(), []op{{insert: true, a: &a, index: 3, record: []byte(`{"text": "\u0000"}`)}})
 	})
 	invalid := InvalidArticles(err)
 	if len(invalid) != 1 || invalid[0].ID != a.ID || invalid[0].Index != 3 || !IsPermanent(err) {

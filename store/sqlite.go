@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -27,9 +28,10 @@ const SQLiteBusyTimeout = 10 * time.Second
 // Writes go through a single connection, so Upserts of one *SQLite run one
 // at a time; writers in other processes wait up to SQLiteBusyTimeout.
 type SQLite struct {
-	path string
-	w    *sql.DB // nil when read-only
-	r    *sql.DB
+	path  string
+	w     *sql.DB // nil when read-only
+	r     *sql.DB
+	stmts sqliteStmts
 }
 
 // sqliteSchema lists the migrations of the SQLite schema, version i+1 at
@@ -115,6 +117,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	s.w.SetConnMaxLifetime(0)
 
 	if err := s.migrate(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
 		s.w.Close()
 		return nil, err
 	}
@@ -215,7 +221,7 @@ func (s *SQLite) Upsert(ctx context.Context, batch []process.Article) (UpsertSta
 		return UpsertStats{}, classifySQLite("upsert: begin", err)
 	}
 	defer tx.Rollback()
-	stats, err := upsertBatch(ctx, sqliteTx{tx}, batch)
+	stats, err := upsertBatch(ctx, sqliteTx{tx: tx, stmts: &s.stmts}, batch)
 	if err != nil {
 		if IsPermanent(err) {
 			return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
@@ -228,82 +234,129 @@ func (s *SQLite) Upsert(ctx context.Context, batch []process.Article) (UpsertSta
 	return stats, nil
 }
 
-// sqliteTx implements upsertTx.
-type sqliteTx struct{ tx *sql.Tx }
-
-func (t sqliteTx) lookup(ctx context.Context, id string) (current, bool, error) {
-	var c current
-	var fetched string
-	var fingerprint, dup sql.NullString
-	err := t.tx.QueryRowContext(ctx, `SELECT seq, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at
-		FROM articles WHERE id = ?`, id).Scan(&c.seq, &c.contentHash, &c.extractorVersion, &fingerprint, &dup, &fetched)
-	if errors.Is(err, sql.ErrNoRows) {
-		return current{}, false, nil
-	}
-	if err != nil {
-		return current{}, false, err
-	}
-	c.fingerprint, c.duplicateOf = fingerprint.String, dup.String
-	if c.fetchedAt, err = time.Parse(time.RFC3339Nano, fetched); err != nil {
-		return current{}, false, fmt.Errorf("stored fetched_at %q: %w", fetched, err)
-	}
-	return c, true, nil
-}
-
-func (t sqliteTx) candidates(ctx context.Context, b [bandCount]int64, exclude string, before int64, fn func(id, fingerprint string) bool) error {
+// SQL of the upsert, prepared once on the writer connection.
+const (
+	sqliteLookup = `SELECT id, seq, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at
+		FROM articles WHERE id IN (SELECT value FROM json_each(?))`
 	// A UNION of one indexed lookup per band, rather than an OR, so that
-	// the planner cannot prefer a scan of the seq index.
-	rows, err := t.tx.QueryContext(ctx, `
-		SELECT seq, id, fingerprint FROM articles WHERE fp_band0 = ?1 AND id <> ?5 AND seq < ?6
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band1 = ?2 AND id <> ?5 AND seq < ?6
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band2 = ?3 AND id <> ?5 AND seq < ?6
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band3 = ?4 AND id <> ?5 AND seq < ?6
-		ORDER BY seq`, b[0], b[1], b[2], b[3], exclude, before)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var seq int64
-		var id, fingerprint string
-		if err := rows.Scan(&seq, &id, &fingerprint); err != nil {
-			return err
-		}
-		if fn(id, fingerprint) {
-			break
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return rows.Close()
-}
-
-func (t sqliteTx) insert(ctx context.Context, r *row) error {
-	a := r.a
-	fetched := sqliteTime(a.FetchedAt)
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO articles (id, seq, url, feed, title, published, fetched_at, first_seen,
+	// each arm uses its band's index.
+	sqliteCandidates = `
+		SELECT seq, id, fingerprint FROM articles WHERE fp_band0 IN (SELECT value FROM json_each(?1))
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band1 IN (SELECT value FROM json_each(?2))
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band2 IN (SELECT value FROM json_each(?3))
+		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band3 IN (SELECT value FROM json_each(?4))`
+	sqliteInsert = `INSERT INTO articles (id, seq, url, feed, title, published, fetched_at, first_seen,
 			language, content_hash, extractor_version, fingerprint, fp_band0, fp_band1, fp_band2, fp_band3,
 			duplicate_of, record)
-		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM articles), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.ID, a.URL, a.Feed, a.Title, sqliteNullTime(a.Published), fetched, fetched,
-		a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
-		bandArg(r, 0), bandArg(r, 1), bandArg(r, 2), bandArg(r, 3),
-		nullString(a.DuplicateOf), string(r.record))
-	return err
+		VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM articles), ?2, ?3, ?4, ?5, ?6, ?6,
+			?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`
+	sqliteUpdate = `UPDATE articles SET url = ?2, feed = ?3, title = ?4, published = ?5, fetched_at = ?6,
+			language = ?7, content_hash = ?8, extractor_version = ?9, fingerprint = ?10,
+			fp_band0 = ?11, fp_band1 = ?12, fp_band2 = ?13, fp_band3 = ?14, duplicate_of = ?15, record = ?16
+		WHERE id = ?1`
+)
+
+// sqliteStmts are the prepared statements of the upsert.
+type sqliteStmts struct {
+	lookup, candidates, insert, update *sql.Stmt
 }
 
-func (t sqliteTx) update(ctx context.Context, r *row) error {
-	a := r.a
-	_, err := t.tx.ExecContext(ctx, `UPDATE articles SET url = ?, feed = ?, title = ?, published = ?, fetched_at = ?,
-			language = ?, content_hash = ?, extractor_version = ?, fingerprint = ?,
-			fp_band0 = ?, fp_band1 = ?, fp_band2 = ?, fp_band3 = ?, duplicate_of = ?, record = ?
-		WHERE seq = ?`,
-		a.URL, a.Feed, a.Title, sqliteNullTime(a.Published), sqliteTime(a.FetchedAt),
-		a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
-		bandArg(r, 0), bandArg(r, 1), bandArg(r, 2), bandArg(r, 3),
-		nullString(a.DuplicateOf), string(r.record), r.seq)
-	return err
+func (s *SQLite) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&s.stmts.lookup, sqliteLookup},
+		{&s.stmts.candidates, sqliteCandidates},
+		{&s.stmts.insert, sqliteInsert},
+		{&s.stmts.update, sqliteUpdate},
+	} {
+		stmt, err := s.w.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return classifySQLite(fmt.Sprintf("open sqlite %q: prepare", s.path), err)
+		}
+		*p.stmt = stmt
+	}
+	return nil
+}
+
+// sqliteTx implements upsertTx.
+type sqliteTx struct {
+	tx    *sql.Tx
+	stmts *sqliteStmts
+}
+
+func (t sqliteTx) lookup(ctx context.Context, ids []string) (map[string]current, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.StmtContext(ctx, t.stmts.lookup).QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]current, len(ids))
+	for rows.Next() {
+		var c current
+		var id, fetched string
+		var fingerprint, dup sql.NullString
+		if err := rows.Scan(&id, &c.seq, &c.contentHash, &c.extractorVersion, &fingerprint, &dup, &fetched); err != nil {
+			return nil, err
+		}
+		c.fingerprint, c.duplicateOf = fingerprint.String, dup.String
+		if c.fetchedAt, err = time.Parse(time.RFC3339Nano, fetched); err != nil {
+			return nil, fmt.Errorf("article %q: stored fetched_at %q: %w", id, fetched, err)
+		}
+		out[id] = c
+	}
+	return out, rows.Err()
+}
+
+func (t sqliteTx) candidates(ctx context.Context, values [bandCount][]int64) ([]candidate, error) {
+	var args [bandCount]any
+	for i, v := range values {
+		list, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = string(list)
+	}
+	rows, err := t.tx.StmtContext(ctx, t.stmts.candidates).QueryContext(ctx, args[:]...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		var c candidate
+		if err := rows.Scan(&c.seq, &c.id, &c.fingerprint); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (t sqliteTx) write(ctx context.Context, ops []op) error {
+	insert := t.tx.StmtContext(ctx, t.stmts.insert)
+	update := t.tx.StmtContext(ctx, t.stmts.update)
+	for i := range ops {
+		o := &ops[i]
+		a := o.a
+		stmt, what := update, "update"
+		if o.insert {
+			stmt, what = insert, "insert"
+		}
+		_, err := stmt.ExecContext(ctx, a.ID, a.URL, a.Feed, a.Title, sqliteNullTime(a.Published), sqliteTime(a.FetchedAt),
+			a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+			bandArg(o, 0), bandArg(o, 1), bandArg(o, 2), bandArg(o, 3),
+			nullString(a.DuplicateOf), string(o.record))
+		if err != nil {
+			return fmt.Errorf("%s article %q: %w", what, a.ID, err)
+		}
+	}
+	return nil
 }
 
 // Get returns the article with the id, or an error wrapping ErrNotFound.
@@ -372,6 +425,11 @@ func (s *SQLite) Close() error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
+	for _, stmt := range []*sql.Stmt{s.stmts.lookup, s.stmts.candidates, s.stmts.insert, s.stmts.update} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
 	if s.w != nil {
 		errs = append(errs, s.w.Close())
 	}
@@ -413,9 +471,9 @@ func nullString(s string) any {
 	return s
 }
 
-func bandArg(r *row, i int) any {
-	if !r.hasFP {
+func bandArg(o *op, i int) any {
+	if !o.hasFP {
 		return nil
 	}
-	return r.bands[i]
+	return o.bands[i]
 }

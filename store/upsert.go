@@ -19,33 +19,40 @@ type current struct {
 	fetchedAt        time.Time
 }
 
-// row is one article as it is written.
-type row struct {
+// candidate is a stored article that may be near another's fingerprint.
+type candidate struct {
+	id          string
+	seq         int64
+	fingerprint string
+}
+
+// op is one write of an Upsert: an insert, or an update of the row with
+// the article's id (keeping its first_seen).
+type op struct {
+	insert bool
 	a      *process.Article // DuplicateOf decided by the store
 	index  int              // position in the batch
 	record []byte           // JSON of a
 	hasFP  bool
 	bands  [bandCount]int64
-	seq    int64 // of the stored row, for an update
 }
 
 // upsertTx is a backend's transaction, in the terms of the upsert
-// algorithm that both backends share.
+// algorithm that both backends share: read what the batch needs in two
+// queries, decide in memory, then write.
 type upsertTx interface {
-	// lookup returns the stored row with the id.
-	lookup(ctx context.Context, id string) (current, bool, error)
-	// candidates calls fn for the articles sharing at least one band with
-	// b, stored before seq before, other than exclude, in seq order, until
-	// fn returns true.
-	candidates(ctx context.Context, b [bandCount]int64, exclude string, before int64, fn func(id, fingerprint string) bool) error
-	// insert writes a new row; its first_seen is its fetched_at.
-	insert(ctx context.Context, r *row) error
-	// update replaces the stored row r.seq, keeping its first_seen.
-	update(ctx context.Context, r *row) error
+	// lookup returns the stored rows with the ids.
+	lookup(ctx context.Context, ids []string) (map[string]current, error)
+	// candidates returns the stored articles whose fingerprint band i is
+	// one of values[i], for any i.
+	candidates(ctx context.Context, values [bandCount][]int64) ([]candidate, error)
+	// write applies the writes in order.
+	write(ctx context.Context, ops []op) error
 }
 
-// noLimit is the "before" of candidates when every stored article counts.
-const noLimit = int64(1<<63 - 1)
+// newSeq is the seq given, while planning, to the articles that the batch
+// inserts: after every stored one, in batch order.
+const newSeq = int64(1) << 62
 
 // validateBatch checks every article of a batch and joins the errors of the
 // invalid ones.
@@ -61,74 +68,142 @@ func validateBatch(batch []process.Article) error {
 
 // upsertBatch applies a validated batch, in batch order, inside tx.
 func upsertBatch(ctx context.Context, tx upsertTx, batch []process.Article) (UpsertStats, error) {
-	var stats UpsertStats
+	ops, stats, err := planBatch(ctx, tx, batch)
+	if err != nil {
+		return UpsertStats{}, err
+	}
+	if err := tx.write(ctx, ops); err != nil {
+		return UpsertStats{}, err
+	}
+	return stats, nil
+}
+
+// planBatch decides what each article of the batch does, as if the batch
+// were applied one article at a time, and returns the writes.
+func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op, UpsertStats, error) {
+	var (
+		ids    []string
+		seen   = map[string]bool{}
+		values [bandCount][]int64
+		seenV  [bandCount]map[int64]bool
+	)
+	for i := range seenV {
+		seenV[i] = map[int64]bool{}
+	}
+	fps := make([]uint64, len(batch))
+	for i := range batch {
+		a := &batch[i]
+		if !seen[a.ID] {
+			seen[a.ID] = true
+			ids = append(ids, a.ID)
+		}
+		if a.Fingerprint == "" {
+			continue
+		}
+		fps[i], _ = parseFingerprint(a.Fingerprint) // validated
+		for n, v := range bands(fps[i]) {
+			if !seenV[n][v] {
+				seenV[n][v] = true
+				values[n] = append(values[n], v)
+			}
+		}
+	}
+	rows, err := tx.lookup(ctx, ids)
+	if err != nil {
+		return nil, UpsertStats{}, fmt.Errorf("look up the batch's articles: %w", err)
+	}
+	var near nearIndex
+	if len(values[0]) > 0 {
+		cands, err := tx.candidates(ctx, values)
+		if err != nil {
+			return nil, UpsertStats{}, fmt.Errorf("look up near-duplicate candidates: %w", err)
+		}
+		near = make(nearIndex, len(cands))
+		for _, c := range cands {
+			near.set(c.id, c.seq, c.fingerprint)
+		}
+	} else {
+		near = nearIndex{}
+	}
+
+	var (
+		ops   []op
+		stats UpsertStats
+	)
 	for i := range batch {
 		a := batch[i]
-		r := row{a: &a, index: i}
-		var fp uint64
+		o := op{a: &a, index: i}
 		if a.Fingerprint != "" {
-			fp, _ = parseFingerprint(a.Fingerprint) // validated
-			r.hasFP, r.bands = true, bands(fp)
+			o.hasFP, o.bands = true, bands(fps[i])
 		}
-		old, found, err := tx.lookup(ctx, a.ID)
-		if err != nil {
-			return UpsertStats{}, fmt.Errorf("look up article %q: %w", a.ID, err)
-		}
+		old, found := rows[a.ID]
 		switch {
 		case !found:
+			o.insert = true
+			old.seq = newSeq + int64(i)
 			a.DuplicateOf = ""
-			if r.hasFP {
-				if a.DuplicateOf, err = findDuplicate(ctx, tx, &r, fp, noLimit); err != nil {
-					return UpsertStats{}, err
-				}
-			}
-			if r.record, err = encodeRecord(&a, i); err != nil {
-				return UpsertStats{}, err
-			}
-			if err := tx.insert(ctx, &r); err != nil {
-				return UpsertStats{}, fmt.Errorf("insert article %q: %w", a.ID, err)
+			if o.hasFP {
+				a.DuplicateOf = near.earliest(fps[i], a.ID, old.seq)
 			}
 			stats.Inserted++
 		case old.contentHash == a.ContentHash && old.extractorVersion == a.ExtractorVersion,
 			a.FetchedAt.Before(old.fetchedAt):
 			stats.Unchanged++
+			continue
 		default:
-			r.seq = old.seq
-			a.DuplicateOf = old.duplicateOf
-			if a.Fingerprint != old.fingerprint {
+			if a.Fingerprint == old.fingerprint {
+				a.DuplicateOf = old.duplicateOf
+			} else {
 				a.DuplicateOf = ""
-				if r.hasFP {
-					if a.DuplicateOf, err = findDuplicate(ctx, tx, &r, fp, old.seq); err != nil {
-						return UpsertStats{}, err
-					}
+				if o.hasFP {
+					a.DuplicateOf = near.earliest(fps[i], a.ID, old.seq)
 				}
-			}
-			if r.record, err = encodeRecord(&a, i); err != nil {
-				return UpsertStats{}, err
-			}
-			if err := tx.update(ctx, &r); err != nil {
-				return UpsertStats{}, fmt.Errorf("update article %q: %w", a.ID, err)
 			}
 			stats.Updated++
 		}
+		if o.record, err = encodeRecord(&a, i); err != nil {
+			return nil, UpsertStats{}, err
+		}
+		ops = append(ops, o)
+		rows[a.ID] = current{
+			seq:              old.seq,
+			contentHash:      a.ContentHash,
+			extractorVersion: a.ExtractorVersion,
+			fingerprint:      a.Fingerprint,
+			duplicateOf:      a.DuplicateOf,
+			fetchedAt:        a.FetchedAt,
+		}
+		near.set(a.ID, old.seq, a.Fingerprint)
 	}
-	return stats, nil
+	return ops, stats, nil
 }
 
-// findDuplicate returns the id of the earliest article stored before seq
-// before whose fingerprint is within NearDuplicateDistance of fp, or "".
-func findDuplicate(ctx context.Context, tx upsertTx, r *row, fp uint64, before int64) (string, error) {
-	var dup string
-	err := tx.candidates(ctx, r.bands, r.a.ID, before, func(id, fingerprint string) bool {
-		other, err := parseFingerprint(fingerprint)
-		if err == nil && hamming(fp, other) <= NearDuplicateDistance {
-			dup = id
-			return true
-		}
-		return false
-	})
+// nearIndex holds, by id, the fingerprints that may be near those of the
+// batch: the stored candidates, kept up to date as the batch is planned.
+type nearIndex map[string]nearEntry
+
+type nearEntry struct {
+	seq int64
+	fp  uint64
+}
+
+func (n nearIndex) set(id string, seq int64, fingerprint string) {
+	fp, err := parseFingerprint(fingerprint)
 	if err != nil {
-		return "", fmt.Errorf("find near-duplicates of article %q: %w", r.a.ID, err)
+		delete(n, id)
+		return
 	}
-	return dup, nil
+	n[id] = nearEntry{seq: seq, fp: fp}
+}
+
+// earliest returns the id of the article with the smallest seq below
+// before, other than id, within NearDuplicateDistance of fp, or "".
+func (n nearIndex) earliest(fp uint64, id string, before int64) string {
+	best, bestSeq := "", before
+	for other, e := range n {
+		if e.seq < bestSeq && other != id && hamming(fp, e.fp) <= NearDuplicateDistance {
+			best, bestSeq = other, e.seq
+		}
+	}
+	return best
 }
