@@ -400,3 +400,26 @@ func TestSQLiteCandidatePlan(t *testing.T) {
 		t.Errorf("plan scans articles:\n%s", text)
 	}
 }
+
+// TestSQLiteLookupPlan checks that the batch lookup probes the primary key.
+func TestSQLiteLookupPlan(t *testing.T) {
+	s := openTestSQLite(t)
+	var plan []string
+	rows, err := s.r.Query("EXPLAIN QUERY PLAN "+sqliteLookup, `["a","b"]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "SEARCH articles USING INDEX sqlite_autoindex_articles_1 (id=?)") {
+		t.Errorf("lookup does not probe the primary key:\n%s", text)
+	}
+}
