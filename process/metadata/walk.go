@@ -51,6 +51,9 @@ type page struct {
 	h1Seen     bool // the walk has passed the first <h1>
 	h1Pos      int  // where the first <h1> starts in text
 	linkDepth  int  // how many <a> the walk is inside
+	// classKinds caches what a class attribute says about its element
+	// (classDate, classByline), since lists repeat the same classes.
+	classKinds map[string]uint8
 	times      []timeElem
 	dateElems  []dateElem
 	bylines    []*html.Node
@@ -305,10 +308,11 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if !discarded && discardable(n, e) {
 		discarded = true
 	}
-	if (a == atom.Small || dateClass(e)) && len(p.dateElems) < maxDateElems {
+	kind := p.classKind(e)
+	if (a == atom.Small || kind&classDate != 0) && len(p.dateElems) < maxDateElems {
 		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded, afterH1: p.h1Seen, near: p.near(), inLink: p.linkDepth > 0 || a == atom.A})
 	}
-	if !discarded && len(p.bylines) < maxBylines && containsAnyFold(e.class, "byline", "author", "autor") {
+	if !discarded && len(p.bylines) < maxBylines && kind&classByline != 0 {
 		p.bylines = append(p.bylines, n)
 	}
 	if len(p.crumbs) < 3 && (strings.Contains(e.class, "breadcrumb") || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
@@ -330,6 +334,42 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	} else if block && discarded {
 		p.discarded.WriteByte('\n')
 	}
+}
+
+// What an element's class (and id, itemprop) says it holds.
+const (
+	classDate uint8 = 1 << iota
+	classByline
+)
+
+// classKind classifies an element by its attributes, from the cache when
+// only its class is set.
+func (p *page) classKind(e elemAttrs) uint8 {
+	if e.class == "" && e.id == "" && e.itemprop == "" {
+		return 0
+	}
+	cacheable := e.id == "" && e.itemprop == ""
+	if cacheable {
+		if k, ok := p.classKinds[e.class]; ok {
+			return k
+		}
+	}
+	var k uint8
+	if dateClass(e) {
+		k |= classDate
+	}
+	if containsAnyFold(e.class, "byline", "author", "autor") {
+		k |= classByline
+	}
+	if cacheable {
+		if p.classKinds == nil {
+			p.classKinds = make(map[string]uint8)
+		}
+		if len(p.classKinds) < 5000 {
+			p.classKinds[e.class] = k
+		}
+	}
+	return k
 }
 
 // near reports whether the walk is within nearHeadline bytes of text
