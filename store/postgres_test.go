@@ -36,7 +36,11 @@ func testPostgresDSN(t testing.TB) string {
 		conn.Close(ctx)
 	}
 	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL unreachable at %s (set NEWSFLOW_TEST_POSTGRES): %v", dsn, err)
+		shown := dsn
+		if u, perr := url.Parse(dsn); perr == nil {
+			shown = u.Redacted()
+		}
+		msg := fmt.Sprintf("PostgreSQL unreachable at %s (set NEWSFLOW_TEST_POSTGRES): %v", shown, err)
 		if os.Getenv("CI") == "true" {
 			t.Fatal(msg)
 		}
@@ -92,6 +96,7 @@ func openTestPostgres(t testing.TB) *Postgres {
 }
 
 func TestPostgres(t *testing.T) {
+	testPostgresDSN(t) // skip (or fail on CI) once, not in every subtest
 	testStore(t, func(t *testing.T) store { return openTestPostgres(t) })
 }
 
