@@ -18,6 +18,13 @@ var (
 	rxSourceSplit        = regexp.MustCompile(`\s*(?:/|,|;|\band\b|&)\s*`)
 )
 
+// Dateline is the place, credited sources and date that open a wire story.
+type Dateline struct {
+	Place   string
+	Sources []string
+	Date    time.Time // zero if the dateline has none
+}
+
 // ParseDateline reads the dateline that opens a story's first paragraph, as
 // in "WASHINGTON (UrduPoint News / Sputnik - 22nd July, 2019) Chinese ...",
 // "LONDON (Reuters) -", "PARIS, March 3 (AFP) -", "NEW YORK —" or

@@ -152,3 +152,14 @@ func FuzzParseDate(f *testing.F) {
 		scanText(s, dayFirst, dateBounds{max: testNow}).date(0, dateBounds{max: testNow})
 	})
 }
+
+func TestParseDateExported(t *testing.T) {
+	got, ok := ParseDate("Veröffentlicht am 3. Oktober 2020 um 9:41 Uhr")
+	want := time.Date(2020, 10, 3, 9, 41, 0, 0, time.UTC)
+	if !ok || !got.Equal(want) {
+		t.Errorf("ParseDate = %v, %v; want %v", got, ok, want)
+	}
+	if _, ok := ParseDate("no date"); ok {
+		t.Error("ParseDate found a date in text without one")
+	}
+}

@@ -83,7 +83,7 @@ func Extract(doc *goquery.Document, h Hints) Metadata {
 	if h.URL != nil {
 		urls = append(urls, h.URL.String())
 	}
-	m.Published, m.Modified = findDates(&p, ld, h, urls, m.Language, now)
+	m.Published, m.Modified = findDates(&p, ld, h, urls, now)
 	return m
 }
 
@@ -116,11 +116,4 @@ func absolute(base *url.URL, ref string) string {
 		return ""
 	}
 	return u.String()
-}
-
-// Dateline is the place, credited sources and date that open a wire story.
-type Dateline struct {
-	Place   string
-	Sources []string
-	Date    time.Time // zero if the dateline has none
 }

@@ -70,7 +70,7 @@ func (b dateBounds) ok(t time.Time) bool {
 // but nowhere its publication day is dated by the day it shows; a
 // timestamp a day off the date in the URL is shown in the offset that
 // puts it on the URL's day (see agreeWithDay).
-func findDates(p *page, ld ldArticle, h Hints, urls []string, lang string, now time.Time) (pub, mod time.Time) {
+func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
 	text := p.text.String()

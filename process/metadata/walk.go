@@ -295,11 +295,8 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 			}
 		}
 	}
-	if a == 0 || skipText(a) {
-		// Custom elements still hold visible text; script-like ones do not.
-		if a != 0 {
-			return
-		}
+	if skipText(a) {
+		return
 	}
 	e := readAttrs(n)
 	if e.itemprop != "" {
