@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -421,5 +422,56 @@ func TestSQLiteLookupPlan(t *testing.T) {
 	text := strings.Join(plan, "\n")
 	if !strings.Contains(text, "SEARCH articles USING INDEX sqlite_autoindex_articles_1 (id=?)") {
 		t.Errorf("lookup does not probe the primary key:\n%s", text)
+	}
+}
+
+// TestSQLiteTwoHandlesSameIDs writes the same ids through two stores on one
+// file at once, as two processes would: they wait for each other's write
+// lock (busy_timeout) and leave one row per id.
+func TestSQLiteTwoHandlesSameIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	var handles [2]*SQLite
+	for i := range handles {
+		s, err := OpenSQLite(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		handles[i] = s
+	}
+	var batch []process.Article
+	for i := range 30 {
+		batch = append(batch, sampleArticle(fmt.Sprintf("h%02d", i), i))
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		inserted int
+	)
+	for h, s := range handles {
+		for g := range 3 {
+			wg.Go(func() {
+				for round := range 5 {
+					mine := slices.Clone(batch)
+					slices.Reverse(mine[(h+g+round)%len(mine):])
+					stats, err := s.Upsert(context.Background(), mine)
+					if err != nil {
+						t.Errorf("handle %d: %v", h, err)
+						return
+					}
+					mu.Lock()
+					inserted += stats.Inserted
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if inserted != len(batch) {
+		t.Errorf("%d inserts reported, want %d", inserted, len(batch))
+	}
+	mustCount(t, handles[1], len(batch))
+	if n := countDistinct(t, handles[0]); n != len(batch) {
+		t.Errorf("%d distinct ids, want %d", n, len(batch))
 	}
 }

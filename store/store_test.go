@@ -151,6 +151,7 @@ func testStore(t *testing.T, open func(t *testing.T) store) {
 		{"UnchangedOnRepeat", testUnchangedOnRepeat},
 		{"UpdateRules", testUpdateRules},
 		{"FirstSeenKept", testFirstSeenKept},
+		{"Replay", testReplay},
 		{"BatchWithInternalDuplicates", testBatchDuplicates},
 		{"NearDuplicates", testNearDuplicates},
 		{"NearDuplicatesInOneBatch", testNearDuplicatesInBatch},
@@ -279,6 +280,41 @@ func testFirstSeenKept(t *testing.T, s store) {
 	}
 	if got := mustGet(t, s, a.ID).FetchedAt; !got.Equal(b.FetchedAt) {
 		t.Errorf("FetchedAt = %v, want the newest %v", got, b.FetchedAt)
+	}
+}
+
+// testReplay replays a stream holding three versions of an article, as
+// redelivery or a stream replay does, and checks that the newest stays.
+func testReplay(t *testing.T, s store) {
+	v1 := sampleArticle("r", 0)
+	v2 := v1
+	v2.ContentHash, v2.Text, v2.FetchedAt = "sha256:v2", "Second version.", v1.FetchedAt.Add(time.Hour)
+	v3 := v2
+	v3.ExtractorVersion, v3.FetchedAt = "newsflow-extract/2", v2.FetchedAt.Add(time.Hour)
+	other := sampleArticle("o", 1)
+	stream := []process.Article{v1, other, v2, v3}
+	var first UpsertStats
+	for _, a := range stream {
+		first.Add(mustUpsert(t, s, a))
+	}
+	if want := (UpsertStats{Inserted: 2, Updated: 2}); first != want {
+		t.Errorf("first pass: stats = %+v, want %+v", first, want)
+	}
+	for round := range 3 {
+		// Whole-stream replays, one by one and as one batch.
+		var got UpsertStats
+		if round == 0 {
+			for _, a := range stream {
+				got.Add(mustUpsert(t, s, a))
+			}
+		} else {
+			got = mustUpsert(t, s, stream...)
+		}
+		if want := (UpsertStats{Unchanged: len(stream)}); got != want {
+			t.Errorf("replay %d: stats = %+v, want %+v", round, got, want)
+		}
+		wantStored(t, s, v3)
+		mustCount(t, s, 2)
 	}
 }
 
