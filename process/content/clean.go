@@ -19,6 +19,7 @@ func (x *extractor) clean(n *html.Node) {
 		switch c.Type {
 		case html.ElementNode:
 			if x.drop(c) {
+				x.st.subtract(c)
 				n.RemoveChild(c)
 			} else {
 				x.clean(c)

@@ -180,6 +180,9 @@ func (x *extractor) isFurniture(p para, k string) bool {
 			return true
 		}
 	}
+	if len(p.text) > 200 {
+		return false
+	}
 	return len(k) < 80 && isDateLine(k) || isAddressOnly(p.text) || isByline(p.text) || isHashtags(p.text)
 }
 

@@ -23,6 +23,7 @@ type stat struct {
 	heavy   bool // holds a <main>, itemprop=articleBody or article-body class element
 	weight  int8 // classWeight of the element's class and id
 	weighed bool
+	marker  bool // see stats.marker
 	score   float64
 	scored  bool
 }
@@ -58,6 +59,13 @@ func (st *stats) compute(root *html.Node) stat {
 	return st.walk(root, false)
 }
 
+// marker reports whether n marks the article body: a <main>,
+// itemprop=articleBody or role=main element, or an article-body class.
+func (st *stats) marker(n *html.Node) bool {
+	st.weight(n)
+	return st.get(n).marker
+}
+
 // weight returns the classWeight of n, computed once.
 func (st *stats) weight(n *html.Node) int {
 	s := st.get(n)
@@ -78,6 +86,7 @@ func (st *stats) weight(n *html.Node) int {
 		}
 		s.weight = int8(weightOf(f))
 		s.weighed = true
+		s.marker = s.weight == 2 || isMainMarker(n)
 	}
 	return int(s.weight)
 }
@@ -111,7 +120,9 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 			}
 			s.imgs += cs.imgs
 			s.lis += cs.lis
-			s.heavy = s.heavy || cs.heavy || isMainMarker(c) || st.weight(c) == 2
+			if !s.heavy {
+				s.heavy = cs.heavy || st.marker(c)
+			}
 			if !isBlock(c) {
 				s.inline += cs.inline
 				s.icomma += cs.icomma
@@ -127,7 +138,7 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 		}
 	}
 	p := st.get(n)
-	s.weight, s.weighed = p.weight, p.weighed
+	s.weight, s.weighed, s.marker = p.weight, p.weighed, p.marker
 	*p = s
 	return s
 }
@@ -188,4 +199,39 @@ func isMainMarker(n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// subtract takes element c's subtree out of its ancestors' stats, before c
+// is removed: cheaper than computing the stats again. All counts stay exact
+// except ptext when c sits inside a <p>, which only guards cleaning.
+func (st *stats) subtract(c *html.Node) {
+	cs := *st.get(c)
+	ptext := cs.ptext
+	switch c.DataAtom {
+	case atom.P:
+		cs.ps++
+		if cs.link*2 < cs.text {
+			ptext = cs.text
+		}
+	case atom.Img:
+		cs.imgs++
+	case atom.Li:
+		cs.lis++
+	}
+	inline := !isBlock(c)
+	for a := c.Parent; a != nil && a.Type == html.ElementNode; a = a.Parent {
+		as := st.get(a)
+		as.text -= cs.text
+		as.link -= cs.link
+		as.commas -= cs.commas
+		as.ptext -= ptext
+		as.ps -= cs.ps
+		as.imgs -= cs.imgs
+		as.lis -= cs.lis
+		if inline {
+			as.inline -= cs.inline
+			as.icomma -= cs.icomma
+			inline = !isBlock(a)
+		}
+	}
 }
