@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/abadojack/whatlanggo"
@@ -41,7 +42,20 @@ const (
 	maxDetect = 4000
 	// overrule is the confidence the detector needs to overrule the page.
 	overrule = 0.5
+	// longText is the length from which an undeclared page takes the
+	// detector's answer whatever its confidence.
+	longText = 1000
 )
+
+// hasKana reports whether s has Hiragana or Katakana.
+func hasKana(s string) bool {
+	for _, r := range s {
+		if unicode.In(r, unicode.Hiragana, unicode.Katakana) {
+			return true
+		}
+	}
+	return false
+}
 
 // Language returns the ISO 639-1 code of text, checked against the declared
 // code: the declaration wins unless the text is clearly in another language.
@@ -60,11 +74,16 @@ func Language(declared, text string) string {
 	}
 	info := whatlanggo.Detect(text)
 	detected := info.Lang.Iso6391()
+	if detected == "zh" && hasKana(text) {
+		detected = "ja" // Japanese mixes kanji with kana; Chinese has none
+	}
 	if detected == "" || detected == declared {
 		return declared
 	}
 	if declared == "" {
-		if info.IsReliable() {
+		// The detector's confidence is unreliable on long texts (it can
+		// even turn negative), while its answer mostly is not.
+		if info.IsReliable() || utf8.RuneCountInString(text) >= longText {
 			return detected
 		}
 		return ""

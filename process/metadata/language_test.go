@@ -29,6 +29,7 @@ func TestLanguage(t *testing.T) {
 		{"short text keeps declaration", "fr", "Die Brücke ist neu.", "fr"},
 		{"no declaration, no text", "", "", ""},
 		{"declaration normalized", "de_AT", german, "de"},
+		{"Japanese with kana", "", strings.Repeat("東京都の会社は新しいサービスを始めました。", 12), "ja"},
 	}
 	for _, tt := range tests {
 		if got := Language(tt.declared, tt.text); got != tt.want {
