@@ -305,3 +305,15 @@ func TestExtractEmpty(t *testing.T) {
 		t.Errorf("Extract(nil) = %q", r.Paragraphs)
 	}
 }
+
+// TestClassParts checks that every class part can be indexed: three bytes
+// at least, lower-case.
+func TestClassParts(t *testing.T) {
+	for _, list := range [][]string{strongPositiveParts, negativeParts} {
+		for _, p := range list {
+			if len(p) < 3 || p != strings.ToLower(p) {
+				t.Errorf("class part %q: want 3+ lower-case bytes", p)
+			}
+		}
+	}
+}

@@ -78,7 +78,7 @@ var strongPositiveParts = []string{
 	"main-content", "maincontent", "rich-text", "richtext", "text-content",
 	"article-main", "news-body", "newsbody", "news-text", "content-body",
 	"contentbody", "field-body", "field-name-body", "story-text",
-	"article__main", "c-entry-content", "articleBody",
+	"article__main", "c-entry-content",
 }
 
 // Class flags: what a class or id string says about its element.
@@ -148,19 +148,28 @@ func classFlags(ci string) uint8 {
 }
 
 // partIndex finds which of a fixed list of substrings occur in a string in
-// one scan: the parts are filed by their first two bytes. It is built once
-// from the constant lists above and never changes.
+// one scan: a bitmap of the parts' first three bytes rules out most
+// positions, and the parts are filed by their first two bytes. It is built
+// once from the constant lists above and never changes.
 type partIndex struct {
-	first [1 << 16 / 64]uint64 // bit set for every first byte pair
+	first [1 << 16 / 64]uint64 // bit set for every hashed first byte triple
 	parts map[uint16][]string
+}
+
+func triple(s string) uint16 {
+	return uint16(s[0])*961 + uint16(s[1])*31 + uint16(s[2])
 }
 
 func newPartIndex(parts []string) *partIndex {
 	ix := &partIndex{parts: make(map[uint16][]string, len(parts))}
 	for _, p := range parts {
 		p = strings.ToLower(p)
+		if len(p) < 3 {
+			continue // never matched: TestClassParts keeps the lists clean
+		}
+		h := triple(p)
+		ix.first[h/64] |= 1 << (h % 64)
 		k := uint16(p[0])<<8 | uint16(p[1])
-		ix.first[k/64] |= 1 << (k % 64)
 		ix.parts[k] = append(ix.parts[k], p)
 	}
 	return ix
@@ -168,12 +177,12 @@ func newPartIndex(parts []string) *partIndex {
 
 // in reports whether any part occurs in s.
 func (ix *partIndex) in(s string) bool {
-	for i := 0; i+1 < len(s); i++ {
-		k := uint16(s[i])<<8 | uint16(s[i+1])
-		if ix.first[k/64]&(1<<(k%64)) == 0 {
+	for i := 0; i+2 < len(s); i++ {
+		h := triple(s[i:])
+		if ix.first[h/64]&(1<<(h%64)) == 0 {
 			continue
 		}
-		for _, p := range ix.parts[k] {
+		for _, p := range ix.parts[uint16(s[i])<<8|uint16(s[i+1])] {
 			if strings.HasPrefix(s[i:], p) {
 				return true
 			}
