@@ -96,7 +96,26 @@ func sqliteParams(readOnly bool) url.Values {
 
 // OpenSQLite opens the SQLite store at path for reading and writing,
 // creating the file and its folder if needed, and migrates its schema.
+// SQLite can answer "busy" at once, without waiting out busy_timeout, when
+// several processes switch a new file to WAL together: such a temporary
+// failure is retried a few times before it is returned.
 func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+	delay := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		s, err := openSQLite(ctx, path)
+		if err == nil || attempt == 5 || !IsTemporary(err) {
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+func openSQLite(ctx context.Context, path string) (*SQLite, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
