@@ -132,6 +132,11 @@ func TestDedupe(t *testing.T) {
 			want: []string{"By the end of the day, the road was open again."},
 		},
 		{
+			name: "wire credits and photo captions dropped",
+			in:   []string{"The dam held.", "(Reporting by Jane Roe; editing by John Doe)", "The spillway at dawn. (Photo: Valley Wire)", "Photo: Valley Wire"},
+			want: []string{"The dam held."},
+		},
+		{
 			name: "a time heading alone is kept",
 			in:   []string{"4:14 p.m.", "Police closed the bridge."},
 			want: []string{"4:14 p.m.", "Police closed the bridge."},

@@ -145,6 +145,7 @@ var furniturePhrases = []string{
 	"all rights reserved", "click here",
 	"follow us on", "download the app", "get the app", "newsletter",
 	"this article was originally published", "copyright", "filed under",
+	"reporting by", "editing by", "writing by", "additional reporting",
 }
 
 // isFurniture reports whether paragraph p (folded k) is page furniture: a
@@ -176,7 +177,7 @@ func (x *extractor) isFurniture(p para, k string) bool {
 				return true
 			}
 		}
-		if strings.HasPrefix(p.text, "©") {
+		if strings.HasPrefix(p.text, "©") || isCaption(p.text) {
 			return true
 		}
 	}
@@ -333,4 +334,17 @@ func (x *extractor) linkDensity(p para) float64 {
 		return x.st.get(p.node).linkDensity()
 	}
 	return 0
+}
+
+// captionMarks open or end a photo caption or credit.
+var captionMarks = []string{"(credit:", "(Credit:", "(Photo:", "(photo:", "(Image:", "(Foto:", "Photo credit", "Image credit"}
+
+// isCaption reports whether the short text is a photo caption or credit.
+func isCaption(text string) bool {
+	for _, p := range []string{"Photo:", "Image:", "Foto:", "Picture:", "Credit:", "PHOTO:", "IMAGE:"} {
+		if strings.HasPrefix(text, p) {
+			return true
+		}
+	}
+	return containsAny(text, captionMarks)
 }
