@@ -46,7 +46,8 @@ type Page struct {
 }
 
 // Extract turns one page into an Article. It fails only when the page cannot
-// be parsed or has no text at all.
+// be parsed or has no text at all; in the latter case it still returns the
+// record with the metadata it found, and an error wrapping ErrNoContent.
 func Extract(p Page) (Article, error) {
 	utf8Body, err := DecodeUTF8(p.Body, p.ContentType)
 	if err != nil {
@@ -123,6 +124,9 @@ func Extract(p Page) (Article, error) {
 		a.Fingerprint = fmt.Sprintf("%016x", SimHash(a.Text))
 	}
 	if a.Text == "" {
+		if p.URL == "" {
+			return a, ErrNoContent
+		}
 		return a, fmt.Errorf("%s: %w", p.URL, ErrNoContent)
 	}
 	return a, nil

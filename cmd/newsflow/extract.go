@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -71,6 +72,11 @@ func extractFile(path, pageURL string) extractRecord {
 	}
 	st, _ := os.Stat(path)
 	a, err := process.Extract(process.Page{URL: pageURL, Body: body, FetchedAt: st.ModTime().UTC().Truncate(time.Second)})
+	if errors.Is(err, process.ErrNoContent) {
+		// The page parsed and has metadata, only no body text: print the
+		// record, with its empty text, as what the page holds.
+		return extractRecord{File: path, Article: &a}
+	}
 	if err != nil {
 		return extractRecord{File: path, Error: err.Error()}
 	}
