@@ -147,9 +147,17 @@ var (
 	rxByPrefix   = regexp.MustCompile(`(?i)^\s*(?:(?:ein\s+)?(?:artikel|beitrag|bericht|text|texte?|fotos?|article|story|photos?)\s+)?(?:by|von|par|por|di|door|de|from|written by|posted by|reporting by|erstellt von|geschrieben von|verfasst von|publié par|escrit[oa] por|scritto da|autor(?:in)?|authors?|redakteur(?:in)?|text|texto|reporter|publiziert am|veröffentlicht am)(?:\s*:\s*|\s+|$)`)
 	rxDomainLike = regexp.MustCompile(`^[^\s]+\.[A-Za-z]{2,}$`)
 	rxEmail      = regexp.MustCompile(`\S+@\S+\.\S+`)
-	rxNameSplit  = regexp.MustCompile(`(?i)\s*(?:,|;|/|\||&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b)\s*`)
+	rxNameSplit  = regexp.MustCompile(`\s*(?:,|;|/|\||&)\s*`)
+	rxNameAnd    = regexp.MustCompile(`(?i)\s+(?:and|und|et|y|e|en)\s+`)
+	// "Geschrieben vonElisa Marvena": bylines whose parts the page glued.
+	rxGluedPrefix = regexp.MustCompile(`^(?i:geschrieben von|written by|posted by|erstellt von|von|by)(\p{Lu})`)
+	// "Recipe by Eat What Tonight", "Post author By Helge Fahrnberger".
+	rxInnerBy = regexp.MustCompile(`(?i)^(?:\p{L}+\s+){1,2}by\s+`)
+	// Job titles after a name.
+	rxRoleSuffix = regexp.MustCompile(`(?i)\s*[,|–-]?\s*(?:chefredakteur(?:in)?|redakteur(?:in)?|editor(?:-in-chief)?|senior editor|staff writer|reporter|correspondent|korrespondent(?:in)?|journalist(?:in)?)$`)
+	rxDomainIn   = regexp.MustCompile(`(?i)(?:^|\s)(?:www\.|\S+\.(?:com|de|org|net|ch|at|fr|uk|io)(?:\s|$))`)
 	rxHasDigit   = regexp.MustCompile(`\d`)
-	rxAuthorJunk = regexp.MustCompile(`(?i)\b(staff|reporter|correspondent|editor|redaktion|desk|team|admin|contributor|agencies|agency|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren)\b`)
+	rxAuthorJunk = regexp.MustCompile(`(?i)\b(staff|reporter|correspondent|editor|redaktion|desk|team|admin|contributor|agencies|agency|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
 )
 
 // pickAuthors returns the people (or organizations) the page credits:
@@ -198,11 +206,15 @@ func cleanAuthors(raw []string, strict bool) []string {
 			continue // a page title such as "Site | Section | Tagline", not names
 		}
 		r = rxEmail.ReplaceAllString(r, "")
+		r = rxGluedPrefix.ReplaceAllString(r, "$1")
 		r = rxByPrefix.ReplaceAllString(r, "")
-		for _, name := range rxNameSplit.Split(r, -1) {
+		r = rxInnerBy.ReplaceAllString(r, "")
+		for _, name := range splitNames(r) {
 			name = strings.Trim(collapse(name), " .:-–—()[]\"'")
 			name = rxByPrefix.ReplaceAllString(name, "")
-			if countLetters(name) < 2 || len(name) > 60 || rxHasDigit.MatchString(name) || rxAuthorJunk.MatchString(name) || rxDomainLike.MatchString(name) {
+			name = strings.TrimSpace(rxRoleSuffix.ReplaceAllString(name, ""))
+			if countLetters(name) < 2 || len(name) > 60 || rxHasDigit.MatchString(name) || rxAuthorJunk.MatchString(name) ||
+				rxDomainLike.MatchString(name) || rxDomainIn.MatchString(name) {
 				continue
 			}
 			words := strings.Fields(name)
@@ -221,6 +233,28 @@ func cleanAuthors(raw []string, strict bool) []string {
 			if len(out) >= 10 {
 				return out
 			}
+		}
+	}
+	return out
+}
+
+// splitNames splits a byline into names at punctuation, and at "and" (in
+// several languages) when each side is a full name: "José Volta e Pinto"
+// and "Ortega y Gasset" are one name each.
+func splitNames(s string) []string {
+	var out []string
+	for _, part := range rxNameSplit.Split(s, -1) {
+		pieces := rxNameAnd.Split(part, -1)
+		full := len(pieces) > 1
+		for _, p := range pieces {
+			if len(strings.Fields(p)) < 2 {
+				full = false
+			}
+		}
+		if full {
+			out = append(out, pieces...)
+		} else {
+			out = append(out, part)
 		}
 	}
 	return out

@@ -56,6 +56,16 @@ func TestCleanAuthors(t *testing.T) {
 		{[]string{"Autorin: Eva Stern"}, []string{"Eva Stern"}},
 		{[]string{"det/dpa"}, []string{"dpa"}},
 		{[]string{"Autor*innen"}, nil},
+		{[]string{"Là-bas si j'y suis"}, []string{"Là-bas si j'y suis"}},
+		{[]string{"Geschrieben vonElisa Marvena"}, []string{"Elisa Marvena"}},
+		{[]string{"Post author By Helge Fahrnberger"}, []string{"Helge Fahrnberger"}},
+		{[]string{"Recipe by Eat What Tonight"}, []string{"Eat What Tonight"}},
+		{[]string{"Christoph Hein Chefredakteur"}, []string{"Christoph Hein"}},
+		{[]string{"View my complete profile"}, nil},
+		{[]string{"Name (erforderlich)"}, nil},
+		{[]string{"Web Commerce GmbH www.w-commerce.de"}, nil},
+		{[]string{"José Volta e Pinto"}, []string{"José Volta e Pinto"}},
+		{[]string{"Mario Rossi e Luca Bianchi"}, []string{"Mario Rossi", "Luca Bianchi"}},
 	}
 	for _, tt := range tests {
 		if got := cleanAuthors(tt.in, false); !reflect.DeepEqual(got, tt.want) {

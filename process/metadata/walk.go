@@ -51,6 +51,7 @@ type page struct {
 	h1Seen     bool // the walk has passed the first <h1>
 	h1Pos      int  // where the first <h1> starts in text
 	linkDepth  int  // how many <a> the walk is inside
+	formDepth  int  // how many <form> the walk is inside
 	// classKinds caches what a class attribute says about its element
 	// (classDate, classByline), since lists repeat the same classes.
 	classKinds map[string]uint8
@@ -309,15 +310,19 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if (a == atom.Small || kind&classDate != 0) && len(p.dateElems) < maxDateElems {
 		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded, afterH1: p.h1Seen, near: p.near(), inLink: p.linkDepth > 0 || a == atom.A})
 	}
-	if !discarded && len(p.bylines) < maxBylines && kind&classByline != 0 {
+	if !discarded && p.formDepth == 0 && len(p.bylines) < maxBylines && kind&classByline != 0 {
 		p.bylines = append(p.bylines, n)
 	}
 	if len(p.crumbs) < 3 && (strings.Contains(e.class, "breadcrumb") || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
 		p.crumbs = append(p.crumbs, n)
 	}
-	if a == atom.A {
+	switch a {
+	case atom.A:
 		p.linkDepth++
 		defer func() { p.linkDepth-- }()
+	case atom.Form:
+		p.formDepth++ // comment forms label their fields "author"
+		defer func() { p.formDepth-- }()
 	}
 	block := isBlock(a)
 	if block && !discarded && !p.textFull {
