@@ -117,6 +117,8 @@ var notices = map[string]bool{
 	"read next": true, "up next": true, "don t miss": true, "must read": true,
 	"further reading": true, "more stories": true, "more news": true, "top stories": true, "also read": true, "watch": true,
 	"image": true, "photo": true, "video": true, "getty images": true,
+	"please follow and like us": true, "share with": true, "share on": true,
+	"about the author": true, "über den autor": true, "bildquelle": true,
 	"rate this post": true, "rate this article": true, "was this article helpful": true,
 	"advertisement scroll to continue with content": true,
 }
@@ -302,6 +304,23 @@ var dateWords = map[string]bool{
 	"today": true, "yesterday": true, "last": true, "first": true, "and": true,
 	"ago": true, "hours": true, "hour": true, "minutes": true, "min": true,
 	"mins": true, "days": true, "day": true, "modified": true,
+	// French, German, Spanish, Italian and Portuguese months and the words
+	// around a time.
+	"janvier": true, "février": true, "mars": true, "avril": true, "mai": true,
+	"juin": true, "juillet": true, "août": true, "septembre": true,
+	"octobre": true, "novembre": true, "décembre": true, "januar": true,
+	"februar": true, "märz": true, "juni": true, "juli": true, "oktober": true,
+	"dezember": true, "enero": true, "febrero": true, "marzo": true,
+	"abril": true, "mayo": true, "junio": true, "julio": true, "agosto": true,
+	"septiembre": true, "octubre": true, "noviembre": true, "diciembre": true,
+	"gennaio": true, "febbraio": true, "aprile": true, "maggio": true,
+	"giugno": true, "luglio": true, "settembre": true, "ottobre": true,
+	"dicembre": true, "janeiro": true, "fevereiro": true, "março": true,
+	"maio": true, "junho": true, "julho": true, "setembro": true,
+	"outubro": true, "novembro": true, "dezembro": true, "à": true, "um": true,
+	"uhr": true, "h": true, "de": true, "del": true, "le": true,
+	"aktualisiert": true, "veröffentlicht": true, "publié": true, "mis": true,
+	"jour": true, "actualizado": true, "publicado": true,
 }
 
 // isDateLine reports whether the folded line k is a date or time stamp
@@ -317,7 +336,7 @@ func isDateLine(k string) bool {
 		case w[0] >= '0' && w[0] <= '9':
 			digits++
 		case dateWords[w]:
-			if len(w) > 2 && w != "and" && w != "last" && w != "first" {
+			if len(w) > 2 && w != "and" && w != "last" && w != "first" && w != "del" && w != "uhr" && w != "mis" {
 				named++
 			}
 		default:
@@ -341,7 +360,7 @@ var captionMarks = []string{"(credit:", "(Credit:", "(Photo:", "(photo:", "(Imag
 
 // isCaption reports whether the short text is a photo caption or credit.
 func isCaption(text string) bool {
-	for _, p := range []string{"Photo:", "Image:", "Foto:", "Picture:", "Credit:", "PHOTO:", "IMAGE:"} {
+	for _, p := range []string{"Photo:", "Image:", "Foto:", "Picture:", "Credit:", "PHOTO:", "IMAGE:", "Bild:", "(Bild:", "Bildquelle:"} {
 		if strings.HasPrefix(text, p) {
 			return true
 		}
