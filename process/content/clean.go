@@ -42,8 +42,6 @@ func (x *extractor) drop(n *html.Node) bool {
 			x.readJSONLD(n)
 		}
 		return true
-	case atom.Br, atom.Hr, atom.Img, atom.P, atom.A, atom.Em, atom.Strong, atom.B, atom.I, atom.Span:
-		// cheap common elements: only the hidden check applies below
 	}
 	if n.DataAtom != 0 && junkTags[n.DataAtom] {
 		switch n.DataAtom {

@@ -19,7 +19,6 @@ type stat struct {
 	icomma  int  // commas in the inline text
 	ps      int  // <p> descendants
 	imgs    int  // <img> descendants
-	lis     int  // <li> descendants
 	heavy   bool // holds a <main>, itemprop=articleBody or article-body class element
 	weight  int8 // classWeight of the element's class and id
 	weighed bool
@@ -119,7 +118,6 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 				s.ptext += cs.text - cs.ptext
 			}
 			s.imgs += cs.imgs
-			s.lis += cs.lis
 			if !s.heavy {
 				s.heavy = cs.heavy || st.marker(c)
 			}
@@ -132,8 +130,6 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 				s.ps++
 			case atom.Img:
 				s.imgs++
-			case atom.Li:
-				s.lis++
 			}
 		}
 	}
@@ -215,8 +211,6 @@ func (st *stats) subtract(c *html.Node) {
 		}
 	case atom.Img:
 		cs.imgs++
-	case atom.Li:
-		cs.lis++
 	}
 	inline := !isBlock(c)
 	for a := c.Parent; a != nil && a.Type == html.ElementNode; a = a.Parent {
@@ -227,7 +221,6 @@ func (st *stats) subtract(c *html.Node) {
 		as.ptext -= ptext
 		as.ps -= cs.ps
 		as.imgs -= cs.imgs
-		as.lis -= cs.lis
 		if inline {
 			as.inline -= cs.inline
 			as.icomma -= cs.icomma
