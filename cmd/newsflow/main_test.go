@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExtractCommand(t *testing.T) {
+	dir := t.TempDir()
+	page, err := os.ReadFile("demosite/pages/town_library-hours.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "b.html"), page, 0o644)
+	os.WriteFile(filepath.Join(dir, "a.html"), []byte("<html><head><title>Only a title</title></head><body></body></html>"), 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a page"), 0o644)
+	missing := filepath.Join(dir, "missing.html")
+
+	var out, errOut bytes.Buffer
+	if err := run(t.Context(), []string{"extract", "--url", "https://gazette.example/town/library-hours.html", dir, missing}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	var recs []map[string]any
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, m)
+	}
+	if len(recs) != 3 {
+		t.Fatalf("got %d records, want 3 (a.html, b.html, missing.html): %v", len(recs), recs)
+	}
+	if recs[0]["file"] != filepath.Join(dir, "a.html") || recs[0]["title"] != "Only a title" || recs[0]["text"] != "" {
+		t.Errorf("page without body: %v", recs[0])
+	}
+	if recs[1]["title"] != "Library extends weekend hours after reader survey" || !strings.Contains(recs[1]["text"].(string), "Sunday afternoons") {
+		t.Errorf("article page: title %v text %.80v", recs[1]["title"], recs[1]["text"])
+	}
+	if recs[2]["file"] != missing || !strings.Contains(recs[2]["error"].(string), "no such file") || recs[2]["title"] != nil {
+		t.Errorf("missing file: %v", recs[2])
+	}
+}
+
+func TestConfigErrorsNameTheSetting(t *testing.T) {
+	t.Setenv("NEWSFLOW_WORKERS", "many")
+	t.Setenv("NEWSFLOW_INTERVAL", "10")
+	_, err := parseConfig("run", []string{"--feeds", "/nonexistent/feeds.txt", "--log-level", "loud"},
+		[]string{"ingest", "process", "store"}, &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("bad settings accepted")
+	}
+	for _, want := range []string{"$NEWSFLOW_WORKERS", "$NEWSFLOW_INTERVAL", "--feeds", "--log-level"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestConfigFromEnvironment(t *testing.T) {
+	feeds := filepath.Join(t.TempDir(), "feeds.txt")
+	os.WriteFile(feeds, []byte("https://example.org/feed\n"), 0o644)
+	t.Setenv("NEWSFLOW_FEEDS", feeds)
+	t.Setenv("NEWSFLOW_DATA", "/var/lib/newsflow")
+	t.Setenv("NATS_URL", "nats://nats:4222")
+	t.Setenv("NEWSFLOW_ALLOW_PRIVATE_NETWORKS", "true")
+	c, err := parseConfig("run", []string{"--workers", "7"}, []string{"ingest", "process", "store"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.feeds != feeds || c.natsURL != "nats://nats:4222" || !c.allowPrivate || c.workers != 7 || c.store != "/var/lib/newsflow/newsflow.db" {
+		t.Errorf("config = %+v", c)
+	}
+}
