@@ -153,6 +153,14 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 		}
 		last = ps.score
 	}
+	// The element the page marks as the article body holds all of it.
+	level := 0
+	for p := top.Parent; p != nil && p.DataAtom != atom.Body && level < 4; p, level = p.Parent, level+1 {
+		if v := attr(p, "itemprop"); (v == "articleBody" || v == "articlebody") && x.st.get(p).linkDensity() < 0.3 {
+			top = p
+			break
+		}
+	}
 	// An only child says nothing more than its parent.
 	for p := top.Parent; p != nil && p.DataAtom != atom.Body && onlyElementChild(p) == top; p = top.Parent {
 		top = p
