@@ -8,12 +8,6 @@ import (
 	"unicode/utf8"
 )
 
-// Time zones: a date given with an offset or a known zone name keeps that
-// offset in its Location. A date given without one is taken at its wall
-// time in UTC: the offset is unknown, and keeping the wall time keeps the
-// calendar day the page shows. A date alone (no time of day) is midnight
-// UTC of that day.
-
 // minYear is the earliest year a web page's own date can plausibly have.
 const minYear = 1995
 
@@ -463,7 +457,7 @@ func (p *dateParser) find(max int) []foundDate {
 // parseDate reads the first date in s (an attribute value or a short text):
 // ISO 8601 and RFC 3339, RFC 1123, numeric day-month-year forms, and dates
 // with month names in several languages ("12. März 2019", "July 22, 2019",
-// "22nd July, 2019"). See the package's time zone rule above.
+// "22nd July, 2019"). See the package documentation for time zones.
 func parseDate(s string, dayFirst bool) (time.Time, precision, bool) {
 	if len(s) > 200 {
 		s = s[:200]

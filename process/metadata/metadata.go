@@ -1,6 +1,17 @@
 // Package metadata reads an article page's metadata: title, authors, dates,
 // canonical URL, language, site, section, description, image and tags, from
 // JSON-LD, OpenGraph and other meta tags, microdata and the visible page.
+//
+// Extract walks the parsed page once (it never modifies it) and reads the
+// visible text's dates at most once more, so it costs a fraction of
+// parsing the page.
+//
+// Time zones: a date given with an offset or a known zone name keeps that
+// offset in its Location, so that its calendar day is the one the page
+// shows. A date given without one is taken at its wall time in UTC: the
+// offset is unknown, and keeping the wall time keeps the day the page
+// shows. A date alone (no time of day) is midnight UTC of that day.
+// Dates before 1995 or more than a day after Hints.Now are rejected.
 package metadata
 
 import (
