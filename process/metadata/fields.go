@@ -302,7 +302,8 @@ func pickSection(p *page, ld ldArticle) string {
 		}
 		rec(c, 0)
 		for i := len(links) - 1; i >= 0; i-- {
-			if l := strings.ToLower(links[i]); l != "home" && l != "start" && l != "startseite" && l != "accueil" && l != "inicio" && len(links[i]) < 60 {
+			// The last link may be the story itself: a section is a few words.
+			if l := strings.ToLower(links[i]); l != "home" && l != "start" && l != "startseite" && l != "accueil" && l != "inicio" && len(links[i]) < 60 && len(strings.Fields(l)) <= 4 {
 				return links[i]
 			}
 		}
