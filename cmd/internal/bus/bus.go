@@ -174,8 +174,11 @@ func startEmbedded(storeDir, token string) (*server.Server, error) {
 		Authorization: token,
 		JetStream:     true,
 		StoreDir:      storeDir,
-		NoSigs:        true,
-		NoLog:         true,
+		// fsync before every ack: the default (every 2 minutes) can lose
+		// acknowledged messages when the machine, not just the process, dies.
+		SyncAlways: true,
+		NoSigs:     true,
+		NoLog:      true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bus: embedded NATS: %w", err)

@@ -126,6 +126,10 @@ type permErr struct{ error }
 
 func (permErr) Permanent() bool { return true }
 
+type tempErr struct{ error }
+
+func (tempErr) Temporary() bool { return true }
+
 func fastOptions(stream, consumer string) ConsumerOptions {
 	return ConsumerOptions{Stream: stream, Consumer: consumer, Workers: 2, MaxDeliver: 3,
 		Backoff: []time.Duration{10 * time.Millisecond}, Drain: 5 * time.Second}
@@ -138,6 +142,7 @@ func TestBus(t *testing.T) {
 			t.Run("LargePayload", func(t *testing.T) { testLargePayload(t, open(t)) })
 			t.Run("Fates", func(t *testing.T) { testFates(t, open(t)) })
 			t.Run("BatchIsolatesPoison", func(t *testing.T) { testBatchPoison(t, open(t)) })
+			t.Run("SlowHandlerKeepsMessage", func(t *testing.T) { testSlowHandler(t, open(t)) })
 		})
 	}
 }
@@ -190,7 +195,7 @@ func testLargePayload(t *testing.T, b *Bus) {
 // testFates checks each error class's outcome: ack, retry then park, park at
 // once, and a panic parked.
 func testFates(t *testing.T, b *Bus) {
-	for _, body := range []string{"ok", "flaky", "temp", "perm", "panic"} {
+	for _, body := range []string{"ok", "flaky", "temp", "perm", "panic", "outage"} {
 		if err := b.Publish(t.Context(), RawSubject("fates"), body, []byte(body)); err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +217,13 @@ func testFates(t *testing.T, b *Bus) {
 					return errors.New("flaky: try again")
 				}
 			case "temp":
-				return fmt.Errorf("store unreachable (delivery %d)", m.Deliveries)
+				return fmt.Errorf("unclassified failure (delivery %d)", m.Deliveries)
+			case "outage":
+				// A dependency down for longer than MaxDeliver tries: the
+				// message waits, it is not parked.
+				if n < 6 {
+					return tempErr{fmt.Errorf("database down (delivery %d)", m.Deliveries)}
+				}
 			case "perm":
 				return fmt.Errorf("decode: %w", permErr{errors.New("not JSON")})
 			case "panic":
@@ -223,14 +234,14 @@ func testFates(t *testing.T, b *Bus) {
 		})
 	}()
 	eventually(t, "3 parked messages", func() bool { return streamMsgs(t, b, StreamParked) == 3 })
-	eventually(t, "2 acked messages", func() bool { return acked.Load() == 2 })
+	eventually(t, "3 acked messages", func() bool { return acked.Load() == 3 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	if calls["temp"] != 3 || calls["perm"] != 1 || calls["panic"] != 1 || calls["flaky"] != 2 {
-		t.Errorf("handler calls = %v, want temp 3 (MaxDeliver), perm 1, panic 1, flaky 2", calls)
+	if calls["temp"] != 3 || calls["perm"] != 1 || calls["panic"] != 1 || calls["flaky"] != 2 || calls["outage"] != 6 {
+		t.Errorf("handler calls = %v, want temp 3 (MaxDeliver), perm 1, panic 1, flaky 2, outage 6", calls)
 	}
 	mu.Unlock()
 
@@ -247,7 +258,7 @@ func testFates(t *testing.T, b *Bus) {
 		}
 		errs[string(m.Data)] = m.Header.Get(HeaderError)
 	}
-	for body, want := range map[string]string{"temp": "store unreachable (delivery 3)", "perm": "not JSON", "panic": "panicked: boom"} {
+	for body, want := range map[string]string{"temp": "unclassified failure (delivery 3)", "perm": "not JSON", "panic": "panicked: boom"} {
 		if !strings.Contains(errs[body], want) {
 			t.Errorf("parked %q error = %q, want it to mention %q", body, errs[body], want)
 		}
@@ -260,6 +271,44 @@ func testFates(t *testing.T, b *Bus) {
 	}
 	if info.NumPending != 0 || info.NumAckPending != 0 {
 		t.Errorf("consumer left pending %d, ack pending %d", info.NumPending, info.NumAckPending)
+	}
+}
+
+// testSlowHandler checks that a handler slower than AckWait keeps its
+// message: it is not delivered again meanwhile.
+func testSlowHandler(t *testing.T, b *Bus) {
+	if err := b.Publish(t.Context(), RawSubject("slow"), "slow-1", []byte("slow")); err != nil {
+		t.Fatal(err)
+	}
+	o := fastOptions(StreamRaw, "t-slow")
+	o.AckWait = 1500 * time.Millisecond
+	var deliveries []uint64
+	var mu sync.Mutex
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error)
+	go func() {
+		done <- b.Consume(ctx, o, func(_ context.Context, m Msg) error {
+			mu.Lock()
+			deliveries = append(deliveries, m.Deliveries)
+			mu.Unlock()
+			time.Sleep(2 * o.AckWait)
+			return nil
+		})
+	}()
+	c, err := b.js.Consumer(t.Context(), StreamRaw, "t-slow")
+	for err != nil {
+		c, err = b.js.Consumer(t.Context(), StreamRaw, "t-slow")
+	}
+	eventually(t, "slow message acked", func() bool {
+		info, err := c.Info(t.Context())
+		return err == nil && info.AckFloor.Stream == 1
+	})
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(deliveries) != 1 {
+		t.Errorf("slow message delivered %d times (%v), want once", len(deliveries), deliveries)
 	}
 }
 

@@ -73,6 +73,11 @@ func (o *ConsumerOptions) defaults() {
 	}
 }
 
+// backoff is the nak delay after the given delivery failed.
+func (o *ConsumerOptions) backoff(delivered uint64) time.Duration {
+	return o.Backoff[min(max(int(delivered), 1), len(o.Backoff))-1]
+}
+
 func (b *Bus) consumer(ctx context.Context, o ConsumerOptions, pending int) (jetstream.Consumer, error) {
 	c, err := b.js.CreateOrUpdateConsumer(ctx, o.Stream, jetstream.ConsumerConfig{
 		Durable:       o.Consumer,
@@ -170,7 +175,9 @@ func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandle
 		if len(msgs) == 0 {
 			continue
 		}
+		stop := inProgress(o.AckWait, raw...)
 		err = safeBatch(work, h, msgs)
+		stop()
 		if err != nil && len(msgs) > 1 && IsPermanent(err) {
 			for i := range msgs {
 				b.settle(work, o, raw[i], safeBatch(work, h, msgs[i:i+1]))
@@ -179,6 +186,16 @@ func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandle
 		}
 		for _, m := range raw {
 			b.settle(work, o, m, err)
+		}
+		if IsTemporary(err) {
+			// A dependency is down: stop pulling for a while rather than
+			// cycle the backlog through naks.
+			pause := o.backoff(msgs[0].Deliveries)
+			b.log.Warn("consume: pausing after a temporary failure", "consumer", o.Consumer, "pause", pause)
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
 		}
 	}
 	return nil
@@ -197,11 +214,34 @@ func (b *Bus) msg(ctx context.Context, m jetstream.Msg) (Msg, error) {
 }
 
 func (b *Bus) handle(ctx context.Context, o ConsumerOptions, m jetstream.Msg, h Handler) {
+	stop := inProgress(o.AckWait, m)
 	mm, err := b.msg(ctx, m)
 	if err == nil {
 		err = safeBatch(ctx, func(ctx context.Context, ms []Msg) error { return h(ctx, ms[0]) }, []Msg{mm})
 	}
+	stop()
 	b.settle(ctx, o, m, err)
+}
+
+// inProgress tells the server, every third of ackWait, that ms are still
+// being worked on, so that a slow handler's messages are not delivered to
+// another worker meanwhile. The returned func stops it.
+func inProgress(ackWait time.Duration, ms ...jetstream.Msg) func() {
+	t := time.NewTicker(ackWait / 3)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range ms {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done) }
 }
 
 // safeBatch runs h, turning a panic into a permanent error.
@@ -228,9 +268,9 @@ func (b *Bus) settle(ctx context.Context, o ConsumerOptions, m jetstream.Msg, er
 		}
 		return
 	}
-	if !IsPermanent(err) && delivered < uint64(o.MaxDeliver) {
-		delay := o.Backoff[min(int(delivered), len(o.Backoff))-1]
-		log.Warn("temporary failure; will retry", "err", err, "retry_in", delay)
+	if !IsPermanent(err) && (IsTemporary(err) || delivered < uint64(o.MaxDeliver)) {
+		delay := o.backoff(delivered)
+		log.Warn("failed; will retry", "err", err, "retry_in", delay)
 		if nerr := m.NakWithDelay(delay); nerr != nil {
 			log.Warn("nak failed; the message will be redelivered after the ack wait", "err", nerr)
 		}
@@ -238,7 +278,7 @@ func (b *Bus) settle(ctx context.Context, o ConsumerOptions, m jetstream.Msg, er
 	}
 	if perr := b.park(ctx, o, m, md, err); perr != nil {
 		log.Error("cannot park failed message; will retry", "err", err, "park_err", perr)
-		_ = m.NakWithDelay(o.Backoff[len(o.Backoff)-1])
+		_ = m.NakWithDelay(o.backoff(uint64(len(o.Backoff))))
 		return
 	}
 	log.Error("message parked", "err", err)

@@ -6,8 +6,12 @@ package bus
 //   - an error with a Permanent() bool method that reports true anywhere in
 //     its chain: retrying cannot help; park the message with its error and
 //     term it.
-//   - any other error is taken as temporary: nak with a growing delay, and
-//     park the message once it has been delivered MaxDeliver times.
+//   - an error with a Temporary() bool method that reports true: a
+//     dependency is down (the database, the next stream); nak with a
+//     growing delay, however often, and never park: an outage must not
+//     dead-letter good messages. The batch loop also pauses its pulls.
+//   - any other error: nak with a growing delay, and park the message once
+//     it has been delivered MaxDeliver times.
 //
 // Stages declare their own error types with these methods; they need not
 // import this package.
@@ -28,16 +32,33 @@ func temporary(err error) error { return &classified{err: err} }
 // IsPermanent reports whether err, or an error it wraps, says it is
 // permanent.
 func IsPermanent(err error) bool {
+	return says(err, func(e error) (bool, bool) {
+		p, ok := e.(interface{ Permanent() bool })
+		return ok && p.Permanent(), ok
+	})
+}
+
+// IsTemporary reports whether err, or an error it wraps, says it is
+// temporary.
+func IsTemporary(err error) bool {
+	return says(err, func(e error) (bool, bool) {
+		t, ok := e.(interface{ Temporary() bool })
+		return ok && t.Temporary(), ok
+	})
+}
+
+// says walks err's chain to the first error that answers ask.
+func says(err error, ask func(error) (answer, answered bool)) bool {
 	for err != nil {
-		if p, ok := err.(interface{ Permanent() bool }); ok {
-			return p.Permanent()
+		if a, ok := ask(err); ok {
+			return a
 		}
 		switch u := err.(type) {
 		case interface{ Unwrap() error }:
 			err = u.Unwrap()
 		case interface{ Unwrap() []error }:
 			for _, e := range u.Unwrap() {
-				if IsPermanent(e) {
+				if says(e, ask) {
 					return true
 				}
 			}
