@@ -13,6 +13,7 @@ package content
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
@@ -63,8 +64,8 @@ func (x *extractor) run(root *html.Node) Result {
 	// JSON-LD usually sits in <head>: read it before the body is cleaned.
 	if head := findChild(findChild(root, atom.Html), atom.Head); head != nil {
 		for c := head.FirstChild; c != nil; c = c.NextSibling {
-			if c.Type == html.ElementNode && c.DataAtom == atom.Script {
-				x.drop(c)
+			if c.Type == html.ElementNode && c.DataAtom == atom.Script && strings.Contains(strings.ToLower(attr(c, "type")), "ld+json") {
+				x.readJSONLD(c)
 			}
 		}
 	}

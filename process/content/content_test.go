@@ -322,3 +322,33 @@ func TestClassParts(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractJSONLDFallback checks that a page whose markup holds no body
+// (it is loaded by script) takes the JSON-LD articleBody, and that without
+// one the fallback gathers no stray paragraphs.
+func TestExtractJSONLDFallback(t *testing.T) {
+	body := strings.Repeat("The ferry resumed service on Monday after repairs to its engine, the operator said. ", 8)
+	ld := `{"@context":"https://schema.org","@graph":[{"@type":"NewsArticle","articleBody":"` + body + `\n\nPassengers were offered refunds."}]}`
+	footer := `<footer><p>Registered as a news outlet with the national media authority, licence number 12345, issued in 2019.</p></footer>`
+	src := `<html><head><script type="application/ld+json">` + ld + `</script></head><body><h1>Ferry back</h1><div class="article-body"></div>` + footer + `</body></html>`
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Extract(doc, Options{})
+	if len(r.Paragraphs) != 2 || !strings.HasPrefix(r.Paragraphs[0], "The ferry resumed") || r.Paragraphs[1] != "Passengers were offered refunds." {
+		t.Errorf("paragraphs = %q", r.Paragraphs)
+	}
+	if !strings.HasPrefix(r.HTML, "<p>The ferry resumed") {
+		t.Errorf("HTML = %q", r.HTML)
+	}
+
+	src = `<html><body><h1>Ferry back</h1><div class="article-body"></div><div class="notes"><p>Registered as a news outlet with the national media authority, licence number 12345, issued in 2019.</p></div></body></html>`
+	doc, err = goquery.NewDocumentFromReader(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := Extract(doc, Options{}); len(r.Paragraphs) > 1 {
+		t.Errorf("page without a body gave %q", r.Paragraphs)
+	}
+}

@@ -9,8 +9,8 @@ import (
 )
 
 // fallback is tried when the chosen container yields little text: the
-// page's JSON-LD articleBody, or every paragraph of running text in the
-// body. It returns nil when neither beats what was found.
+// page's JSON-LD articleBody, or the paragraphs of the element that holds
+// the most running text. It returns nil when neither beats what was found.
 func (x *extractor) fallback(body *nethtml.Node, found []para) *Result {
 	have := textLen(found)
 	if ld := x.ldParagraphs(); textLen(ld) > have && textLen(ld) >= 100 && (have < 250 || x.missesLD(found)) {
@@ -25,7 +25,11 @@ func (x *extractor) fallback(body *nethtml.Node, found []para) *Result {
 		r.HTML = b.String()
 		return r
 	}
-	var nodes []*nethtml.Node
+	// Running text whose container lost the vote: the paragraphs of the
+	// one parent that holds the most paragraph text, if it holds a real body.
+	byParent := make(map[*nethtml.Node][]*nethtml.Node)
+	textOf := make(map[*nethtml.Node]int)
+	var best *nethtml.Node
 	var walk func(*nethtml.Node)
 	walk = func(n *nethtml.Node) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -36,7 +40,11 @@ func (x *extractor) fallback(body *nethtml.Node, found []para) *Result {
 			case atom.P, atom.Pre, atom.Blockquote, atom.H2, atom.H3, atom.H4:
 				s := x.st.get(c)
 				if s.text >= minPara && s.linkDensity() < 0.5 {
-					nodes = append(nodes, c)
+					byParent[n] = append(byParent[n], c)
+					textOf[n] += s.text
+					if best == nil || textOf[n] > textOf[best] {
+						best = n
+					}
 				}
 				continue
 			}
@@ -44,8 +52,12 @@ func (x *extractor) fallback(body *nethtml.Node, found []para) *Result {
 		}
 	}
 	walk(body)
+	if best == nil || len(byParent[best]) < 3 || textOf[best] < 500 {
+		return nil
+	}
+	nodes := byParent[best]
 	ps := x.dedupe(paragraphs(nodes, true))
-	if textLen(ps) <= have*3/2 || textLen(ps) < 100 {
+	if textLen(ps) <= have*3/2 {
 		return nil
 	}
 	r := &Result{}
