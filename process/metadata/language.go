@@ -39,13 +39,61 @@ func normalizeLang(s string) string {
 // and detection reads at most maxDetect bytes.
 const (
 	minDetect = 200
-	maxDetect = 4000
+	maxDetect = 1500
 	// overrule is the confidence the detector needs to overrule the page.
 	overrule = 0.5
 	// longText is the length from which an undeclared page takes the
 	// detector's answer whatever its confidence.
 	longText = 1000
 )
+
+// stopwords are the commonest words of the languages most pages declare.
+var stopwords = map[string]map[string]bool{
+	"en": wordSet("the of and to in is that for it was on with as are by this be at from have has not"),
+	"de": wordSet("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus er hat dass sie nach wird bei"),
+	"fr": wordSet("le la les de des et en un une du est que qui dans pour pas au sur par plus ne se ce il sont avec"),
+	"es": wordSet("el la de que y en los del se las por un una con no es para al lo como más su"),
+	"it": wordSet("il di che la e è per un in non una del della con le si da sono al gli dei ha"),
+	"pt": wordSet("de que o a e do da em um para é com não uma os no se na por mais as dos"),
+	"nl": wordSet("de het een en van in is dat op te zijn met voor niet aan er die ook als bij"),
+}
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// stopwordsAgree reports whether text is plainly in the declared
+// language: its commonest words are a good share of the text's words and
+// well ahead of any other language's.
+func stopwordsAgree(declared, text string) bool {
+	if _, ok := stopwords[declared]; !ok {
+		return false
+	}
+	counts := map[string]int{}
+	words := 0
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
+		words++
+		for lang, set := range stopwords {
+			if set[w] {
+				counts[lang]++
+			}
+		}
+	}
+	n := counts[declared]
+	if words < 30 || n*100 < words*15 {
+		return false
+	}
+	for lang, c := range counts {
+		if lang != declared && 2*c > n {
+			return false
+		}
+	}
+	return true
+}
 
 // hasKana reports whether s has Hiragana or Katakana.
 func hasKana(s string) bool {
@@ -71,6 +119,9 @@ func Language(declared, text string) string {
 	}
 	if utf8.RuneCountInString(text) < minDetect {
 		return declared
+	}
+	if declared != "" && stopwordsAgree(declared, text) {
+		return declared // cheap and certain: no need for the detector
 	}
 	info := whatlanggo.Detect(text)
 	detected := info.Lang.Iso6391()

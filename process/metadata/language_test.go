@@ -37,3 +37,24 @@ func TestLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestStopwordsAgree(t *testing.T) {
+	german := strings.Repeat("Die Stadt hat sich für den Bau der neuen Brücke entschieden, die im Frühjahr eröffnet wird. ", 5)
+	english := strings.Repeat("The city has decided to build the new bridge, which will open in the spring. ", 5)
+	tests := []struct {
+		declared, text string
+		want           bool
+	}{
+		{"de", german, true},
+		{"en", english, true},
+		{"en", german, false},
+		{"de", english, false},
+		{"sv", english, false}, // no list: the detector decides
+		{"de", "Die Brücke.", false},
+	}
+	for _, tt := range tests {
+		if got := stopwordsAgree(tt.declared, tt.text); got != tt.want {
+			t.Errorf("stopwordsAgree(%q, %.30q...) = %v, want %v", tt.declared, tt.text, got, tt.want)
+		}
+	}
+}
