@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -62,5 +63,19 @@ func BenchmarkExtract(b *testing.B) {
 		for _, doc := range docs {
 			Extract(doc, Hints{})
 		}
+	}
+}
+
+// BenchmarkLanguage is Language on a long German text declared German
+// (confirmed by its commonest words) and declared English (the detector
+// decides).
+func BenchmarkLanguage(b *testing.B) {
+	text := strings.Repeat("Die Stadt hat sich für den Bau der neuen Brücke entschieden, die im Frühjahr eröffnet wird. ", 40)
+	for _, declared := range []string{"de", "en"} {
+		b.Run(declared, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				Language(declared, text)
+			}
+		})
 	}
 }
