@@ -1,7 +1,12 @@
 package metadata
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,5 +82,50 @@ func TestParseDatelineNotPlaces(t *testing.T) {
 		if got, ok := ParseDateline(in); ok {
 			t.Errorf("ParseDateline(%q) = %+v, want none", in, got)
 		}
+	}
+}
+
+// TestParseDatelineGolden reads one paragraph a line from
+// testdata/datelines.txt and compares what ParseDateline makes of each
+// with testdata/golden/datelines.json.
+func TestParseDatelineGolden(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "datelines.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Paragraph string   `json:"paragraph"`
+		Found     bool     `json:"found"`
+		Place     string   `json:"place,omitempty"`
+		Sources   []string `json:"sources,omitempty"`
+		Date      string   `json:"date,omitempty"`
+	}
+	var got []result
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		d, ok := ParseDateline(line)
+		r := result{Paragraph: line, Found: ok, Place: d.Place, Sources: d.Sources}
+		if !d.Date.IsZero() {
+			r.Date = d.Date.Format(time.DateOnly)
+		}
+		got = append(got, r)
+	}
+	out, err := json.MarshalIndent(got, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, '\n')
+	gpath := filepath.Join("testdata", "golden", "datelines.json")
+	if *update {
+		if err := os.WriteFile(gpath, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(gpath)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(out, want) {
+		t.Errorf("datelines differ from %s\ngot:\n%s", gpath, out)
 	}
 }
