@@ -77,8 +77,11 @@ func (x *extractor) run(root *html.Node) Result {
 	for _, n := range nodes {
 		x.prune(n)
 	}
-	paras := paragraphs(nodes, true)
-	paras = x.dedupe(paras)
+	paras := x.dedupe(paragraphs(nodes, true))
+	if n := x.narrowToLD(nodes, paras); n != nil {
+		nodes = []*html.Node{n}
+		paras = x.dedupe(paragraphs(nodes, true))
+	}
 	if len(paras) == 0 || textLen(paras) < 250 || x.missesLD(paras) {
 		if alt := x.fallback(body, paras); alt != nil {
 			return *alt

@@ -1,6 +1,7 @@
 package content
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -350,5 +351,36 @@ func TestExtractJSONLDFallback(t *testing.T) {
 	}
 	if r := Extract(doc, Options{}); len(r.Paragraphs) > 1 {
 		t.Errorf("page without a body gave %q", r.Paragraphs)
+	}
+}
+
+// TestExtractNarrowsToJSONLD checks that on a page that runs several stories
+// in one feed, the JSON-LD articleBody picks the page's own story.
+func TestExtractNarrowsToJSONLD(t *testing.T) {
+	sentence := func(topic string, i int) string {
+		return fmt.Sprintf("Item %d: the council said on Tuesday that the %s plan, which was debated for %d months, would go ahead in spring.", i, topic, i+2)
+	}
+	story := func(topic string) string {
+		var b strings.Builder
+		for i := range 5 {
+			b.WriteString("<p>" + sentence(topic, i) + "</p>")
+		}
+		return b.String()
+	}
+	var own strings.Builder
+	for i := range 5 {
+		own.WriteString(sentence("bridge", i) + " ")
+	}
+	src := `<html><head><script type="application/ld+json">{"@type":"NewsArticle","articleBody":"` + own.String() + `"}</script></head><body><div class="stream">` +
+		`<div class="entry">` + story("bridge") + `</div><div class="entry">` + story("library") + `</div><div class="entry">` + story("harbour") + `</div>` +
+		`</div></body></html>`
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Extract(doc, Options{})
+	text := strings.Join(r.Paragraphs, "\n")
+	if !strings.Contains(text, "bridge plan") || strings.Contains(text, "library") || strings.Contains(text, "harbour") {
+		t.Errorf("text = %q", text)
 	}
 }

@@ -168,6 +168,9 @@ func (x *extractor) isFurniture(p para, k string) bool {
 			return true
 		}
 	}
+	if (strings.Contains(k, "follow") || strings.Contains(k, "subscribe")) && countAny(k, socialWords) >= 2 {
+		return true // "Follow us on X, Y and Z"
+	}
 	if len(k) < 200 {
 		for _, pre := range callPrefixes {
 			if strings.HasPrefix(k, pre) && containsAny(k, socialWords) {
@@ -244,6 +247,17 @@ var callPrefixes = []string{
 var socialWords = []string{
 	"facebook", "twitter", "instagram", "youtube", "newsletter", "linkedin",
 	"tiktok", "telegram", "whatsapp", "podcast", "coverage", "friend",
+}
+
+// countAny counts how many of subs occur in s.
+func countAny(s string, subs []string) int {
+	n := 0
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			n++
+		}
+	}
+	return n
 }
 
 func containsAny(s string, subs []string) bool {

@@ -111,3 +111,56 @@ func (x *extractor) missesLD(found []para) bool {
 	}
 	return missing*2 > len(words)
 }
+
+// narrowToLD looks inside the chosen nodes for the one element that holds
+// the JSON-LD articleBody when the chosen text is far longer than it (a
+// page that runs several stories one after another). It returns nil when
+// there is no such hint or no such element.
+func (x *extractor) narrowToLD(nodes []*nethtml.Node, found []para) *nethtml.Node {
+	if len(x.ldBody) < 500 {
+		return nil
+	}
+	ldText := html.UnescapeString(x.ldBody)
+	ldLen, _ := countText(ldText)
+	if have := textLen(found); have < ldLen*5/2 {
+		return nil
+	}
+	words := make(map[string]bool, 256)
+	for _, w := range strings.Fields(foldKey(ldText)) {
+		words[w] = true
+	}
+	var best *nethtml.Node
+	bestLen := 0
+	var visit func(n *nethtml.Node)
+	visit = func(n *nethtml.Node) {
+		s := x.st.get(n)
+		if s.text < ldLen*3/5 {
+			return // too small, and so is all it holds
+		}
+		if s.text <= ldLen*9/5 && (best == nil || s.text < bestLen) && covers(paragraphs([]*nethtml.Node{n}, true), words) {
+			best, bestLen = n, s.text
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == nethtml.ElementNode {
+				visit(c)
+			}
+		}
+	}
+	for _, n := range nodes {
+		visit(n)
+	}
+	return best
+}
+
+// covers reports whether the paragraphs hold at least 80% of words.
+func covers(ps []para, words map[string]bool) bool {
+	seen := make(map[string]bool, len(words))
+	for _, p := range ps {
+		for _, w := range strings.Fields(foldKey(p.text)) {
+			if words[w] {
+				seen[w] = true
+			}
+		}
+	}
+	return len(seen)*5 >= len(words)*4
+}
