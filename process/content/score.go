@@ -311,7 +311,7 @@ func (x *extractor) fishy(n *html.Node) bool {
 		return true
 	case weight <= 0 && ld > 0.5:
 		return true
-	case weight <= 0 && ld > 0.33 && s.text < 300 && s.text-s.link < 80:
+	case weight <= 0 && ld > 0.33 && s.text < 300 && s.text-s.link < 40:
 		return true
 	case weight > 0 && ld > 0.6:
 		return true
