@@ -107,3 +107,12 @@ var invisibleTags = map[atom.Atom]bool{
 	atom.Base: true, atom.Param: true, atom.Frame: true, atom.Frameset: true,
 	atom.Datalist: true,
 }
+
+// phrasing are common inline elements that never mark the article body.
+var phrasing = map[atom.Atom]bool{
+	atom.A: true, atom.Span: true, atom.B: true, atom.I: true, atom.Em: true,
+	atom.Strong: true, atom.Img: true, atom.Br: true, atom.Small: true,
+	atom.Sup: true, atom.Sub: true, atom.Time: true, atom.Abbr: true,
+	atom.Cite: true, atom.Code: true, atom.U: true, atom.S: true,
+	atom.Label: true, atom.Picture: true, atom.Source: true,
+}

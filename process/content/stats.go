@@ -119,7 +119,9 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 			}
 			s.imgs += cs.imgs
 			if !s.heavy {
-				s.heavy = cs.heavy || st.marker(c)
+				// Phrasing elements never mark the body: skip classifying
+				// their classes here (cleaning may never reach them).
+				s.heavy = cs.heavy || (!phrasing[c.DataAtom] && st.marker(c))
 			}
 			if !isBlock(c) {
 				s.inline += cs.inline
@@ -139,31 +141,46 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 	return s
 }
 
+// byteClass sorts single bytes for countText: 0 counts, 1 is space, 2 is
+// a comma, 3 may start a multi-byte comma or space.
+var byteClass = func() (t [256]uint8) {
+	for _, b := range []byte{' ', '\n', '\t', '\r', '\f'} {
+		t[b] = 1
+	}
+	t[','] = 2
+	t[0xEF], t[0xE3], t[0xD8], t[0xC2] = 3, 3, 3, 3
+	return t
+}()
+
 // countText counts the non-space bytes and the commas in s.
 func countText(s string) (n, commas int) {
 	for i := 0; i < len(s); i++ {
-		b := s[i]
-		switch {
-		case isSpace(b):
-		case b == ',':
+		switch byteClass[s[i]] {
+		case 0:
+			n++
+		case 1:
+		case 2:
 			n++
 			commas++
-		case b == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && s[i+2] == 0x8C: // ，
-			n += 3
-			commas++
-			i += 2
-		case b == 0xE3 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x81: // 、
-			n += 3
-			commas++
-			i += 2
-		case b == 0xD8 && i+1 < len(s) && s[i+1] == 0x8C: // ،
-			n += 2
-			commas++
-			i++
-		case b == 0xC2 && i+1 < len(s) && s[i+1] == 0xA0: // no-break space
-			i++
 		default:
-			n++
+			switch {
+			case s[i] == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && s[i+2] == 0x8C: // ，
+				n += 3
+				commas++
+				i += 2
+			case s[i] == 0xE3 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] == 0x81: // 、
+				n += 3
+				commas++
+				i += 2
+			case s[i] == 0xD8 && i+1 < len(s) && s[i+1] == 0x8C: // ،
+				n += 2
+				commas++
+				i++
+			case s[i] == 0xC2 && i+1 < len(s) && s[i+1] == 0xA0: // no-break space
+				i++
+			default:
+				n++
+			}
 		}
 	}
 	return n, commas
