@@ -93,11 +93,9 @@ func testConfig(feeds, dir string) config {
 		interval: 2 * time.Second, workers: 2, replicas: 1, maxDeliver: 3, roles: []string{"ingest", "process", "store"}}
 }
 
+// testLog logs into the test's output, shown when a test fails or with -v.
 func testLog(t *testing.T) *slog.Logger {
-	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // running is a pipeline running in the background of a test.

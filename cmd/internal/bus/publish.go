@@ -79,7 +79,10 @@ func (b *Bus) payload(ctx context.Context, m jetstream.Msg) ([]byte, error) {
 	}
 	data, err := b.bodies.GetBytes(ctx, name)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
-		return nil, permanent(fmt.Errorf("bus: payload object %s/%s of %s is gone: %w", BucketBodies, name, m.Subject(), err))
+		// In a cluster a replica that lags the put can answer first: not
+		// found is retried like any unclassified error, and parked only
+		// after MaxDeliver deliveries.
+		return nil, fmt.Errorf("bus: payload object %s/%s of %s not found: %w", BucketBodies, name, m.Subject(), err)
 	}
 	if err != nil {
 		return nil, temporary(fmt.Errorf("bus: fetch payload object %s/%s: %w", BucketBodies, name, err))
