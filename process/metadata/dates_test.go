@@ -104,6 +104,10 @@ func TestAgreeWithDay(t *testing.T) {
 	if got := agreeWithDay(far, day); got != far {
 		t.Errorf("agreeWithDay moved a date days away: %v", got)
 	}
+	tokyo := late.In(time.FixedZone("", 9*3600)) // the page's own offset
+	if got := agreeWithDay(tokyo, day); got != tokyo {
+		t.Errorf("agreeWithDay replaced the offset the page gave: %v", got)
+	}
 }
 
 func TestTextScanDate(t *testing.T) {

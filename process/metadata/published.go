@@ -294,15 +294,17 @@ func visibleDates(p *page, parse func(string) time.Time, links bool, where int) 
 }
 
 // agreeWithDay reconciles a timestamp with the day its URL names. A time
-// given in UTC (or another zone than the publisher's) can fall on the day
-// before or after the one the page shows; when t is within a day of day,
-// it is returned as the same instant in the nearest whole-hour offset
-// whose calendar day is day. Anything else is returned unchanged.
+// the page gives in UTC can fall on the day before or after the one the
+// publisher's URL shows; when t is in UTC and within a day of day, it is
+// returned as the same instant in the nearest whole-hour offset whose
+// calendar day is day: the publisher's offset, inferred from its URL. A
+// time with an offset of its own is returned unchanged.
 func agreeWithDay(t, day time.Time) time.Time {
-	if t.IsZero() || sameDay(t, day) {
+	_, off := t.Zone()
+	if t.IsZero() || sameDay(t, day) || off != 0 {
+		// An offset the page gave is the page's own: kept as it is.
 		return t
 	}
-	_, off := t.Zone()
 	for h := 1; h <= 14; h++ {
 		for _, sign := range []int{-1, 1} {
 			o := off + sign*h*3600
