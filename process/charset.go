@@ -36,6 +36,9 @@ func DecodeUTF8(body []byte, contentType string) ([]byte, error) {
 		}
 	}
 	if name == "utf-8" || enc == encoding.Nop {
+		if utf8.Valid(body) {
+			return body, nil
+		}
 		return bytes.ToValidUTF8(body, []byte("\uFFFD")), nil
 	}
 	out, _, err := transform.Bytes(enc.NewDecoder(), body)

@@ -19,7 +19,8 @@ import (
 //
 //	NEWSFLOW_BENCH_PAGES=../shared/extraction-bench/dev go test -run '^$' -bench Extract -benchtime 3x ./process/
 //
-// Each iteration handles every page once.
+// Each iteration handles every page once. The side-by-side sub-benchmark
+// reports newsflow's speed as a multiple of the other two's.
 func BenchmarkExtract(b *testing.B) {
 	dir := os.Getenv("NEWSFLOW_BENCH_PAGES")
 	if dir == "" {
@@ -55,6 +56,28 @@ func BenchmarkExtract(b *testing.B) {
 	})
 	run("go-trafilatura", func(b *testing.B, page []byte) {
 		_, _ = trafilatura.Extract(bytes.NewReader(page), trafilatura.Options{})
+	})
+
+	// side-by-side runs the three on each page in turn and reports their
+	// speeds as ratios, so that the machine's load, which shifts between
+	// sequential sub-benchmarks, falls on all three alike.
+	b.Run("side-by-side", func(b *testing.B) {
+		var nf, parse, traf time.Duration
+		for b.Loop() {
+			for _, p := range pages {
+				t0 := time.Now()
+				if _, err := html.Parse(bytes.NewReader(p)); err != nil {
+					b.Fatalf("parse: %v", err)
+				}
+				t1 := time.Now()
+				_, _ = process.Extract(process.Page{URL: "https://example.com/news/story", Body: p})
+				t2 := time.Now()
+				_, _ = trafilatura.Extract(bytes.NewReader(p), trafilatura.Options{})
+				nf, parse, traf = nf+t2.Sub(t1), parse+t1.Sub(t0), traf+time.Since(t2)
+			}
+		}
+		b.ReportMetric(parse.Seconds()/nf.Seconds(), "newsflow/htmlparse-speed")
+		b.ReportMetric(traf.Seconds()/nf.Seconds(), "newsflow/trafilatura-speed")
 	})
 }
 

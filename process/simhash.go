@@ -1,45 +1,74 @@
 package process
 
 import (
-	"hash/fnv"
-	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // SimHash is a 64-bit locality-sensitive fingerprint of text's word
-// 3-shingles: texts that differ in a few words differ in a few bits.
+// 3-shingles (words compared case-insensitively): texts that differ in a
+// few words differ in a few bits.
 func SimHash(text string) uint64 {
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
-	})
-	var v [64]int
-	h := fnv.New64a()
-	add := func(s ...string) {
-		h.Reset()
-		for _, w := range s {
-			h.Write([]byte(w))
-			h.Write([]byte{' '})
+	var ones [64]int32
+	n := int32(0)
+	add := func(x uint64) {
+		for i := range ones {
+			ones[i] += int32(x >> uint(i) & 1)
 		}
-		x := h.Sum64()
-		for i := range v {
-			if x&(1<<uint(i)) != 0 {
-				v[i]++
-			} else {
-				v[i]--
-			}
+		n++
+	}
+	var win [3]uint64 // hashes of the last three words
+	words := 0
+	word, inWord := uint64(fnvOffset), false
+	endWord := func() {
+		win[0], win[1], win[2] = win[1], win[2], word
+		if words++; words >= 3 {
+			add(mix(win[0], win[1], win[2]))
+		}
+		word, inWord = fnvOffset, false
+	}
+	for i := 0; i < len(text); {
+		r, size := rune(text[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
+		i += size
+		if unicode.IsLetter(r) || unicode.IsNumber(r) {
+			r = unicode.ToLower(r)
+			word = (word ^ uint64(r)) * fnvPrime
+			inWord = true
+		} else if inWord {
+			endWord()
 		}
 	}
-	if len(words) < 3 {
-		add(words...)
+	if inWord {
+		endWord()
 	}
-	for i := 0; i+3 <= len(words); i++ {
-		add(words[i : i+3]...)
+	if words > 0 && words < 3 {
+		add(mix(win[0], win[1], win[2]))
 	}
 	var out uint64
-	for i, c := range v {
-		if c > 0 {
+	for i, c := range ones {
+		if 2*c > n {
 			out |= 1 << uint(i)
 		}
 	}
 	return out
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// mix combines three word hashes into one well-spread shingle hash.
+func mix(a, b, c uint64) uint64 {
+	h := (a*fnvPrime ^ b) * fnvPrime
+	h = (h ^ c) * fnvPrime
+	// splitmix64's finalizer: every input bit moves every output bit.
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
 }

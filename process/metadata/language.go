@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -47,21 +48,27 @@ const (
 	longText = 1000
 )
 
-// stopwords are the commonest words of the languages most pages declare.
-var stopwords = map[string]map[string]bool{
-	"en": wordSet("the of and to in is that for it was on with as are by this be at from have has not"),
-	"de": wordSet("der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus er hat dass sie nach wird bei"),
-	"fr": wordSet("le la les de des et en un une du est que qui dans pour pas au sur par plus ne se ce il sont avec"),
-	"es": wordSet("el la de que y en los del se las por un una con no es para al lo como más su"),
-	"it": wordSet("il di che la e è per un in non una del della con le si da sono al gli dei ha"),
-	"pt": wordSet("de que o a e do da em um para é com não uma os no se na por mais as dos"),
-	"nl": wordSet("de het een en van in is dat op te zijn met voor niet aan er die ook als bij"),
-}
+// stopwordLangs are the commonest words of the languages most pages
+// declare, each word with the set of languages (by their index in
+// stopwordOrder) it is common in.
+var stopwordOrder = []string{"en", "de", "fr", "es", "it", "pt", "nl"}
 
-func wordSet(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(s) {
-		m[w] = true
+var stopwordLangs = wordLangs(map[string]string{
+	"en": "the of and to in is that for it was on with as are by this be at from have has not",
+	"de": "der die und in den von zu das mit sich des auf für ist im dem nicht ein eine als auch es an werden aus er hat dass sie nach wird bei",
+	"fr": "le la les de des et en un une du est que qui dans pour pas au sur par plus ne se ce il sont avec",
+	"es": "el la de que y en los del se las por un una con no es para al lo como más su",
+	"it": "il di che la e è per un in non una del della con le si da sono al gli dei ha",
+	"pt": "de que o a e do da em um para é com não uma os no se na por mais as dos",
+	"nl": "de het een en van in is dat op te zijn met voor niet aan er die ook als bij",
+})
+
+func wordLangs(lists map[string]string) map[string]uint8 {
+	m := map[string]uint8{}
+	for i, lang := range stopwordOrder {
+		for _, w := range strings.Fields(lists[lang]) {
+			m[w] |= 1 << i
+		}
 	}
 	return m
 }
@@ -70,25 +77,27 @@ func wordSet(s string) map[string]bool {
 // language: its commonest words are a good share of the text's words and
 // well ahead of any other language's.
 func stopwordsAgree(declared, text string) bool {
-	if _, ok := stopwords[declared]; !ok {
+	li := slices.Index(stopwordOrder, declared)
+	if li < 0 {
 		return false
 	}
-	counts := map[string]int{}
+	var counts [8]int
 	words := 0
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) }) {
 		words++
-		for lang, set := range stopwords {
-			if set[w] {
-				counts[lang]++
+		set := stopwordLangs[strings.ToLower(w)]
+		for i := 0; set != 0; i, set = i+1, set>>1 {
+			if set&1 != 0 {
+				counts[i]++
 			}
 		}
 	}
-	n := counts[declared]
+	n := counts[li]
 	if words < 30 || n*100 < words*15 {
 		return false
 	}
-	for lang, c := range counts {
-		if lang != declared && 2*c > n {
+	for i, c := range counts {
+		if i != li && 2*c > n {
 			return false
 		}
 	}
