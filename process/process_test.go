@@ -169,6 +169,23 @@ func TestWorkerParksWhatCannotWork(t *testing.T) {
 	}
 }
 
+func TestWorkerBudget(t *testing.T) {
+	raw := rawFixture(t)
+	var b strings.Builder
+	b.WriteString("<html><body><article>")
+	for range 20000 {
+		b.WriteString("<p>A paragraph of a very long page that takes a while to read.</p>")
+	}
+	b.WriteString("</article></body></html>")
+	raw.Body = []byte(b.String())
+	w := &Worker{pub: &recorder{}, budget: time.Millisecond}
+	err := w.Handle(t.Context(), mustJSON(raw))
+	var perm *PermanentError
+	if !errors.As(err, &perm) || !errors.Is(err, ErrBudget) {
+		t.Fatalf("Handle = %v, want a permanent ErrBudget", err)
+	}
+}
+
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {

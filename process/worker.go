@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/newsflow/newsflow/ingest"
 )
@@ -19,10 +20,20 @@ type Publisher interface {
 // Worker turns raw article messages into published records.
 type Worker struct {
 	pub Publisher
+	// budget bounds the extraction of one page.
+	budget time.Duration
 }
 
+// DefaultBudget is how long the extraction of one page may take before the
+// page is given up as hostile (HTML parsing cannot be interrupted, so such
+// a page would otherwise hold a worker for as long as it takes).
+const DefaultBudget = 30 * time.Second
+
 // NewWorker returns a Worker that publishes its records to pub.
-func NewWorker(pub Publisher) *Worker { return &Worker{pub: pub} }
+func NewWorker(pub Publisher) *Worker { return &Worker{pub: pub, budget: DefaultBudget} }
+
+// ErrBudget is returned for a page whose extraction ran out of time.
+var ErrBudget = errors.New("extraction took too long")
 
 // Handle extracts the record of one news.raw message (an ingest.RawArticle
 // as JSON) and publishes it. Input that can never make a record (not JSON,
@@ -33,14 +44,41 @@ func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return &PermanentError{fmt.Errorf("decode raw article: %w", err)}
 	}
-	a, err := FromRaw(raw)
+	a, err := w.extract(ctx, raw)
 	if err != nil {
+		if ctx.Err() != nil {
+			return err // shutting down: the message is retried
+		}
 		return &PermanentError{err}
 	}
 	if err := w.pub.PublishArticle(ctx, a); err != nil {
 		return fmt.Errorf("article %s (%s): %w", a.ID, a.URL, err)
 	}
 	return nil
+}
+
+// extract runs FromRaw within the worker's budget. A page over budget
+// finishes in the background and is dropped; the worker moves on.
+func (w *Worker) extract(ctx context.Context, raw ingest.RawArticle) (Article, error) {
+	type result struct {
+		a   Article
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, err := FromRaw(raw)
+		done <- result{a, err}
+	}()
+	t := time.NewTimer(w.budget)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.a, r.err
+	case <-t.C:
+		return Article{}, fmt.Errorf("raw article %s: %s: %w (%s)", raw.ID, raw.URL, ErrBudget, w.budget)
+	case <-ctx.Done():
+		return Article{}, ctx.Err()
+	}
 }
 
 // ErrPageFailed is returned for a raw article whose page could not be
