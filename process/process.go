@@ -45,17 +45,25 @@ type Page struct {
 	Item *ingest.FeedItem
 }
 
+// where names the page in an error, if it has a URL.
+func (p Page) where() string {
+	if p.URL == "" {
+		return ""
+	}
+	return " " + p.URL
+}
+
 // Extract turns one page into an Article. It fails only when the page cannot
 // be parsed or has no text at all; in the latter case it still returns the
 // record with the metadata it found, and an error wrapping ErrNoContent.
 func Extract(p Page) (Article, error) {
 	utf8Body, err := DecodeUTF8(p.Body, p.ContentType)
 	if err != nil {
-		return Article{}, fmt.Errorf("decode %s: %w", p.URL, err)
+		return Article{}, fmt.Errorf("decode%s: %w", p.where(), err)
 	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(utf8Body))
 	if err != nil {
-		return Article{}, fmt.Errorf("parse %s: %w", p.URL, err)
+		return Article{}, fmt.Errorf("parse%s: %w", p.where(), err)
 	}
 	var base *url.URL
 	if p.URL != "" {
@@ -117,22 +125,22 @@ func Extract(p Page) (Article, error) {
 		}
 	}
 	a.WordCount = wordCount(a.Text)
-	a.ID = ArticleID(a.URL)
+	if a.URL != "" {
+		a.ID = ArticleID(a.URL)
+	}
 	if a.Text != "" {
 		sum := sha256.Sum256([]byte(a.Text))
 		a.ContentHash = hex.EncodeToString(sum[:16])
 		a.Fingerprint = fmt.Sprintf("%016x", SimHash(a.Text))
 	}
 	if a.Text == "" {
-		if p.URL == "" {
-			return a, ErrNoContent
-		}
-		return a, fmt.Errorf("%s: %w", p.URL, ErrNoContent)
+		return a, fmt.Errorf("page%s: %w", p.where(), ErrNoContent)
 	}
 	return a, nil
 }
 
-// ArticleID is the stable id of the article at canonical URL u.
+// ArticleID is the stable id of the article at canonical URL u. A page
+// extracted without any URL has no id.
 func ArticleID(u string) string {
 	sum := sha256.Sum256([]byte(u))
 	return hex.EncodeToString(sum[:12])
