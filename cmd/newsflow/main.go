@@ -38,6 +38,7 @@ Commands:
   articles export [--data DIR]    print the stored articles as JSON Lines
   demo                            run the pipeline against a bundled sample site
   parked list | retry [SEQ...]    messages that failed for good, and sending them back
+  replay raw | articles           extract the stored pages again, or rebuild a database
   ingest | process | store        run one role alone against an external NATS (--nats)
 
 Run "newsflow COMMAND -h" for a command's flags.
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdRun(ctx, args[0], args[1:], []string{args[0]}, stderr)
 	case "articles":
 		return cmdArticles(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return cmdReplay(ctx, args[1:], stdout, stderr)
 	case "parked":
 		return cmdParked(ctx, args[1:], stdout, stderr)
 	case "demo":
