@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
+	"github.com/newsflow/newsflow/store"
+	"github.com/newsflow/newsflow/store/storetest"
 )
 
 // startCluster starts three JetStream servers clustered on loopback, as
@@ -65,8 +66,9 @@ func startCluster(t *testing.T) ([]*server.Server, string) {
 }
 
 // TestPipelineOnCluster runs each role as its own pipeline (as separate
-// containers would) against a three-server cluster with three replicas,
-// and keeps storing every article once while one server is down.
+// containers would) against a three-server cluster with three replicas and
+// PostgreSQL, and keeps storing every article once while one server is
+// down.
 func TestPipelineOnCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cluster test in -short mode")
@@ -76,6 +78,7 @@ func TestPipelineOnCluster(t *testing.T) {
 	dir := t.TempDir()
 	base := testConfig(site.feedList(t), dir)
 	base.natsURL, base.replicas = urls, 3
+	base.store = storetest.PostgresDSN(t)
 	role := func(roles ...string) config {
 		c := base
 		c.roles = roles
@@ -102,11 +105,11 @@ func TestPipelineOnCluster(t *testing.T) {
 		stopped = append(stopped, r)
 		return r
 	}
-	store := start(role("store"))
+	storer := start(role("store"))
 	start(role("process"))
 	start(role("process"))
 	start(role("ingest"))
-	eventually(t, "6 articles stored", func() bool { return store.storedStats().Inserted == 6 })
+	eventually(t, "6 articles stored", func() bool { return storer.storedStats().Inserted == 6 })
 
 	// Stop one server: with three replicas the streams keep a quorum and
 	// the next poll's publishes still land. Nothing is stored twice.
@@ -114,12 +117,16 @@ func TestPipelineOnCluster(t *testing.T) {
 	servers[2].WaitForShutdown()
 	hits := site.feedHits.Load()
 	eventually(t, "feeds polled again with one server down", func() bool { return site.feedHits.Load() >= hits+5 })
-	eventually(t, "store idle", func() bool { return consumerIdle(t, store.bus, bus.StreamArticles, bus.ConsumerStore) })
-	if st := store.storedStats(); st.Inserted != 6 || st.Updated != 0 {
+	eventually(t, "store idle", func() bool { return consumerIdle(t, storer.bus, bus.StreamArticles, bus.ConsumerStore) })
+	if st := storer.storedStats(); st.Inserted != 6 || st.Updated != 0 {
 		t.Errorf("with a server down the store wrote %+v, want 6 inserted, none updated", st)
 	}
-	got := readAll(t, filepath.Join(dir, "newsflow.db"))
-	if len(got) != 6 {
-		t.Errorf("%d articles stored, want 6", len(got))
+	db, err := store.OpenPostgres(t.Context(), base.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n, err := db.Count(t.Context()); err != nil || n != 6 {
+		t.Errorf("%d articles stored (%v), want 6", n, err)
 	}
 }
