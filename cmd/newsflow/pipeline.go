@@ -83,7 +83,7 @@ func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline
 // run runs the roles until ctx ends, then lets each drain and returns.
 func (p *pipeline) run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	start := func(role string, f func(context.Context) error) {
 		wg.Go(func() {
 			if err := f(ctx); err != nil {
@@ -105,6 +105,9 @@ func (p *pipeline) run(ctx context.Context) error {
 			return p.bus.ConsumeBatch(ctx, bus.ConsumerOptions{Stream: bus.StreamArticles, Consumer: bus.ConsumerStore,
 				MaxDeliver: p.cfg.maxDeliver}, p.storeBatch)
 		})
+	}
+	if p.cfg.httpAddr != "" {
+		start("status", func(ctx context.Context) error { return p.serveStatus(ctx, p.cfg.httpAddr) })
 	}
 	p.log.Info("newsflow running", "roles", p.cfg.roles, "nats", natsName(p.cfg), "store", redactDSN(p.cfg.store))
 	wg.Go(func() { p.report(ctx, time.Minute) })

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/newsflow/newsflow/cmd/internal/bus"
+)
+
+// serveStatus serves /healthz and /metrics on addr until ctx ends:
+// /healthz answers 200 while the NATS connection is up (503 otherwise), for
+// container probes; /metrics gives the stages' counters and the consumers'
+// backlog in Prometheus's text format.
+func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--http %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !p.bus.Conn().IsConnected() {
+			http.Error(w, "nats: not connected", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		p.writeMetrics(r.Context(), w)
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	p.log.Info("status server listening", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("--http %s: %w", addr, err)
+	}
+	return nil
+}
+
+func (p *pipeline) writeMetrics(ctx context.Context, w io.Writer) {
+	metric := func(name, help string, v any, labels string) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n%s%s %v\n", name, help, name, name, labels, v)
+	}
+	if p.poller != nil {
+		s := p.poller.Stats()
+		metric("newsflow_feeds_polled_total", "Feed fetches answered with 200 or 304.", s.FeedsPolled, "")
+		metric("newsflow_feeds_not_modified_total", "Feed fetches answered with 304.", s.FeedsNotModified, "")
+		metric("newsflow_feed_errors_total", "Feed polls that failed.", s.FeedErrors, "")
+		metric("newsflow_items_published_total", "Raw articles published.", s.ItemsPublished, "")
+		metric("newsflow_page_errors_total", "Article page fetches that failed.", s.PageErrors, "")
+		metric("newsflow_publish_errors_total", "Failed publishes of raw articles.", s.PublishErrors, "")
+	}
+	if p.db != nil {
+		s := p.storedStats()
+		fmt.Fprintf(w, "# HELP newsflow_articles_stored_total Records the store handled, by outcome.\n# TYPE newsflow_articles_stored_total counter\n")
+		fmt.Fprintf(w, "newsflow_articles_stored_total{outcome=\"inserted\"} %d\n", s.Inserted)
+		fmt.Fprintf(w, "newsflow_articles_stored_total{outcome=\"updated\"} %d\n", s.Updated)
+		fmt.Fprintf(w, "newsflow_articles_stored_total{outcome=\"unchanged\"} %d\n", s.Unchanged)
+	}
+	fmt.Fprintf(w, "# HELP newsflow_consumer_pending Messages not yet delivered to a stage.\n# TYPE newsflow_consumer_pending gauge\n")
+	for _, c := range [][2]string{{bus.StreamRaw, bus.ConsumerProcess}, {bus.StreamArticles, bus.ConsumerStore}} {
+		cons, err := p.bus.JetStream().Consumer(ctx, c[0], c[1])
+		if err != nil {
+			continue
+		}
+		if info, err := cons.Info(ctx); err == nil {
+			fmt.Fprintf(w, "newsflow_consumer_pending{consumer=%q} %d\n", c[1], info.NumPending)
+			fmt.Fprintf(w, "newsflow_consumer_ack_pending{consumer=%q} %d\n", c[1], info.NumAckPending)
+		}
+	}
+	if s, err := p.bus.JetStream().Stream(ctx, bus.StreamParked); err == nil {
+		if info, err := s.Info(ctx); err == nil {
+			fmt.Fprintf(w, "# HELP newsflow_parked Messages parked with their error.\n# TYPE newsflow_parked gauge\nnewsflow_parked %d\n", info.State.Msgs)
+		}
+	}
+}
