@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -203,6 +204,25 @@ func TestClientTimeoutIsTemporary(t *testing.T) {
 	_, err := c.Get(context.Background(), srv.URL, nil)
 	if err == nil || !IsTemporary(err) || !isTimeout(err) {
 		t.Errorf("hanging server: error %v, want a temporary timeout", err)
+	}
+}
+
+// A good response whose body breaks off is worth another try.
+func TestClientCutBodyIsTemporary(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "<html><body><p>The first part of the story")
+		w.(http.Flusher).Flush()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	})
+	c := NewClient(ClientOptions{AllowPrivateNetworks: true})
+	_, err := c.Get(context.Background(), srv.URL, nil)
+	if err == nil || !IsTemporary(err) {
+		t.Errorf("body cut off: error %v, want a temporary one", err)
 	}
 }
 

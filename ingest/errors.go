@@ -71,9 +71,11 @@ func (e *FetchError) Temporary() bool {
 		errors.Is(e.Err, ErrBodyTooLarge), errors.Is(e.Err, ErrTooManyRedirects),
 		errors.Is(e.Err, ErrParseFeed), errors.Is(e.Err, ErrNoLink):
 		return false
-	case e.Status != 0:
+	case e.Status >= 400:
 		return temporaryStatus(e.Status)
 	}
+	// No error status: the request or the reading of a good response
+	// failed (a reset connection, a timeout mid-body).
 	return e.Err != nil // network errors, timeouts, cancellations
 }
 

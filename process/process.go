@@ -32,6 +32,16 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 // Permanent reports true: see PermanentError.
 func (e *PermanentError) Permanent() bool { return true }
 
+// TemporaryError marks an error that a later try may not have: the message
+// that caused it is retried, never parked.
+type TemporaryError struct{ Err error }
+
+func (e *TemporaryError) Error() string { return e.Err.Error() }
+func (e *TemporaryError) Unwrap() error { return e.Err }
+
+// Temporary reports true: see TemporaryError.
+func (e *TemporaryError) Temporary() bool { return true }
+
 // Page is one HTML page to extract.
 type Page struct {
 	// URL is where the page came from; it resolves relative links.

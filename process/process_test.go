@@ -148,7 +148,6 @@ func TestWorkerParksWhatCannotWork(t *testing.T) {
 		{"not json", []byte("{not json"), "decode raw article"},
 		{"http 404", mustJSON(notFound), "HTTP 404"},
 		{"fetch error", mustJSON(failed), "connection refused"},
-		{"newer schema", mustJSON(newer), "schema_version 2"},
 		{"no text", mustJSON(empty), ErrNoContent.Error()},
 	}
 	for _, tt := range tests {
@@ -183,6 +182,16 @@ func TestWorkerBudget(t *testing.T) {
 	var perm *PermanentError
 	if !errors.As(err, &perm) || !errors.Is(err, ErrBudget) {
 		t.Fatalf("Handle = %v, want a permanent ErrBudget", err)
+	}
+}
+
+func TestWorkerWaitsForNewerSchema(t *testing.T) {
+	newer := rawFixture(t)
+	newer.SchemaVersion = ingest.RawSchemaVersion + 1
+	err := NewWorker(&recorder{}).Handle(t.Context(), mustJSON(newer))
+	var tmp *TemporaryError
+	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "schema_version 2") {
+		t.Fatalf("Handle = %v, want a TemporaryError naming the schema version", err)
 	}
 }
 

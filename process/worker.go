@@ -44,6 +44,10 @@ func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return &PermanentError{fmt.Errorf("decode raw article: %w", err)}
 	}
+	if raw.SchemaVersion > ingest.RawSchemaVersion {
+		// Written by a newer fetcher: an upgraded processor will take it.
+		return &TemporaryError{fmt.Errorf("raw article %s: schema_version %d is newer than this processor's %d", raw.ID, raw.SchemaVersion, ingest.RawSchemaVersion)}
+	}
 	a, err := w.extract(ctx, raw)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -66,6 +70,13 @@ func (w *Worker) extract(ctx context.Context, raw ingest.RawArticle) (Article, e
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer func() {
+			// This goroutine is not the consume loop's: a panic here would
+			// end the process, so it is turned into the page's error.
+			if r := recover(); r != nil {
+				done <- result{err: fmt.Errorf("raw article %s: %s: extraction panicked: %v", raw.ID, raw.URL, r)}
+			}
+		}()
 		a, err := FromRaw(raw)
 		done <- result{a, err}
 	}()
