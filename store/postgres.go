@@ -255,7 +255,9 @@ func (t postgresTx) write(ctx context.Context, ops []op) error {
 // data exception) into an *InvalidArticleError: retrying cannot help.
 // Validate catches the known cases first; this is the net under it.
 func invalidData(o *op, err error) error {
-	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && len(pe.Code) == 5 && pe.Code[:2] == "22" {
+	// Class 22 (data exception) and 54 (program limit exceeded, such as an
+	// index row too large for a very long URL) are the article's own.
+	if pe, ok := errors.AsType[*pgconn.PgError](err); ok && len(pe.Code) == 5 && (pe.Code[:2] == "22" || pe.Code[:2] == "54") {
 		return &InvalidArticleError{ID: o.a.ID, Index: o.index, Field: "record", Err: err}
 	}
 	return err
@@ -340,7 +342,9 @@ func classifyPostgres(op string, err error) error {
 			pe.Code == "40P01", // deadlock_detected
 			pe.Code == "55P03", // lock_not_available
 			pe.Code == "23505", // unique_violation: a concurrent insert by a writer without the lock
+			pe.Code == "25006", // read_only_sql_transaction: a replica, as during a failover
 			class == "08",      // connection exception
+			class == "58",      // system error (I/O)
 			class == "53",      // insufficient resources
 			class == "57":      // operator intervention (shutdown, cancel)
 			return &TemporaryError{Op: op, Err: err}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/newsflow/newsflow/process"
 	"github.com/newsflow/newsflow/store/storetest"
 )
 
@@ -110,6 +111,8 @@ func TestClassifyPostgres(t *testing.T) {
 		{"too many connections", &pgconn.PgError{Code: "53300"}, true},
 		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, true},
 		{"unique violation", &pgconn.PgError{Code: "23505"}, true},
+		{"read-only replica", &pgconn.PgError{Code: "25006"}, true},
+		{"io error", &pgconn.PgError{Code: "58030"}, true},
 		{"syntax error", &pgconn.PgError{Code: "42601"}, false},
 		{"undefined table", &pgconn.PgError{Code: "42P01"}, false},
 		{"conn closed", fmt.Errorf("query: %w", pgconn.ErrConnClosed), true},
@@ -148,5 +151,24 @@ func TestPostgresDataExceptionIsInvalid(t *testing.T) {
 	invalid := InvalidArticles(err)
 	if len(invalid) != 1 || invalid[0].ID != a.ID || invalid[0].Index != 3 || !IsPermanent(err) {
 		t.Errorf("error %v: invalid articles %v, want one permanent for %q at index 3", err, invalid, a.ID)
+	}
+}
+
+// An article PostgreSQL cannot index (a URL longer than a btree row) is the
+// article's fault: permanent, so that only it is parked.
+func TestPostgresOversizedURLIsInvalid(t *testing.T) {
+	p := openTestPostgres(t)
+	a := sampleArticle("long-url", 1)
+	var slug strings.Builder
+	for i := range 1200 {
+		fmt.Fprintf(&slug, "%x", uint32(i)*2654435761) // not compressible
+	}
+	a.URL = "https://news.example/" + slug.String()
+	_, err := p.Upsert(t.Context(), []process.Article{a})
+	if err == nil {
+		t.Skip("this PostgreSQL indexes the long URL")
+	}
+	if !IsPermanent(err) || IsTemporary(err) {
+		t.Errorf("Upsert = %v, want a permanent error", err)
 	}
 }

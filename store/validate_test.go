@@ -7,6 +7,13 @@ import (
 	"testing"
 )
 
+func TestDecodeNewerSchemaWaits(t *testing.T) {
+	_, err := Decode([]byte(`{"schema_version": 99, "id": "n1", "title": "From the future"}`))
+	if !IsTemporary(err) || IsPermanent(err) || !strings.Contains(err.Error(), "schema_version 99") {
+		t.Errorf("Decode of a newer record = %v, want a temporary error naming the version", err)
+	}
+}
+
 func TestDecode(t *testing.T) {
 	good, err := json.Marshal(sampleArticle("dec", 1))
 	if err != nil {

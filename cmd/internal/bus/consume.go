@@ -25,9 +25,9 @@ type Msg struct {
 // the package's error rules.
 type Handler func(ctx context.Context, m Msg) error
 
-// BatchHandler handles several messages at once, all or nothing: on a
-// permanent error the loop hands it the messages one at a time, so that only
-// the poison one is parked.
+// BatchHandler handles several messages at once, all or nothing: on an
+// error that is not temporary the loop hands it the messages one at a time,
+// so that only the poison one is parked.
 type BatchHandler func(ctx context.Context, ms []Msg) error
 
 // ConsumerOptions configure a stage's durable pull consumer.
@@ -178,7 +178,7 @@ func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandle
 		stop := inProgress(o.AckWait, raw...)
 		err = safeBatch(work, h, msgs)
 		stop()
-		if err != nil && len(msgs) > 1 && IsPermanent(err) {
+		if err != nil && len(msgs) > 1 && !IsTemporary(err) {
 			for i := range msgs {
 				b.settle(work, o, raw[i], safeBatch(work, h, msgs[i:i+1]))
 			}
