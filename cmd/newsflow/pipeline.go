@@ -80,14 +80,21 @@ func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline
 	return p, nil
 }
 
-// run runs the roles until ctx ends, then lets each drain and returns.
-func (p *pipeline) run(ctx context.Context) error {
+// run runs the roles until ctx ends, then lets each drain and returns. A
+// stage that fails stops them all: the process exits with its error rather
+// than run on without it.
+func (p *pipeline) run(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	var failed error
+	var once sync.Once
 	start := func(role string, f func(context.Context) error) {
 		wg.Go(func() {
 			if err := f(ctx); err != nil {
-				errs <- fmt.Errorf("%s: %w", role, err)
+				once.Do(func() { failed = fmt.Errorf("%s: %w", role, err) })
+				p.log.Error("stage failed; stopping", "stage", role, "err", err)
+				cancel()
 			}
 		})
 	}
@@ -112,15 +119,7 @@ func (p *pipeline) run(ctx context.Context) error {
 	p.log.Info("newsflow running", "roles", p.cfg.roles, "nats", natsName(p.cfg), "store", redactDSN(p.cfg.store))
 	wg.Go(func() { p.report(ctx, time.Minute) })
 	wg.Wait()
-	close(errs)
-	var first error
-	for err := range errs {
-		p.log.Error("stage failed", "err", err)
-		if first == nil {
-			first = err
-		}
-	}
-	return first
+	return failed
 }
 
 // report logs the stages' counters every period, so that an operator sees

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -343,4 +344,33 @@ func firstRaw(t *testing.T, b *bus.Bus) (raw ingest.RawArticle) {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// A stage that fails stops the others: newsflow exits with the error
+// instead of running on without the stage.
+func TestStageFailureStopsPipeline(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+	cfg := testConfig("", dir)
+	cfg.roles = []string{"process", "store"}
+	cfg.httpAddr = taken.Addr().String()
+	p, err := newPipeline(t.Context(), cfg, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	done := make(chan error, 1)
+	go func() { done <- p.run(t.Context()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "--http") {
+			t.Errorf("run = %v, want the status server's error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("pipeline kept running without its status server")
+	}
 }

@@ -442,3 +442,32 @@ func TestSecondConnectJoinsEmbedded(t *testing.T) {
 		t.Errorf("the joining connection removed the server's %s: %v", urlFileName, err)
 	}
 }
+
+// A consumer deleted under a running stage ends it with an error, so that
+// the process stops instead of running on without the stage.
+func TestConsumeEndsWhenConsumerDeleted(t *testing.T) {
+	b := connectURL(t, runServer(t).ClientURL())
+	for _, batch := range []bool{false, true} {
+		name := fmt.Sprintf("t-deleted-%v", batch)
+		done := make(chan error, 1)
+		go func() {
+			if batch {
+				done <- b.ConsumeBatch(t.Context(), fastOptions(StreamRaw, name), func(context.Context, []Msg) error { return nil })
+			} else {
+				done <- b.Consume(t.Context(), fastOptions(StreamRaw, name), func(context.Context, Msg) error { return nil })
+			}
+		}()
+		eventually(t, "consumer created", func() bool { _, err := b.js.Consumer(t.Context(), StreamRaw, name); return err == nil })
+		if err := b.js.DeleteConsumer(t.Context(), StreamRaw, name); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("batch=%v: consume ended with %v, want an error naming the consumer", batch, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("batch=%v: consume did not end after its consumer was deleted", batch)
+		}
+	}
+}

@@ -106,7 +106,8 @@ func workContext(ctx context.Context, d time.Duration) (context.Context, context
 }
 
 // Consume runs h on the messages of o.Consumer, o.Workers at a time, until
-// ctx ends; then it lets in-flight messages finish and returns nil.
+// ctx ends; then it lets in-flight messages finish and returns nil. It
+// returns an error if the consumer goes away before that.
 func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 	o.defaults()
 	c, err := b.consumer(ctx, o, o.Workers*4)
@@ -123,6 +124,8 @@ func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 	defer cancel()
 
 	var wg sync.WaitGroup
+	var failed error
+	var once sync.Once
 	for range o.Workers {
 		wg.Go(func() {
 			for {
@@ -130,8 +133,19 @@ func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 					return
 				}
+				if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+					once.Do(func() { failed = err })
+					it.Stop()
+					return
+				}
 				if err != nil {
+					// Heartbeats missed while NATS is away: the iterator
+					// pulls again by itself once it is back.
 					b.log.Warn("consume: next message", "consumer", o.Consumer, "err", err)
+					select {
+					case <-ctx.Done():
+					case <-time.After(time.Second):
+					}
 					continue
 				}
 				b.handle(work, o, m, h)
@@ -139,6 +153,12 @@ func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 		})
 	}
 	wg.Wait()
+	if ctx.Err() == nil {
+		if failed == nil {
+			failed = errors.New("message iterator closed")
+		}
+		return fmt.Errorf("bus: consumer %s on %s stopped: %w", o.Consumer, o.Stream, failed)
+	}
 	return nil
 }
 
@@ -154,6 +174,9 @@ func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandle
 	defer cancel()
 	for ctx.Err() == nil {
 		batch, err := c.Fetch(o.BatchSize, jetstream.FetchMaxWait(time.Second))
+		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("bus: consumer %s on %s stopped: %w", o.Consumer, o.Stream, err)
+		}
 		if err != nil {
 			b.log.Warn("consume: fetch", "consumer", o.Consumer, "err", err)
 			select {
@@ -171,6 +194,9 @@ func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandle
 				continue
 			}
 			raw, msgs = append(raw, m), append(msgs, mm)
+		}
+		if err := batch.Error(); errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("bus: consumer %s on %s stopped: %w", o.Consumer, o.Stream, err)
 		}
 		if len(msgs) == 0 {
 			continue
