@@ -43,7 +43,7 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if args[0] == "retry" && !*all && len(seqs) == 0 {
 		return fmt.Errorf("parked retry: name the messages by sequence number, or give --all")
 	}
-	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Name: "newsflow parked",
+	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Join: true, Name: "newsflow parked",
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err

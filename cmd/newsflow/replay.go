@@ -52,7 +52,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return joinLines(errs)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Name: "newsflow replay", Logger: log})
+	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Join: true, Name: "newsflow replay", Logger: log})
 	if err != nil {
 		return err
 	}

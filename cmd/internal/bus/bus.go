@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -34,6 +35,11 @@ type Options struct {
 	// DataDir is where the embedded server keeps JetStream's files (in its
 	// "jetstream" subfolder).
 	DataDir string
+	// Join lets a short-lived command (parked, replay) use the embedded
+	// server that another newsflow process runs for DataDir, instead of
+	// starting its own. Long-lived processes must not join: they would lose
+	// NATS when the other process exits.
+	Join bool
 	// Name is the connection name servers show.
 	Name string
 	// Replicas of each stream and bucket (1 for a single server, 3 in a
@@ -52,6 +58,24 @@ type Bus struct {
 	bodies   jetstream.ObjectStore
 	urlFile  string // written for the embedded server, removed at Close
 	closed   chan struct{}
+	lock     *os.File // held while the embedded server owns DataDir
+}
+
+// lockDataDir takes the data folder for this process's embedded server:
+// two servers writing one JetStream store would corrupt it.
+func lockDataDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("bus: data folder: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "newsflow.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("bus: data folder: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("bus: data folder %s is in use by another newsflow process (stop it, or share one NATS with --nats): %w", dir, err)
+	}
+	return f, nil
 }
 
 // closedHandler lets Close wait for the connection's drain to end.
@@ -117,7 +141,7 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 		}
 		// Another newsflow process may already run the embedded server of
 		// this folder: then join it.
-		if url, token, ok := readURLFile(o.DataDir); ok {
+		if url, token, ok := readURLFile(o.DataDir); ok && o.Join {
 			if nc, err := nats.Connect(url, append(nopts, nats.Token(token), nats.RetryOnFailedConnect(false), nats.MaxReconnects(0))...); err == nil {
 				nc.Close()
 				b.nc, err = nats.Connect(url, append(nopts, nats.Token(token), b.closedHandler())...)
@@ -128,6 +152,9 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 			}
 		}
 		if b.nc == nil {
+			if b.lock, err = lockDataDir(o.DataDir); err != nil {
+				return nil, err
+			}
 			token := randomToken()
 			b.srv, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"), token)
 			if err != nil {
@@ -215,5 +242,8 @@ func (b *Bus) Close() {
 	if b.srv != nil {
 		b.srv.Shutdown()
 		b.srv.WaitForShutdown()
+	}
+	if b.lock != nil {
+		b.lock.Close() // releases the flock
 	}
 }

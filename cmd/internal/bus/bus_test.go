@@ -427,7 +427,7 @@ func TestSecondConnectJoinsEmbedded(t *testing.T) {
 	if err := first.Publish(t.Context(), RawSubject("j"), "one", []byte("1")); err != nil {
 		t.Fatal(err)
 	}
-	second, err := Connect(t.Context(), Options{DataDir: dir, Logger: testLogger(t)})
+	second, err := Connect(t.Context(), Options{DataDir: dir, Join: true, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,4 +470,21 @@ func TestConsumeEndsWhenConsumerDeleted(t *testing.T) {
 			t.Fatalf("batch=%v: consume did not end after its consumer was deleted", batch)
 		}
 	}
+}
+
+// A long-lived process does not join another's embedded server: it starts
+// its own, which fails clearly while the other holds the folder.
+func TestSecondRunDoesNotJoin(t *testing.T) {
+	dir := t.TempDir()
+	first, err := Connect(t.Context(), Options{DataDir: dir, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := Connect(t.Context(), Options{DataDir: dir, Logger: testLogger(t)})
+	if err == nil {
+		second.Close()
+		t.Fatal("a second server started on a folder in use")
+	}
+	t.Logf("second Connect: %v", err)
 }
