@@ -14,24 +14,26 @@ import (
 
 var xmlEncoding = regexp.MustCompile(`^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._:-]+)["']`)
 
-// DecodeUTF8 returns body as UTF-8. The charset is, in order: the one the
-// Content-Type names, a byte-order mark, an XML prolog's encoding, a <meta>
+// DecodeUTF8 returns body as UTF-8. The charset is, in order: a byte-order
+// mark, the one the Content-Type names, an XML prolog's encoding, a <meta>
 // declaration in the first 1024 bytes, and a guess from the bytes (UTF-8 if
-// they are valid UTF-8, else windows-1252), as the HTML standard prescribes.
+// they are valid UTF-8, else windows-1252), as the HTML standard
+// prescribes (it reads no XML prolog; XHTML pages served as HTML declare
+// their charset there).
 func DecodeUTF8(body []byte, contentType string) ([]byte, error) {
-	var enc encoding.Encoding
-	var name string
-	if m := xmlEncoding.FindSubmatch(body[:min(len(body), 200)]); m != nil {
-		if e, err := htmlindex.Get(string(m[1])); err == nil {
-			enc, name = e, string(m[1])
-		}
-	}
-	if enc == nil {
-		var certain bool
-		enc, name, certain = charset.DetermineEncoding(body, contentType)
-		// DetermineEncoding falls back to windows-1252 when nothing is
-		// declared; valid UTF-8 is far more likely on today's web.
-		if !certain && name == "windows-1252" && utf8.Valid(body) {
+	enc, name, certain := charset.DetermineEncoding(body, contentType)
+	if !certain {
+		if m := xmlEncoding.FindSubmatch(body[:min(len(body), 200)]); m != nil {
+			if e, err := htmlindex.Get(string(m[1])); err == nil {
+				enc, name = e, string(m[1])
+				if n, _ := htmlindex.Name(e); n == "utf-16le" || n == "utf-16be" {
+					// A prolog readable as ASCII is not UTF-16, whatever it says.
+					enc, name = encoding.Nop, "utf-8"
+				}
+			}
+		} else if name == "windows-1252" && utf8.Valid(body) {
+			// DetermineEncoding falls back to windows-1252 when nothing
+			// is declared; valid UTF-8 is far more likely on today's web.
 			return body, nil
 		}
 	}

@@ -40,6 +40,8 @@ func TestDecodeUTF8(t *testing.T) {
 		{"meta http-equiv", "", `<meta http-equiv="Content-Type" content="text/html; charset=shift_jis"><p>` + sjis + "</p>", "駅前の図書館が日曜日も開館します。"},
 		{"xml prolog", "", `<?xml version="1.0" encoding="ISO-8859-1"?><html><p>` + latin1 + "</p></html>", story},
 		{"bom beats meta", "", "\xef\xbb\xbf<meta charset=\"windows-1252\"><p>" + story + "</p>", story},
+		{"header beats a stale prolog", "text/html; charset=utf-8", `<?xml version="1.0" encoding="ISO-8859-1"?><p>` + story + "</p>", story},
+		{"prolog claiming utf-16", "", `<?xml version="1.0" encoding="UTF-16"?><p>` + story + "</p>", story},
 		{"undeclared latin-1 bytes", "", "<p>" + latin1 + "</p>", story},
 		{"invalid utf-8 repaired", "text/html; charset=utf-8", "<p>caf\xe9 " + story + "</p>", "caf\uFFFD " + story},
 	}
