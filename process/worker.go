@@ -37,8 +37,10 @@ var ErrBudget = errors.New("extraction took too long")
 
 // Handle extracts the record of one news.raw message (an ingest.RawArticle
 // as JSON) and publishes it. Input that can never make a record (not JSON,
-// a newer schema, an HTTP error page, a page with no text) is a
-// PermanentError; a failed publish is returned as it is, to be retried.
+// an HTTP error page, a page with no text, or over the extraction budget)
+// is a PermanentError; a raw article of a newer schema is a TemporaryError
+// (it waits for an upgraded processor); a failed publish is returned as it
+// is, to be retried.
 func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	var raw ingest.RawArticle
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -98,9 +100,6 @@ var ErrPageFailed = errors.New("page was not served")
 
 // FromRaw extracts the record of one raw article.
 func FromRaw(raw ingest.RawArticle) (Article, error) {
-	if raw.SchemaVersion > ingest.RawSchemaVersion {
-		return Article{}, fmt.Errorf("raw article %s: schema_version %d is newer than this processor's %d", raw.ID, raw.SchemaVersion, ingest.RawSchemaVersion)
-	}
 	if msg := http.Header(raw.Header).Get(ingest.FetchErrorHeader); msg != "" {
 		return Article{}, fmt.Errorf("raw article %s: %s: %s: %w", raw.ID, raw.URL, msg, ErrPageFailed)
 	}

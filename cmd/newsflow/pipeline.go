@@ -36,13 +36,19 @@ type pipeline struct {
 }
 
 // openStore opens the database a --store value names.
-func openStore(ctx context.Context, dsn string) (*store.SQLite, *store.Postgres, error) {
+func openStore(ctx context.Context, dsn string) (articleStore, error) {
 	if isPostgres(dsn) {
 		pg, err := store.OpenPostgres(ctx, dsn)
-		return nil, pg, err
+		if err != nil {
+			return nil, err
+		}
+		return pg, nil
 	}
 	sq, err := store.OpenSQLite(ctx, dsn)
-	return sq, nil, err
+	if err != nil {
+		return nil, err
+	}
+	return sq, nil
 }
 
 // newPipeline connects to NATS and opens what cfg's roles need.
@@ -59,14 +65,8 @@ func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline
 		return nil, err
 	}
 	if slices.Contains(cfg.roles, "store") {
-		sq, pg, err := openStore(ctx, cfg.store)
-		if err != nil {
+		if p.db, err = openStore(ctx, cfg.store); err != nil {
 			return nil, fmt.Errorf("--store %s: %w", redactDSN(cfg.store), err)
-		}
-		if sq != nil {
-			p.db = sq
-		} else {
-			p.db = pg
 		}
 	}
 	if slices.Contains(cfg.roles, "process") {

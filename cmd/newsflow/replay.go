@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
@@ -76,15 +77,11 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	if dsn == "" {
-		dsn = dataDir + "/newsflow.db"
+		dsn = filepath.Join(dataDir, "newsflow.db")
 	}
-	sq, pg, err := openStore(ctx, dsn)
+	db, err := openStore(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("replay: --store %s: %w", redactDSN(dsn), err)
-	}
-	var db articleStore = sq
-	if pg != nil {
-		db = pg
 	}
 	defer db.Close()
 	var total store.UpsertStats
