@@ -26,6 +26,7 @@ type config struct {
 	workers      int
 	replicas     int
 	maxDeliver   int
+	ackWait      time.Duration
 	logLevel     slog.Level
 	httpAddr     string
 	roles        []string
@@ -102,6 +103,7 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	}
 	e.integer(&c.replicas, "replicas", "NEWSFLOW_REPLICAS", 1, "stream replicas (3 in a NATS cluster)")
 	e.integer(&c.maxDeliver, "max-deliver", "NEWSFLOW_MAX_DELIVER", 5, "deliveries of a failing message before it is parked")
+	e.duration(&c.ackWait, "ack-wait", "NEWSFLOW_ACK_WAIT", time.Minute, "how long a message held by a crashed worker waits before another gets it")
 	e.str(&c.httpAddr, "http", "NEWSFLOW_HTTP", "", "serve /healthz and /metrics on this address (e.g. :8080)")
 	e.str(&level, "log-level", "NEWSFLOW_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -130,6 +132,9 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	}
 	if c.replicas < 1 || c.replicas > 5 {
 		errs = append(errs, fmt.Errorf("--replicas: %d is not between 1 and 5", c.replicas))
+	}
+	if c.ackWait < time.Second {
+		errs = append(errs, fmt.Errorf("--ack-wait: %s is too short (at least 1s)", c.ackWait))
 	}
 	if c.maxDeliver < 1 {
 		errs = append(errs, fmt.Errorf("--max-deliver: %d must be at least 1", c.maxDeliver))

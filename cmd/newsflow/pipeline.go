@@ -104,13 +104,13 @@ func (p *pipeline) run(parent context.Context) error {
 	if p.worker != nil {
 		start("process", func(ctx context.Context) error {
 			return p.bus.Consume(ctx, bus.ConsumerOptions{Stream: bus.StreamRaw, Consumer: bus.ConsumerProcess,
-				Workers: p.cfg.workers, MaxDeliver: p.cfg.maxDeliver}, p.handleRaw)
+				Workers: p.cfg.workers, MaxDeliver: p.cfg.maxDeliver, AckWait: p.cfg.ackWait}, p.handleRaw)
 		})
 	}
 	if p.db != nil {
 		start("store", func(ctx context.Context) error {
 			return p.bus.ConsumeBatch(ctx, bus.ConsumerOptions{Stream: bus.StreamArticles, Consumer: bus.ConsumerStore,
-				MaxDeliver: p.cfg.maxDeliver}, p.storeBatch)
+				MaxDeliver: p.cfg.maxDeliver, AckWait: p.cfg.ackWait}, p.storeBatch)
 		})
 	}
 	if p.cfg.httpAddr != "" {

@@ -92,7 +92,7 @@ func (s *testSite) feedList(t *testing.T) string {
 
 func testConfig(feeds, dir string) config {
 	return config{feeds: feeds, dataDir: dir, store: filepath.Join(dir, "newsflow.db"), allowPrivate: true,
-		interval: 2 * time.Second, workers: 2, replicas: 1, maxDeliver: 3, roles: []string{"ingest", "process", "store"}}
+		interval: 2 * time.Second, workers: 2, replicas: 1, maxDeliver: 3, ackWait: 5 * time.Second, roles: []string{"ingest", "process", "store"}}
 }
 
 // testLog logs into the test's output, shown when a test fails or with -v.

@@ -34,10 +34,7 @@ func TestRealPages(t *testing.T) {
 	if err != nil || len(pages) == 0 {
 		t.Fatalf("no pages in %s: %v", dir, err)
 	}
-	bin := filepath.Join(t.TempDir(), "newsflow")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildNewsflow(t)
 
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
@@ -67,23 +64,7 @@ func TestRealPages(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 
-	export := func() []process.Article {
-		out, err := exec.Command(bin, "articles", "export", "--data", data).Output()
-		if err != nil {
-			return nil
-		}
-		var as []process.Article
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		sc.Buffer(nil, 64<<20)
-		for sc.Scan() {
-			var a process.Article
-			if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-				t.Fatalf("export printed a line that is not an article: %v", err)
-			}
-			as = append(as, a)
-		}
-		return as
-	}
+	export := func() []process.Article { return exportArticles(t, bin, data) }
 	deadline := time.Now().Add(5 * time.Minute)
 	var stored []process.Article
 	for stored = export(); len(stored) < len(pages); stored = export() {
@@ -131,6 +112,36 @@ func TestRealPages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// buildNewsflow builds the binary into a temporary folder.
+func buildNewsflow(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "newsflow")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// exportArticles runs `newsflow articles export` on data; nil if it fails
+// (as before the database exists).
+func exportArticles(t *testing.T, bin, data string) []process.Article {
+	out, err := exec.Command(bin, "articles", "export", "--data", data).Output()
+	if err != nil {
+		return nil
+	}
+	var as []process.Article
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var a process.Article
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			t.Fatalf("export printed a line that is not an article: %v", err)
+		}
+		as = append(as, a)
+	}
+	return as
 }
 
 func tail(s string) string {
