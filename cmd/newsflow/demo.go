@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -115,15 +116,15 @@ wait:
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer db.Close()
-	n := 0
-	err = db.Each(ctx, func(a process.Article) error {
-		n++
-		fmt.Fprintf(stdout, "  %s  %-58s %s, %d words\n", a.PublishedLocal.Format("2006-01-02 15:04"), a.Title, strings.Join(a.Authors, ", "), a.WordCount)
-		return nil
-	})
-	if err != nil {
+	var stored []process.Article
+	if err := db.Each(ctx, func(a process.Article) error { stored = append(stored, a); return nil }); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	slices.SortFunc(stored, func(a, b process.Article) int { return a.Published.Compare(b.Published) })
+	for _, a := range stored {
+		fmt.Fprintf(stdout, "  %s  %-58s %s, %d words\n", a.PublishedLocal.Format("2006-01-02 15:04"), a.Title, strings.Join(a.Authors, ", "), a.WordCount)
+	}
+	n := len(stored)
 	fmt.Fprintf(stdout, "Stored %d of the %d articles of the demo site.\n", n, len(pages))
 	if n < len(pages) {
 		return errors.New("demo: not every article was stored; run with -v to see why")
