@@ -55,9 +55,13 @@ func slugify(s string) string {
 
 // ItemID returns the stable identity of a feed item: a hash of the feed URL
 // and the item's GUID, or its link when it has no GUID, or its title and
-// publication time when it has neither. The id is the Nats-Msg-Id of the
-// item's RawArticle and its key in the SeenStore, so the same item seen on
-// a later poll is recognised. It is 32 lower-case hex digits.
+// publication time when it has neither. An item updated after it was
+// published (its updated time later than its published time) is a new
+// version of it, with an id of its own, so that a corrected or developing
+// story is fetched again; the store keeps one record per article and
+// updates it. The id is the Nats-Msg-Id of the item's RawArticle and its
+// key in the SeenStore, so the same item seen on a later poll is
+// recognised. It is 32 lower-case hex digits.
 func ItemID(feedURL string, it FeedItem) string {
 	var key string
 	switch {
@@ -71,6 +75,9 @@ func ItemID(feedURL string, it FeedItem) string {
 			pub = it.Published.UTC().Format(time.RFC3339Nano)
 		}
 		key = "title\x00" + strings.TrimSpace(it.Title) + "\x00" + pub
+	}
+	if !it.Published.IsZero() && it.Updated.After(it.Published) {
+		key += "\x00updated\x00" + it.Updated.UTC().Format(time.RFC3339Nano)
 	}
 	h := sha256.New()
 	h.Write([]byte(strings.TrimSpace(feedURL)))

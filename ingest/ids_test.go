@@ -76,6 +76,9 @@ func TestItemID(t *testing.T) {
 		{"other GUID", feed, FeedItem{GUID: "tag:gazette,2026:2", Link: base.Link}, false},
 		{"other feed", "https://other.example.org/rss.xml", base, false},
 		{"link when no GUID is a different key", feed, FeedItem{Link: base.GUID}, false},
+		{"updated when published is the same version", feed, FeedItem{GUID: base.GUID, Published: pub, Updated: pub}, true},
+		{"updated without a published time is the same version", feed, FeedItem{GUID: base.GUID, Updated: pub.Add(time.Hour)}, true},
+		{"updated after published is a new version", feed, FeedItem{GUID: base.GUID, Published: pub, Updated: pub.Add(time.Hour)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -374,3 +374,46 @@ func TestStageFailureStopsPipeline(t *testing.T) {
 		t.Fatal("pipeline kept running without its status server")
 	}
 }
+
+// An item the feed marks as updated after publication is fetched again,
+// and its record is updated in place: one row, the corrected text.
+func TestEditedArticleUpdatesRecord(t *testing.T) {
+	var edited atomic.Bool
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	mux.HandleFunc("/feed.rss", func(w http.ResponseWriter, r *http.Request) {
+		updated := ""
+		if edited.Load() {
+			updated = `<atom:updated>2026-05-01T11:00:00Z</atom:updated>`
+		}
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>Valley</title>
+<item><title>Bridge vote postponed</title><link>%s/bridge.html</link><guid>valley-9</guid><pubDate>Fri, 01 May 2026 09:00:00 GMT</pubDate>%s</item>
+</channel></rss>`, srv.URL, updated)
+	})
+	mux.HandleFunc("/bridge.html", func(w http.ResponseWriter, r *http.Request) {
+		outcome := "The council postponed its vote on the new footbridge until June, saying it needed more time to study the cost estimates submitted by the two bidders."
+		if edited.Load() {
+			outcome = "Correction: the council postponed its vote on the new footbridge until July, not June, to study the cost estimates submitted by the two bidders."
+		}
+		fmt.Fprintf(w, `<html lang="en"><head><title>Bridge vote postponed</title></head><body><article><h1>Bridge vote postponed</h1>
+<p>%s</p><p>Residents who attended the meeting asked the council to publish the estimates before the vote, and the mayor agreed to do so by the end of the month.</p></article></body></html>`, outcome)
+	})
+	feeds := filepath.Join(t.TempDir(), "feeds.txt")
+	os.WriteFile(feeds, []byte(srv.URL+"/feed.rss\n"), 0o644)
+	cfg := testConfig(feeds, t.TempDir())
+	r := startPipeline(t, cfg)
+	defer r.stop(t)
+	eventually(t, "the story stored", func() bool { return r.storedStats().Inserted == 1 })
+	edited.Store(true)
+	eventually(t, "the correction stored", func() bool { return r.storedStats().Updated == 1 })
+	got := readAll(t, cfg.store)
+	if len(got) != 1 {
+		t.Fatalf("%d rows, want 1", len(got))
+	}
+	for _, a := range got {
+		if !strings.Contains(a.Text, "until July, not June") {
+			t.Errorf("stored text is not the corrected one: %q", a.Text)
+		}
+	}
+}
