@@ -1,8 +1,6 @@
 package content
 
 import (
-	"strings"
-
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -15,16 +13,6 @@ func attr(n *html.Node, key string) string {
 		}
 	}
 	return ""
-}
-
-// hasAttr reports whether n has the attribute key.
-func hasAttr(n *html.Node, key string) bool {
-	for _, a := range n.Attr {
-		if a.Namespace == "" && a.Key == key {
-			return true
-		}
-	}
-	return false
 }
 
 // removeNode detaches n from its parent, if it has one.
@@ -77,23 +65,6 @@ var junkTags = map[atom.Atom]bool{
 // isSpace reports whether b is an ASCII space as HTML defines it.
 func isSpace(b byte) bool {
 	return b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\f'
-}
-
-// classID is n's class and id, lower-cased and joined by a space.
-func classID(n *html.Node) string {
-	var c, id string
-	for _, a := range n.Attr {
-		switch a.Key {
-		case "class":
-			c = a.Val
-		case "id":
-			id = a.Val
-		}
-	}
-	if c == "" && id == "" {
-		return ""
-	}
-	return strings.ToLower(c + " " + id)
 }
 
 // invisibleTags hold no text a reader sees.

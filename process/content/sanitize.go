@@ -23,9 +23,6 @@ var allowedTags = map[atom.Atom]bool{
 	atom.Td: true, atom.Th: true, atom.Caption: true, atom.Br: true,
 }
 
-// voidTags have no end tag.
-var voidTags = map[atom.Atom]bool{atom.Img: true, atom.Br: true}
-
 // sanitizer renders a subtree as allow-listed HTML with absolute links.
 type sanitizer struct {
 	b    []byte
@@ -280,9 +277,7 @@ func (s *sanitizer) link(href string) string {
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https", "mailto":
 	case "":
-		if s.base != nil || strings.HasPrefix(href, "#") {
-			// resolved against a base without a scheme, or a fragment
-		}
+		// A relative link that no base could resolve stays relative.
 		if u.Opaque != "" {
 			return ""
 		}
