@@ -285,24 +285,7 @@ func (p *Postgres) Each(ctx context.Context, fn func(process.Article) error) err
 		return classifyPostgres("each", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var record []byte
-		if err := rows.Scan(&id, &record); err != nil {
-			return classifyPostgres("each", err)
-		}
-		a, err := decodeRecord(id, record)
-		if err != nil {
-			return err
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return classifyPostgres("each", err)
-	}
-	return nil
+	return eachRecord(rows, classifyPostgres, fn)
 }
 
 // Count returns the number of stored articles.

@@ -400,24 +400,7 @@ func (s *SQLite) Each(ctx context.Context, fn func(process.Article) error) error
 		return classifySQLite("each", err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var record []byte
-		if err := rows.Scan(&id, &record); err != nil {
-			return classifySQLite("each", err)
-		}
-		a, err := decodeRecord(id, record)
-		if err != nil {
-			return err
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return classifySQLite("each", err)
-	}
-	return nil
+	return eachRecord(rows, classifySQLite, fn)
 }
 
 // Count returns the number of stored articles.

@@ -167,6 +167,37 @@ func encodeRecord(a *process.Article, index int) ([]byte, error) {
 	return b, nil
 }
 
+// records is what eachRecord reads of a query's (id, record) rows: both
+// *sql.Rows and pgx.Rows have it.
+type records interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// eachRecord decodes each row and calls fn with it, stopping at the first
+// error; a backend's classify names the failures of its driver.
+func eachRecord(rows records, classify func(op string, err error) error, fn func(process.Article) error) error {
+	for rows.Next() {
+		var id string
+		var record []byte
+		if err := rows.Scan(&id, &record); err != nil {
+			return classify("each", err)
+		}
+		a, err := decodeRecord(id, record)
+		if err != nil {
+			return err
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return classify("each", err)
+	}
+	return nil
+}
+
 // decodeRecord parses a stored record.
 func decodeRecord(id string, b []byte) (process.Article, error) {
 	var a process.Article
