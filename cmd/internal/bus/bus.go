@@ -139,16 +139,11 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 		if o.DataDir == "" {
 			return nil, errors.New("bus: embedded NATS needs a data folder")
 		}
-		// Another newsflow process may already run the embedded server of
-		// this folder: then join it.
+		// A short-lived command joins the embedded server that another
+		// newsflow process runs for this folder, if one answers.
 		if url, token, ok := readURLFile(o.DataDir); ok && o.Join {
-			if nc, err := nats.Connect(url, append(nopts, nats.Token(token), nats.RetryOnFailedConnect(false), nats.MaxReconnects(0))...); err == nil {
-				nc.Close()
-				b.nc, err = nats.Connect(url, append(nopts, nats.Token(token), b.closedHandler())...)
-				if err != nil {
-					return nil, fmt.Errorf("bus: connect to the embedded NATS of %s: %w", o.DataDir, err)
-				}
-				o.URL = url
+			if nc, err := nats.Connect(url, append(nopts, nats.Token(token), b.closedHandler())...); err == nil {
+				b.nc, o.URL = nc, url
 			}
 		}
 		if b.nc == nil {
@@ -191,8 +186,8 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 
 // startEmbedded starts a NATS server with JetStream in storeDir. Besides the
 // in-process connection it listens on a random loopback port, guarded by
-// token, so that other newsflow commands on this machine (articles, parked)
-// can reach it while `run` holds the folder.
+// token, so that short-lived newsflow commands on this machine (parked,
+// replay) can reach it while `run` holds the folder.
 func startEmbedded(storeDir, token string) (*server.Server, error) {
 	srv, err := server.NewServer(&server.Options{
 		ServerName:    "newsflow",
