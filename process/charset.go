@@ -26,8 +26,9 @@ func DecodeUTF8(body []byte, contentType string) ([]byte, error) {
 		if m := xmlEncoding.FindSubmatch(body[:min(len(body), 200)]); m != nil {
 			if e, err := htmlindex.Get(string(m[1])); err == nil {
 				enc, name = e, string(m[1])
-				if n, _ := htmlindex.Name(e); n == "utf-16le" || n == "utf-16be" {
-					// A prolog readable as ASCII is not UTF-16, whatever it says.
+				if n, _ := htmlindex.Name(e); n == "utf-8" || n == "utf-16le" || n == "utf-16be" {
+					// A prolog readable as ASCII is not UTF-16, whatever
+					// it says.
 					enc, name = encoding.Nop, "utf-8"
 				}
 			}
