@@ -38,13 +38,13 @@ func cmdArticles(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Close() error
 	}
 	var err error
-	if isPostgres(dsn) {
+	if store.IsPostgres(dsn) {
 		db, err = store.OpenPostgres(ctx, dsn)
 	} else {
 		db, err = store.OpenSQLiteReadOnly(ctx, dsn)
 	}
 	if err != nil {
-		return fmt.Errorf("articles export: open %s: %w", redactDSN(dsn), err)
+		return fmt.Errorf("articles export: open %s: %w", store.RedactDSN(dsn), err)
 	}
 	defer db.Close()
 	w := bufio.NewWriterSize(stdout, 64<<10)

@@ -79,9 +79,9 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if dsn == "" {
 		dsn = filepath.Join(dataDir, "newsflow.db")
 	}
-	db, err := openStore(ctx, dsn)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
-		return fmt.Errorf("replay: --store %s: %w", redactDSN(dsn), err)
+		return fmt.Errorf("replay: --store: %w", err)
 	}
 	defer db.Close()
 	var total store.UpsertStats
