@@ -193,7 +193,7 @@ func startNATS(t *testing.T, bin string, port int, dir string) *proc {
 
 // A NATS server restarted mid-run (stopped, down a few seconds, started
 // again on its files) costs no article, and ingest goes on as soon as it is
-// back, not an --interval (15m by default) later.
+// back (within 30 s), not an --interval (15m by default) later.
 func TestFaultNATSRestart(t *testing.T) {
 	skipShort(t)
 	n := faultItems(t)
@@ -220,7 +220,7 @@ func TestFaultNATSRestart(t *testing.T) {
 	back := time.Now()
 
 	var last error
-	for time.Since(back) < time.Minute {
+	for time.Since(back) < 30*time.Second {
 		if run.exited() {
 			t.Fatalf("newsflow exited during the NATS restart: %v\n%s", run.err, tail(run.log.String()))
 		}
@@ -231,7 +231,7 @@ func TestFaultNATSRestart(t *testing.T) {
 	}
 	if last != nil {
 		t.Skipf("needs publishes with a short timeout of their own and a feed polled again as soon as the bus is back; see issue 6. "+
-			"A minute after NATS came back: %v", last)
+			"30s after NATS came back: %v", last)
 	}
 	t.Logf("every article stored %s after NATS came back", time.Since(back).Round(time.Millisecond))
 	nats := fmt.Sprintf("nats://127.0.0.1:%d", port)
@@ -311,8 +311,8 @@ func (p *tcpProxy) setCut(cut bool) {
 }
 
 // A PostgreSQL outage of about 10 s costs no article, and when the
-// database is back the backlog is stored at once, not after retry delays
-// that grew during the outage.
+// database is back the backlog is stored at once (within 5 s), not after
+// retry delays that grew during the outage.
 func TestFaultDatabaseOutage(t *testing.T) {
 	skipShort(t)
 	n := faultItems(t)
@@ -345,7 +345,7 @@ func TestFaultDatabaseOutage(t *testing.T) {
 	proxy.setCut(false)
 	back := time.Now()
 	var last error
-	for time.Since(back) < 15*time.Second {
+	for time.Since(back) < 5*time.Second {
 		if run.exited() {
 			t.Fatalf("newsflow exited during the outage: %v\n%s", run.err, tail(run.log.String()))
 		}
@@ -355,7 +355,7 @@ func TestFaultDatabaseOutage(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if last != nil {
-		t.Skipf("needs retry delays per outage, not per message; see issue 6. 15s after the database came back: %v", last)
+		t.Skipf("needs retry delays per outage, not per message; see issue 6. 5s after the database came back: %v", last)
 	}
 	t.Logf("every article stored %s after the database came back", time.Since(back).Round(time.Millisecond))
 	if err := run.kill(t, syscall.SIGTERM); err != nil {
@@ -367,7 +367,7 @@ func TestFaultDatabaseOutage(t *testing.T) {
 }
 
 // When the disk holding the data folder fills up and is freed again,
-// `newsflow run` resumes by itself and stores every article.
+// `newsflow run` resumes by itself and stores every article within 30 s.
 func TestFaultDiskFull(t *testing.T) {
 	skipShort(t)
 	if os.Geteuid() != 0 {
@@ -404,7 +404,7 @@ func TestFaultDiskFull(t *testing.T) {
 	f.Close()
 	full := len(storedLinks(t, bin, "--data", data))
 	t.Logf("disk full with %d of %d stored", full, n)
-	checkFor(t, time.Minute, func() error {
+	checkFor(t, 30*time.Second, func() error {
 		if l := strings.ToLower(run.log.String()); !strings.Contains(l, "no space") && !strings.Contains(l, "insufficient") && !strings.Contains(l, "full") {
 			return fmt.Errorf("newsflow has not met the full disk:\n%s", tail(run.log.String()))
 		}
@@ -415,7 +415,7 @@ func TestFaultDiskFull(t *testing.T) {
 	}
 	freed := time.Now()
 	var last error
-	for time.Since(freed) < time.Minute {
+	for time.Since(freed) < 30*time.Second {
 		if run.exited() {
 			t.Fatalf("newsflow exited on the full disk: %v\n%s", run.err, tail(run.log.String()))
 		}
@@ -425,7 +425,7 @@ func TestFaultDiskFull(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if last != nil {
-		t.Skipf("needs run to resume by itself after the disk was full; see issue 6. A minute after it was freed: %v\nlog:\n%s", last, tail(run.log.String()))
+		t.Skipf("needs run to resume by itself after the disk was full; see issue 6. 30s after it was freed: %v\nlog:\n%s", last, tail(run.log.String()))
 	}
 	t.Logf("every article stored %s after the disk was freed", time.Since(freed).Round(time.Millisecond))
 	if err := run.kill(t, syscall.SIGTERM); err != nil {
