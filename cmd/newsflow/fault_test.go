@@ -89,22 +89,18 @@ func waitStored(t *testing.T, p *proc, bin string, min int, within time.Duration
 	})
 }
 
-// waitNoLoss waits until every link of want is stored exactly once, and
-// fails with the checker's last report if that does not happen within.
-func waitNoLoss(t *testing.T, p *proc, bin string, want []string, within time.Duration, store ...string) {
+// within calls check until it returns nil or d has passed, and returns
+// its last error. p, if not nil, must keep running meanwhile.
+func within(t *testing.T, p *proc, d time.Duration, check func() error) error {
 	t.Helper()
-	var last error
-	deadline := time.Now().Add(within)
+	start := time.Now()
 	for {
-		if p.exited() {
+		if p != nil && p.exited() {
 			t.Fatalf("newsflow exited: %v; log:\n%s", p.err, tail(p.log.String()))
 		}
-		last = checkNoLoss(want, nil, storedLinks(t, bin, store...), nil)
-		if last == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not every article stored within %s: %v\nlog:\n%s", within, last, tail(p.log.String()))
+		err := check()
+		if err == nil || time.Since(start) > d {
+			return err
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -135,13 +131,7 @@ func TestFaultKill9(t *testing.T) {
 
 	second := startProc(t, bin, args...)
 	restarted := time.Now()
-	var last error
-	for time.Since(restarted) < 30*time.Second {
-		if last = checkNoLoss(site.links(), nil, storedLinks(t, bin, "--data", data), nil); last == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	last := within(t, second, 30*time.Second, func() error { return checkNoLoss(site.links(), nil, storedLinks(t, bin, "--data", data), nil) })
 	if last != nil {
 		t.Skipf("needs hand-over of a killed process's messages and feed claims in seconds; see issue 6. "+
 			"30s after the restart: %v", last)
@@ -219,16 +209,7 @@ func TestFaultNATSRestart(t *testing.T) {
 	startNATS(t, natsBin, port, natsDir)
 	back := time.Now()
 
-	var last error
-	for time.Since(back) < 30*time.Second {
-		if run.exited() {
-			t.Fatalf("newsflow exited during the NATS restart: %v\n%s", run.err, tail(run.log.String()))
-		}
-		if last = checkNoLoss(site.links(), nil, storedLinks(t, bin, "--data", data), nil); last == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	last := within(t, run, 30*time.Second, func() error { return checkNoLoss(site.links(), nil, storedLinks(t, bin, "--data", data), nil) })
 	if last != nil {
 		t.Skipf("needs publishes with a short timeout of their own and a feed polled again as soon as the bus is back; see issue 6. "+
 			"30s after NATS came back: %v", last)
@@ -344,16 +325,7 @@ func TestFaultDatabaseOutage(t *testing.T) {
 	})
 	proxy.setCut(false)
 	back := time.Now()
-	var last error
-	for time.Since(back) < 5*time.Second {
-		if run.exited() {
-			t.Fatalf("newsflow exited during the outage: %v\n%s", run.err, tail(run.log.String()))
-		}
-		if last = checkNoLoss(site.links(), nil, storedLinks(t, bin, "--store", direct), nil); last == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	last := within(t, run, 5*time.Second, func() error { return checkNoLoss(site.links(), nil, storedLinks(t, bin, "--store", direct), nil) })
 	if last != nil {
 		t.Skipf("needs retry delays per outage, not per message; see issue 6. 5s after the database came back: %v", last)
 	}
@@ -414,16 +386,7 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	freed := time.Now()
-	var last error
-	for time.Since(freed) < 30*time.Second {
-		if run.exited() {
-			t.Fatalf("newsflow exited on the full disk: %v\n%s", run.err, tail(run.log.String()))
-		}
-		if last = checkNoLoss(site.links(), nil, storedLinks(t, bin, "--data", data), nil); last == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	last := within(t, run, 30*time.Second, func() error { return checkNoLoss(site.links(), nil, storedLinks(t, bin, "--data", data), nil) })
 	if last != nil {
 		t.Skipf("needs run to resume by itself after the disk was full; see issue 6. 30s after it was freed: %v\nlog:\n%s", last, tail(run.log.String()))
 	}
@@ -647,13 +610,7 @@ func TestFaultSlowServersIsolated(t *testing.T) {
 		t.Fatal("the four slow pages were not all requested within a minute")
 	}
 	since := time.Now()
-	var last error
-	for time.Since(since) < 15*time.Second {
-		if last = checkNoLoss(site.links(), nil, storedIn(t, cfg.store), nil); last == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	last := within(t, nil, 15*time.Second, func() error { return checkNoLoss(site.links(), nil, storedIn(t, cfg.store), nil) })
 	if last != nil {
 		t.Skipf("needs a slow site to delay only its own feeds; see issue 6. 15s after four slow pages started: %v", last)
 	}
