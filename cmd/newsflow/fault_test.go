@@ -551,21 +551,17 @@ func TestFaultSlowServersIsolated(t *testing.T) {
 	var slowStarted sync.WaitGroup
 	slowStarted.Add(4)
 	var once [4]sync.Once
-	mux := http.NewServeMux()
-	slow := httptest.NewServer(mux)
-	t.Cleanup(slow.Close)
-	t.Cleanup(func() { close(stop) })
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	slowSite := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var k int
 		if strings.HasSuffix(r.URL.Path, ".rss") {
 			fmt.Sscanf(r.URL.Path, "/%d.rss", &k)
-			io.WriteString(w, rssFeed(fmt.Sprintf("Slow %d", k), []string{fmt.Sprintf("%s/%d/page.html", slow.URL, k)}))
+			io.WriteString(w, rssFeed(fmt.Sprintf("Slow %d", k), []string{fmt.Sprintf("http://%s/%d/page.html", r.Host, k)}))
 			return
 		}
 		fmt.Sscanf(r.URL.Path, "/%d/page.html", &k)
 		once[k%4].Do(slowStarted.Done)
 		w.Header().Set("Content-Type", "text/html")
-		page := newsPage(slow.URL+r.URL.Path, 2000+k)
+		page := newsPage("http://"+r.Host+r.URL.Path, 2000+k)
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
 		for _, c := range page {
@@ -594,21 +590,32 @@ func TestFaultSlowServersIsolated(t *testing.T) {
 	}))
 	t.Cleanup(goodFeed.Close)
 
-	feeds := []string{}
+	// Four slow sites, each on a loopback address of its own: four hosts.
+	var feeds []string
 	for k := range 4 {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.%d:0", 10+k))
+		if err != nil {
+			t.Skipf("no loopback address 127.0.0.%d for a slow site: %v", 10+k, err)
+		}
+		slow := &httptest.Server{Listener: ln, Config: &http.Server{Handler: slowSite}}
+		slow.Start()
+		t.Cleanup(slow.Close)
 		feeds = append(feeds, fmt.Sprintf("%s/%d.rss", slow.URL, k))
 	}
+	t.Cleanup(func() { close(stop) }) // before the servers close: it ends the slow answers
 	feeds = append(feeds, goodFeed.URL+"/good.rss")
 	cfg := testConfig(feedList(t, feeds...), t.TempDir())
 	cfg.interval = time.Second
 	r := startPipeline(t, cfg)
 	defer r.stop(t)
 
+	started := time.Now()
 	select {
 	case <-readyCh:
 	case <-time.After(time.Minute):
 		t.Fatal("the four slow pages were not all requested within a minute")
 	}
+	t.Logf("the four slow pages are being read %s after the start", time.Since(started).Round(time.Millisecond))
 	since := time.Now()
 	last := within(t, nil, 15*time.Second, func() error { return checkNoLoss(site.links(), nil, storedIn(t, cfg.store), nil) })
 	if last != nil {
