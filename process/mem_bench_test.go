@@ -108,3 +108,19 @@ func BenchmarkWorkerMemory(b *testing.B) {
 		})
 	}
 }
+
+// benchEncodings are the news.raw payload schemas the benchmarks compare:
+// schema 1 (JSON, body in base64) as old streams hold it, and the current.
+var benchEncodings = []struct {
+	name   string
+	encode func(ingest.RawArticle) []byte
+}{
+	{"schema1", func(r ingest.RawArticle) []byte { r.SchemaVersion = 1; return mustJSON(r) }},
+	{"schema2", func(r ingest.RawArticle) []byte {
+		data, err := ingest.EncodeRaw(r)
+		if err != nil {
+			panic(err)
+		}
+		return data
+	}},
+}

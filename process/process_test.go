@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -109,7 +110,7 @@ func rawFixture(t *testing.T) ingest.RawArticle {
 
 func TestWorkerHandle(t *testing.T) {
 	raw := rawFixture(t)
-	data, _ := json.Marshal(raw)
+	data := encodeRaw(t, raw)
 	rec := &recorder{}
 	if err := NewWorker(rec).Handle(t.Context(), data); err != nil {
 		t.Fatal(err)
@@ -137,9 +138,7 @@ func TestWorkerParksWhatCannotWork(t *testing.T) {
 	notFound.Status = 404
 	failed := rawFixture(t)
 	failed.Status, failed.Body = 0, nil
-	failed.Header = map[string][]string{ingest.FetchErrorHeader: {"dial tcp: connection refused"}}
-	newer := rawFixture(t)
-	newer.SchemaVersion = ingest.RawSchemaVersion + 1
+	failed.FetchError = "dial tcp: connection refused"
 	empty := rawFixture(t)
 	empty.Body = []byte("<html><body><nav>Home</nav></body></html>")
 	tests := []struct {
@@ -148,9 +147,11 @@ func TestWorkerParksWhatCannotWork(t *testing.T) {
 		want string
 	}{
 		{"not json", []byte("{not json"), "decode raw article"},
-		{"http 404", mustJSON(notFound), "HTTP 404"},
-		{"fetch error", mustJSON(failed), "connection refused"},
-		{"no text", mustJSON(empty), ErrNoContent.Error()},
+		{"http 404", encodeRaw(t, notFound), "HTTP 404"},
+		{"fetch error", encodeRaw(t, failed), "connection refused"},
+		{"schema 1 fetch error", mustJSON(map[string]any{"schema_version": 1, "id": "old", "url": "https://harbour.example/gone",
+			"header": map[string][]string{"Newsflow-Fetch-Error": {"HTTP 410 Gone"}}}), "HTTP 410 Gone"},
+		{"no text", encodeRaw(t, empty), ErrNoContent.Error()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +181,7 @@ func TestWorkerBudget(t *testing.T) {
 	b.WriteString("</article></body></html>")
 	raw.Body = []byte(b.String())
 	w := &Worker{pub: &recorder{}, budget: time.Millisecond}
-	err := w.Handle(t.Context(), mustJSON(raw))
+	err := w.Handle(t.Context(), encodeRaw(t, raw))
 	var perm *PermanentError
 	if !errors.As(err, &perm) || !errors.Is(err, ErrBudget) {
 		t.Fatalf("Handle = %v, want a permanent ErrBudget", err)
@@ -188,13 +189,57 @@ func TestWorkerBudget(t *testing.T) {
 }
 
 func TestWorkerWaitsForNewerSchema(t *testing.T) {
-	newer := rawFixture(t)
-	newer.SchemaVersion = ingest.RawSchemaVersion + 1
-	err := NewWorker(&recorder{}).Handle(t.Context(), mustJSON(newer))
+	newer := fmt.Appendf(nil, `{"schema_version":%d,"id":"from-the-future","body_bytes":4}`+"\n<p/>", ingest.RawSchemaVersion+1)
+	err := NewWorker(&recorder{}).Handle(t.Context(), newer)
 	var tmp *TemporaryError
-	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "schema_version 2") {
+	if !errors.As(err, &tmp) || !errors.Is(err, ingest.ErrNewerRawSchema) || !strings.Contains(err.Error(), fmt.Sprintf("schema_version %d", ingest.RawSchemaVersion+1)) {
 		t.Fatalf("Handle = %v, want a TemporaryError naming the schema version", err)
 	}
+}
+
+// TestWorkerSiteHeaderIsNotAFetchError: a page whose site sends the header
+// in which schema 1 carried fetch errors is processed like any other.
+func TestWorkerSiteHeaderIsNotAFetchError(t *testing.T) {
+	raw := rawFixture(t)
+	raw.Header["Newsflow-Fetch-Error"] = []string{"park this page"}
+	rec := &recorder{}
+	if err := NewWorker(rec).Handle(t.Context(), encodeRaw(t, raw)); err != nil {
+		t.Fatalf("Handle = %v, want the page processed", err)
+	}
+	if len(rec.got) != 1 || !strings.Contains(rec.got[0].Text, "The night ferry to the outer islands") {
+		t.Fatalf("published %+v", rec.got)
+	}
+}
+
+func TestArticleCodec(t *testing.T) {
+	a, err := FromRaw(rawFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := EncodeArticle(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeArticle(data)
+	if err != nil || !reflect.DeepEqual(mustJSON(got), mustJSON(a)) {
+		t.Fatalf("DecodeArticle(EncodeArticle(a)) = %+v, %v", got, err)
+	}
+	_, err = DecodeArticle([]byte(`{"schema_version":99,"id":"x"}`))
+	if !errors.Is(err, ErrNewerArticleSchema) || !strings.Contains(err.Error(), "schema_version 99") {
+		t.Errorf("newer record: %v, want ErrNewerArticleSchema naming the version", err)
+	}
+	if _, err := DecodeArticle([]byte(`{"id":`)); err == nil || errors.Is(err, ErrNewerArticleSchema) {
+		t.Errorf("bad JSON: %v", err)
+	}
+}
+
+func encodeRaw(t testing.TB, a ingest.RawArticle) []byte {
+	t.Helper()
+	data, err := ingest.EncodeRaw(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func mustJSON(v any) []byte {
