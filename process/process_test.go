@@ -1,10 +1,12 @@
 package process
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/newsflow/newsflow/ingest"
 )
@@ -45,6 +48,7 @@ func TestDecodeUTF8(t *testing.T) {
 		{"prolog claiming utf-16", "", `<?xml version="1.0" encoding="UTF-16"?><p>` + story + "</p>", story},
 		{"undeclared latin-1 bytes", "", "<p>" + latin1 + "</p>", story},
 		{"invalid utf-8 repaired", "text/html; charset=utf-8", "<p>caf\xe9 " + story + "</p>", "caf\uFFFD " + story},
+		{"utf-16le without bom", "text/html; charset=utf-8", utf16le("<p>" + story + "</p>"), story},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,8 +59,20 @@ func TestDecodeUTF8(t *testing.T) {
 			if !strings.Contains(string(got), tt.want) {
 				t.Errorf("decoded to %q, want it to contain %q", got, tt.want)
 			}
+			streamed, err := io.ReadAll(utf8Reader([]byte(tt.body), tt.ctype))
+			if err != nil || !bytes.Equal(streamed, got) {
+				t.Errorf("utf8Reader read %q, %v; DecodeUTF8 gave %q", streamed, err, got)
+			}
 		})
 	}
+}
+
+func utf16le(s string) string {
+	b, err := unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewEncoder().String(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func TestSimHashNearDuplicates(t *testing.T) {
