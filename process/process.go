@@ -136,6 +136,10 @@ func Extract(p Page) (Article, error) {
 			}
 		}
 	}
+	a.makeSafe(base)
+	if a.URL == "" {
+		a.URL = a.Link
+	}
 	a.WordCount = wordCount(a.Text)
 	if a.URL != "" {
 		a.ID = ArticleID(a.URL)

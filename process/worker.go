@@ -120,7 +120,7 @@ func FromRaw(raw ingest.RawArticle) (Article, error) {
 	if err != nil {
 		return Article{}, fmt.Errorf("raw article %s: %w", raw.ID, err)
 	}
-	a.Link = raw.URL
-	a.Feed, a.FeedURL = raw.Feed, raw.FeedURL
+	a.Link = safeURL(raw.URL, nil)
+	a.Feed, a.FeedURL = plainText(raw.Feed, false), safeURL(raw.FeedURL, nil)
 	return a, nil
 }
