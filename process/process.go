@@ -145,14 +145,26 @@ func Extract(p Page) (Article, error) {
 		a.ID = ArticleID(a.URL)
 	}
 	if a.Text != "" {
-		sum := sha256.Sum256([]byte(a.Text))
-		a.ContentHash = hex.EncodeToString(sum[:16])
+		a.ContentHash = contentHash(a.Text)
 		a.Fingerprint = fmt.Sprintf("%016x", SimHash(a.Text))
 	}
 	if a.Text == "" {
 		return a, fmt.Errorf("page%s: %w", p.where(), ErrNoContent)
 	}
 	return a, nil
+}
+
+// contentHash is the hex of the first 16 bytes of the SHA-256 of text,
+// hashed through a small buffer rather than a copy of a long text.
+func contentHash(text string) string {
+	h := sha256.New()
+	var buf [32 << 10]byte
+	for text != "" {
+		n := copy(buf[:], text)
+		h.Write(buf[:n])
+		text = text[n:]
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // ArticleID is the stable id of the article at canonical URL u. A page

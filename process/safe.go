@@ -88,6 +88,9 @@ func plainTexts(list []string) []string {
 // collapsed, unless multiline: then blocks become paragraphs separated by
 // a blank line, and lines are kept.
 func plainText(s string, multiline bool) string {
+	if isPlain(s, multiline) {
+		return s // no copy of a long text that is plain already
+	}
 	if strings.ContainsAny(s, "<&") {
 		s = markupText(s, multiline)
 	}
@@ -120,6 +123,35 @@ func plainText(s string, multiline bool) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// isPlain reports that plainText would return s as it is (false when it
+// cannot tell without doing the work).
+func isPlain(s string, multiline bool) bool {
+	prev := ' ' // no space at the start
+	newlines := 0
+	for _, r := range s {
+		switch {
+		case r == '<' || r == '&':
+			return false
+		case r == '\n' && multiline:
+			if prev == ' ' || newlines == 2 {
+				return false
+			}
+			newlines++
+		case r == ' ':
+			if prev == ' ' || prev == '\n' {
+				return false
+			}
+			newlines = 0
+		case r < ' ' || unicode.IsControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+			return false
+		default:
+			newlines = 0
+		}
+		prev = r
+	}
+	return prev != ' ' && prev != '\n'
 }
 
 // markupText is the text of an HTML fragment.

@@ -164,3 +164,45 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+func TestPlainText(t *testing.T) {
+	tests := []struct {
+		in        string
+		multiline bool
+		want      string
+	}{
+		{"Plain title", false, "Plain title"},
+		{"  spaced \t out\n title ", false, "spaced out title"},
+		{"<b>Bold</b> &amp; <i>italic</i>", false, "Bold & italic"},
+		{"3 < 4 and AT&T", false, "3 < 4 and AT&T"},
+		{"<p>One</p><script>alert(1)</script><p>Two</p>", false, "One Two"},
+		{"<p>One</p><style>p{}</style><p>Two<br>lines</p>", true, "One\n\nTwo\nlines"},
+		{"First.\n\nSecond,\nwith a break.", true, "First.\n\nSecond,\nwith a break."},
+		{"First.\n\n\n\nSecond. ", true, "First.\n\nSecond."},
+		{"bell\x07 and \u202eoverride\x00", false, "bell and override"},
+		{"", false, ""},
+	}
+	for _, tt := range tests {
+		got := plainText(tt.in, tt.multiline)
+		if got != tt.want {
+			t.Errorf("plainText(%q, %v) = %q, want %q", tt.in, tt.multiline, got, tt.want)
+		}
+		if isPlain(tt.in, tt.multiline) && got != tt.in {
+			t.Errorf("isPlain(%q, %v), but plainText gives %q", tt.in, tt.multiline, got)
+		}
+	}
+}
+
+func FuzzPlainText(f *testing.F) {
+	f.Add("<p>One</p>  two &amp; three\n\n\nfour\x00", true)
+	f.Add("x", false)
+	f.Fuzz(func(t *testing.T, s string, multiline bool) {
+		got := plainText(s, multiline)
+		if again := plainText(got, multiline); again != got && !strings.ContainsAny(got, "<&") {
+			t.Fatalf("plainText is not stable: %q -> %q -> %q", s, got, again)
+		}
+		if isPlain(s, multiline) && got != s {
+			t.Fatalf("isPlain(%q) but plainText gives %q", s, got)
+		}
+	})
+}
