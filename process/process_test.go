@@ -149,6 +149,25 @@ func TestWorkerHandle(t *testing.T) {
 	}
 }
 
+// TestWorkerReadsSchema1: a page stored before schema 2 (JSON with the body
+// in base64), as a replay of an old stream reads it, makes the same record.
+func TestWorkerReadsSchema1(t *testing.T) {
+	raw := rawFixture(t)
+	v1 := raw
+	v1.SchemaVersion = 1
+	var recs []Article
+	for _, data := range [][]byte{mustJSON(v1), encodeRaw(t, raw)} {
+		rec := &recorder{}
+		if err := NewWorker(rec).Handle(t.Context(), data); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec.got...)
+	}
+	if len(recs) != 2 || !bytes.Equal(mustJSON(recs[0]), mustJSON(recs[1])) {
+		t.Fatalf("schema 1 and schema 2 of one page made different records:\n%s\n%s", mustJSON(recs[0]), mustJSON(recs[1]))
+	}
+}
+
 func TestWorkerParksWhatCannotWork(t *testing.T) {
 	notFound := rawFixture(t)
 	notFound.Status = 404

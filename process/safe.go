@@ -2,6 +2,7 @@ package process
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -154,43 +155,71 @@ func isPlain(s string, multiline bool) bool {
 	return prev != ' ' && prev != '\n'
 }
 
-// markupText is the text of an HTML fragment.
+// markup finds what markupText treats as markup: a tag (its name, and
+// attributes without angle brackets), a comment, a declaration.
+var markup = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s[^<>]*)?)>|<!--[\s\S]*?-->|<![a-zA-Z][^<>]*>`)
+
+// markupText is the text of s with its markup removed and its entities
+// decoded, again while that uncovers more (text escaped twice). Only tags
+// with the name of an HTML element or attribute are markup: other text in
+// angle brackets is kept ("<The Palace: a tale>", a title in Korean usage),
+// and so is a stray "<" (a tag ends at its first ">" with no "<" before
+// it), so that text of the page is never swallowed. The content of script,
+// style and the like is dropped with them, up to their end tag.
 func markupText(s string, multiline bool) string {
-	z := html.NewTokenizer(strings.NewReader(s))
+	for range 3 {
+		out := html.UnescapeString(stripMarkup(s, multiline))
+		if out == s || !strings.ContainsAny(out, "<&") {
+			return out
+		}
+		s = out
+	}
+	return s
+}
+
+func stripMarkup(s string, multiline bool) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	skip := 0 // depth inside elements whose content is not text
-	for {
-		tt := z.Next()
-		switch tt {
-		case html.ErrorToken:
-			return b.String() // io.EOF, or a reader error strings.Reader never has
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
-			a := atom.Lookup(name)
-			switch a {
-			case atom.Script, atom.Style, atom.Template, atom.Noscript, atom.Iframe, atom.Object, atom.Svg, atom.Math:
-				if tt == html.StartTagToken {
-					skip++
-				} else if tt == html.EndTagToken && skip > 0 {
-					skip--
+	for s != "" {
+		m := markup.FindStringSubmatchIndex(s)
+		if m == nil {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:m[0]])
+		tag, rest := s[m[0]:m[1]], s[m[1]:]
+		s = rest
+		if m[4] < 0 {
+			continue // a comment or declaration
+		}
+		name := strings.ToLower(tag[m[4]-m[0] : m[5]-m[0]])
+		closing := m[3] > m[2]
+		switch atom.Lookup([]byte(name)) {
+		case 0:
+			b.WriteString(tag) // not markup
+		case atom.Script, atom.Style, atom.Template, atom.Noscript, atom.Iframe, atom.Object, atom.Svg, atom.Math:
+			if !closing && !strings.HasSuffix(tag, "/>") {
+				// Drop the content up to the end tag. Without one, only
+				// the tag goes: text that names a tag loses no more.
+				end := strings.Index(strings.ToLower(s), "</"+name)
+				if end >= 0 {
+					if gt := strings.IndexByte(s[end:], '>'); gt >= 0 {
+						s = s[end+gt+1:]
+					}
 				}
-			case atom.Br:
-				b.WriteByte('\n')
-			case atom.P, atom.Div, atom.Li, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Blockquote,
-				atom.Tr, atom.Pre, atom.Section, atom.Article, atom.Ul, atom.Ol, atom.Table, atom.Figure, atom.Figcaption, atom.Hr:
-				if multiline {
-					b.WriteString("\n\n")
-				} else {
-					b.WriteByte(' ')
-				}
-			default:
-				// Inline elements join their text as it is written.
 			}
+		case atom.Br:
+			b.WriteByte('\n')
+		case atom.P, atom.Div, atom.Li, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Blockquote,
+			atom.Tr, atom.Pre, atom.Section, atom.Article, atom.Ul, atom.Ol, atom.Table, atom.Figure, atom.Figcaption, atom.Hr:
+			if multiline {
+				b.WriteString("\n\n")
+			} else {
+				b.WriteByte(' ')
+			}
+		default:
+			// Inline elements join their text as it is written.
 		}
 	}
+	return b.String()
 }
