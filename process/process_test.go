@@ -343,11 +343,19 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte("<meta charset=shift_jis><p>\x82\xa0</p>"), "text/html")
 	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
 		a, err := Extract(Page{URL: "https://example.org/a", Body: body, ContentType: ctype})
+		if errors.Is(err, ErrNotHTML) {
+			return
+		}
 		if err != nil && !errors.Is(err, ErrNoContent) {
 			t.Fatalf("Extract failed: %v", err)
 		}
 		if err == nil && (a.Text == "" || a.ID == "") {
 			t.Fatalf("record without text or id: %+v", a)
+		}
+		for _, u := range []string{a.URL, a.Link, a.Image} {
+			if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+				t.Fatalf("URL field %q is not http(s)", u)
+			}
 		}
 	})
 }
