@@ -32,13 +32,15 @@ func EncodeRaw(a RawArticle) ([]byte, error) {
 	body := a.Body
 	a.Body = nil
 	a.SchemaVersion = RawSchemaVersion
-	head, err := json.Marshal(rawHeader{RawArticle: &a, BodyBytes: len(body)})
-	if err != nil {
+	var out bytes.Buffer
+	out.Grow(2048 + len(body))
+	enc := json.NewEncoder(&out) // one line, and the newline after it
+	enc.SetEscapeHTML(false)     // URLs stay readable
+	if err := enc.Encode(rawHeader{RawArticle: &a, BodyBytes: len(body)}); err != nil {
 		return nil, fmt.Errorf("encode raw article %s: %w", a.ID, err)
 	}
-	out := make([]byte, 0, len(head)+1+len(body))
-	out = append(append(append(out, head...), '\n'), body...)
-	return out, nil
+	out.Write(body)
+	return out.Bytes(), nil
 }
 
 // DecodeRaw parses the payload of a news.raw message of any schema up to
