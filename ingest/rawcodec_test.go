@@ -38,7 +38,7 @@ func sampleRaw() RawArticle {
 		SchemaVersion: RawSchemaVersion, ID: "a1b2", Feed: "harbour-1a2b", FeedURL: "https://harbour.example/feed.xml",
 		Item: FeedItem{GUID: "ferry-77", Title: "Night ferry returns", Link: "https://harbour.example/ferry",
 			Authors: []string{"K. Lund"}, Published: time.Date(2026, 4, 1, 22, 0, 0, 0, time.UTC)},
-		URL: "https://harbour.example/ferry", FinalURL: "https://harbour.example/2026/ferry", Status: 200,
+		URL: "https://harbour.example/ferry?from=rss&day=1", FinalURL: "https://harbour.example/2026/ferry", Status: 200,
 		Header: map[string][]string{"Content-Type": {"text/html; charset=utf-8"}},
 		// Newlines, NULs and bytes that are not UTF-8 travel as they are.
 		Body:      []byte("<html>\n<p>The night ferry\r\n\x00\xff\xfe returns.</p>\n</html>\n"),
@@ -60,8 +60,8 @@ func TestRawCodecRoundTrip(t *testing.T) {
 			if !ok || !json.Valid(head) || !bytes.Equal(body, a.Body) {
 				t.Fatalf("want a JSON line and the body as it is, got %q", data)
 			}
-			if bytes.Contains(head, []byte(`"body"`)) || !bytes.Contains(head, []byte(`"schema_version":2`)) {
-				t.Errorf("header line %s: want schema_version 2 and no body field", head)
+			if bytes.Contains(head, []byte(`"body"`)) || !bytes.Contains(head, []byte(`"schema_version":2`)) || !bytes.Contains(head, []byte("from=rss&day=1")) {
+				t.Errorf("header line %s: want schema_version 2, no body field, the URL as it reads", head)
 			}
 			for _, enc := range []struct {
 				name string
