@@ -19,12 +19,6 @@ import (
 	"github.com/mmcdole/gofeed"
 )
 
-// FetchErrorHeader is set in RawArticle.Header when the article's page could
-// not be fetched and the item is published anyway (see Poller). Its value
-// is the error; Status and Body are the failed response's, if one came
-// (Status is 0 when none did).
-const FetchErrorHeader = "Newsflow-Fetch-Error"
-
 // Defaults of PollerConfig.
 const (
 	DefaultInterval        = 15 * time.Minute
@@ -145,7 +139,7 @@ type counters struct {
 // for good (another 4xx such as 404 or 410, a refused address, a body over
 // the limit, no link at all) or that used up its attempts is published
 // anyway, with its Status and Body as served (Status 0 and no body when no
-// response came) and the error in the FetchErrorHeader header, so that the
+// response came) and the error in RawArticle.FetchError, so that the
 // processor parks it with its error: nothing is dropped silently.
 type Poller struct {
 	cfg    PollerConfig
@@ -637,12 +631,7 @@ func (p *Poller) item(ctx context.Context, log *slog.Logger, f Feed, it FeedItem
 	raw.FetchedAt = p.cfg.Now().UTC()
 	if fail != nil {
 		p.stats.pagesGivenUp.Add(1)
-		hdr := http.Header(raw.Header).Clone()
-		if hdr == nil {
-			hdr = http.Header{}
-		}
-		hdr.Set(FetchErrorHeader, fail.Error())
-		raw.Header = hdr
+		raw.FetchError = fail.Error()
 		log.Warn("publishing item whose page cannot be fetched", "err", fail, "status", raw.Status)
 	}
 	if err := p.cfg.Publisher.PublishRaw(ctx, raw); err != nil {

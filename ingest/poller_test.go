@@ -276,7 +276,7 @@ func TestPollerFeedsPagesAndFailures(t *testing.T) {
 		{"Content-Type", http.Header(tide.Header).Get("Content-Type"), "text/html; charset=utf-8"},
 		{"Body", string(tide.Body), string(h.site.fixture("pages/tide.html"))},
 		{"FetchedAt", tide.FetchedAt, t0},
-		{"no error header", http.Header(tide.Header).Get(FetchErrorHeader), ""},
+		{"no error header", tide.FetchError, ""},
 	}
 	for _, c := range checks {
 		if fmt.Sprint(c.got) != fmt.Sprint(c.want) {
@@ -294,9 +294,9 @@ func TestPollerFeedsPagesAndFailures(t *testing.T) {
 
 	missing := got["Ferry timetable shrinks for the winter"]
 	if missing.Status != 404 || !strings.Contains(string(missing.Body), "No such page") ||
-		!strings.Contains(http.Header(missing.Header).Get(FetchErrorHeader), "404") {
+		!strings.Contains(missing.FetchError, "404") {
 		t.Errorf("404 page published as status %d, body %q, error header %q",
-			missing.Status, missing.Body, http.Header(missing.Header).Get(FetchErrorHeader))
+			missing.Status, missing.Body, missing.FetchError)
 	}
 
 	bridge := got["Rail bridge inspection finds loose bolts"]
@@ -398,7 +398,7 @@ func TestPollerFeedsPagesAndFailures(t *testing.T) {
 	if n := h.site.count("/pages/flaky"); n != 3 {
 		t.Errorf("flaky page fetched %d times, want 3", n)
 	}
-	if e := http.Header(flaky.Header).Get(FetchErrorHeader); flaky.Status != 500 || !strings.Contains(e, "gave up after 3 attempts") {
+	if e := flaky.FetchError; flaky.Status != 500 || !strings.Contains(e, "gave up after 3 attempts") {
 		t.Errorf("flaky page published with status %d, error %q", flaky.Status, e)
 	}
 	if c := h.state.get(h.feed(t, "/atom.xml").Token); c.ETag != courierETag || c.PageFailures != nil {
@@ -744,7 +744,7 @@ func TestPollerPagesThatFailForGood(t *testing.T) {
 			t.Errorf("%q not published", tt.title)
 			continue
 		}
-		e := http.Header(a.Header).Get(FetchErrorHeader)
+		e := a.FetchError
 		if a.Status != tt.status || !strings.Contains(e, tt.errHas) {
 			t.Errorf("%q: status %d, error header %q; want status %d and an error naming %q", tt.title, a.Status, e, tt.status, tt.errHas)
 		}

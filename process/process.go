@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -63,15 +62,18 @@ func (p Page) where() string {
 	return " " + p.URL
 }
 
-// Extract turns one page into an Article. It fails only when the page cannot
-// be parsed or has no text at all; in the latter case it still returns the
-// record with the metadata it found, and an error wrapping ErrNoContent.
+// Extract turns one page into an Article. It fails when the page is not
+// HTML (an error wrapping ErrNotHTML), cannot be parsed, or has no text at
+// all; in the latter case it still returns the record with the metadata it
+// found, and an error wrapping ErrNoContent.
 func Extract(p Page) (Article, error) {
-	utf8Body, err := DecodeUTF8(p.Body, p.ContentType)
-	if err != nil {
-		return Article{}, fmt.Errorf("decode%s: %w", p.where(), err)
+	if err := checkHTML(p.Body, p.ContentType); err != nil {
+		return Article{}, fmt.Errorf("page%s: %w", p.where(), err)
 	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(utf8Body))
+	// The page is decoded as it is parsed, and its bytes are let go once
+	// the tree is built: a big page is not held twice during extraction.
+	doc, err := goquery.NewDocumentFromReader(utf8Reader(p.Body, p.ContentType))
+	p.Body = nil
 	if err != nil {
 		return Article{}, fmt.Errorf("parse%s: %w", p.where(), err)
 	}
@@ -134,19 +136,35 @@ func Extract(p Page) (Article, error) {
 			}
 		}
 	}
+	a.makeSafe(base)
+	if a.URL == "" {
+		a.URL = a.Link
+	}
 	a.WordCount = wordCount(a.Text)
 	if a.URL != "" {
 		a.ID = ArticleID(a.URL)
 	}
 	if a.Text != "" {
-		sum := sha256.Sum256([]byte(a.Text))
-		a.ContentHash = hex.EncodeToString(sum[:16])
+		a.ContentHash = contentHash(a.Text)
 		a.Fingerprint = fmt.Sprintf("%016x", SimHash(a.Text))
 	}
 	if a.Text == "" {
 		return a, fmt.Errorf("page%s: %w", p.where(), ErrNoContent)
 	}
 	return a, nil
+}
+
+// contentHash is the hex of the first 16 bytes of the SHA-256 of text,
+// hashed through a small buffer rather than a copy of a long text.
+func contentHash(text string) string {
+	h := sha256.New()
+	var buf [32 << 10]byte
+	for text != "" {
+		n := copy(buf[:], text)
+		h.Write(buf[:n])
+		text = text[n:]
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // ArticleID is the stable id of the article at canonical URL u. A page

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,20 +34,20 @@ func NewWorker(pub Publisher) *Worker { return &Worker{pub: pub, budget: Default
 // ErrBudget is returned for a page whose extraction ran out of time.
 var ErrBudget = errors.New("extraction took too long")
 
-// Handle extracts the record of one news.raw message (an ingest.RawArticle
-// as JSON) and publishes it. Input that can never make a record (not JSON,
-// an HTTP error page, a page with no text, or over the extraction budget)
-// is a PermanentError; a raw article of a newer schema is a TemporaryError
-// (it waits for an upgraded processor); a failed publish is returned as it
-// is, to be retried.
+// Handle extracts the record of one news.raw message (see ingest.DecodeRaw)
+// and publishes it. Input that can never make a record (a payload that does
+// not decode, an HTTP error page, a page that is not HTML or has no text,
+// or over the extraction budget) is a PermanentError; a raw article of a
+// newer schema is a TemporaryError wrapping ingest.ErrNewerRawSchema (it
+// waits for an upgraded processor); a failed publish is returned as it is,
+// to be retried.
 func (w *Worker) Handle(ctx context.Context, data []byte) error {
-	var raw ingest.RawArticle
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return &PermanentError{fmt.Errorf("decode raw article: %w", err)}
+	raw, err := ingest.DecodeRaw(data)
+	if errors.Is(err, ingest.ErrNewerRawSchema) {
+		return &TemporaryError{err}
 	}
-	if raw.SchemaVersion > ingest.RawSchemaVersion {
-		// Written by a newer fetcher: an upgraded processor will take it.
-		return &TemporaryError{fmt.Errorf("raw article %s: schema_version %d is newer than this processor's %d", raw.ID, raw.SchemaVersion, ingest.RawSchemaVersion)}
+	if err != nil {
+		return &PermanentError{err}
 	}
 	a, err := w.extract(ctx, raw)
 	if err != nil {
@@ -100,8 +99,8 @@ var ErrPageFailed = errors.New("page was not served")
 
 // FromRaw extracts the record of one raw article.
 func FromRaw(raw ingest.RawArticle) (Article, error) {
-	if msg := http.Header(raw.Header).Get(ingest.FetchErrorHeader); msg != "" {
-		return Article{}, fmt.Errorf("raw article %s: %s: %s: %w", raw.ID, raw.URL, msg, ErrPageFailed)
+	if raw.FetchError != "" {
+		return Article{}, fmt.Errorf("raw article %s: %s: %s: %w", raw.ID, raw.URL, raw.FetchError, ErrPageFailed)
 	}
 	if raw.Status != 0 && (raw.Status < 200 || raw.Status > 299) {
 		return Article{}, fmt.Errorf("raw article %s: %s: HTTP %d %s: %w", raw.ID, raw.URL, raw.Status, http.StatusText(raw.Status), ErrPageFailed)
@@ -121,7 +120,7 @@ func FromRaw(raw ingest.RawArticle) (Article, error) {
 	if err != nil {
 		return Article{}, fmt.Errorf("raw article %s: %w", raw.ID, err)
 	}
-	a.Link = raw.URL
-	a.Feed, a.FeedURL = raw.Feed, raw.FeedURL
+	a.Link = safeURL(raw.URL, nil)
+	a.Feed, a.FeedURL = plainText(raw.Feed, false), safeURL(raw.FeedURL, nil)
 	return a, nil
 }
