@@ -191,9 +191,9 @@ func TestWorkerWaitsForNewerSchema(t *testing.T) {
 	newer := rawFixture(t)
 	newer.SchemaVersion = ingest.RawSchemaVersion + 1
 	err := NewWorker(&recorder{}).Handle(t.Context(), mustJSON(newer))
-	var tmp *TemporaryError
-	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "schema_version 2") {
-		t.Fatalf("Handle = %v, want a TemporaryError naming the schema version", err)
+	var deferred *DeferredError
+	if !errors.As(err, &deferred) || !strings.Contains(err.Error(), "schema_version 2") {
+		t.Fatalf("Handle = %v, want a DeferredError naming the schema version", err)
 	}
 }
 

@@ -38,7 +38,7 @@ var ErrBudget = errors.New("extraction took too long")
 // Handle extracts the record of one news.raw message (an ingest.RawArticle
 // as JSON) and publishes it. Input that can never make a record (not JSON,
 // an HTTP error page, a page with no text, or over the extraction budget)
-// is a PermanentError; a raw article of a newer schema is a TemporaryError
+// is a PermanentError; a raw article of a newer schema is a DeferredError
 // (it waits for an upgraded processor); a failed publish is returned as it
 // is, to be retried.
 func (w *Worker) Handle(ctx context.Context, data []byte) error {
@@ -48,7 +48,7 @@ func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	}
 	if raw.SchemaVersion > ingest.RawSchemaVersion {
 		// Written by a newer fetcher: an upgraded processor will take it.
-		return &TemporaryError{fmt.Errorf("raw article %s: schema_version %d is newer than this processor's %d", raw.ID, raw.SchemaVersion, ingest.RawSchemaVersion)}
+		return &DeferredError{fmt.Errorf("raw article %s: schema_version %d is newer than this processor's %d", raw.ID, raw.SchemaVersion, ingest.RawSchemaVersion)}
 	}
 	a, err := w.extract(ctx, raw)
 	if err != nil {

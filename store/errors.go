@@ -55,6 +55,28 @@ func (e *TemporaryError) Unwrap() error { return e.Err }
 // Temporary reports that a retry may succeed.
 func (e *TemporaryError) Temporary() bool { return true }
 
+// DeferredError reports a record this store cannot take yet: one written
+// by a newer version of newsflow (a newer schema_version, as during a
+// rolling upgrade). Stored now, its new fields would be lost. It is not
+// the record's fault, so it is never parked for it, and not the store's
+// either, so the records behind it go on: it waits for an upgraded store.
+type DeferredError struct {
+	// ID is the record's id.
+	ID  string
+	Err error
+}
+
+// Error implements error.
+func (e *DeferredError) Error() string {
+	return fmt.Sprintf("store: record %q deferred: %v", e.ID, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *DeferredError) Unwrap() error { return e.Err }
+
+// Deferred reports that the record waits for a newer store.
+func (e *DeferredError) Deferred() bool { return true }
+
 // IsPermanent reports whether err, or an error it wraps, has a Permanent
 // method that returns true: the input can never succeed and should be parked.
 func IsPermanent(err error) bool {

@@ -116,7 +116,7 @@ func checkValue(v reflect.Value, path string) (string, error) {
 // news.article.<feed>) and validates it. JSON that does not decode, or an
 // article that Validate rejects, gives an *InvalidArticleError (permanent),
 // with the id if the payload had one; a record of a newer schema version
-// gives a *TemporaryError.
+// gives a *DeferredError.
 func Decode(data []byte) (process.Article, error) {
 	var a process.Article
 	if err := json.Unmarshal(data, &a); err != nil {
@@ -133,7 +133,7 @@ func Decode(data []byte) (process.Article, error) {
 	if a.SchemaVersion > process.ArticleSchemaVersion {
 		// Written by a newer processor: stored now, its new fields would be
 		// lost. An upgraded store takes it; until then it waits.
-		return process.Article{}, &TemporaryError{Op: "decode " + a.ID,
+		return process.Article{}, &DeferredError{ID: a.ID,
 			Err: fmt.Errorf("schema_version %d is newer than this store's %d", a.SchemaVersion, process.ArticleSchemaVersion)}
 	}
 	if err := Validate(a); err != nil {
