@@ -59,5 +59,5 @@
 //   - None of these: unexpected. Treat it as retryable, but bound the number of
 //     deliveries before parking.
 //
-// IsPermanent and IsTemporary apply the rule.
+// fault.Of (package ingest/fault) applies the rule.
 package store

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -76,21 +75,6 @@ func (e *DeferredError) Unwrap() error { return e.Err }
 
 // Deferred reports that the record waits for a newer store.
 func (e *DeferredError) Deferred() bool { return true }
-
-// IsPermanent reports whether err, or an error it wraps, has a Permanent
-// method that returns true: the input can never succeed and should be parked.
-func IsPermanent(err error) bool {
-	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
-}
-
-// IsTemporary reports whether err, or an error it wraps, has a Temporary
-// method that returns true: retry after a delay. An error that is neither
-// permanent nor temporary is unexpected; retry it a bounded number of times.
-func IsTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
-}
 
 // InvalidArticles returns every *InvalidArticleError in err's tree, in
 // batch order, so that a consumer can park exactly those messages.

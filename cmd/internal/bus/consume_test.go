@@ -16,6 +16,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsflow/newsflow/ingest/fault"
 )
 
 // checkFor polls cond until it returns nil or timeout passes, and then
@@ -61,7 +63,7 @@ func TestDecide(t *testing.T) {
 		{"temporary holds", temp, 1, decision{fate: hold, delay: time.Second}},
 		{"temporary is never parked", temp, 50, decision{fate: hold, delay: time.Second}},
 		{"deadline is temporary", context.DeadlineExceeded, 9, decision{fate: hold, delay: time.Second}},
-		{"temporary bus error", temporary(errors.New("publish")), 1, decision{fate: hold, delay: time.Second}},
+		{"temporary bus error", fault.AsTemporary(errors.New("publish")), 1, decision{fate: hold, delay: time.Second}},
 		{"unclassified first", errors.New("odd"), 1, decision{fate: retry, delay: time.Second}},
 		{"unclassified second", errors.New("odd"), 2, decision{fate: retry, delay: 10 * time.Second}},
 		{"unclassified at MaxDeliver", errors.New("odd"), 3, decision{fate: park}},
@@ -102,7 +104,7 @@ func TestPublishFailsSoonWhenServerDies(t *testing.T) {
 	s.Shutdown()
 	select {
 	case err := <-result:
-		if !IsTemporary(err) {
+		if !fault.IsTemporary(err) {
 			t.Errorf("publish to a dead server: %v, want a temporary error", err)
 		}
 		t.Logf("publish failed with: %v", err)
