@@ -63,7 +63,7 @@ type ConsumerOptions struct {
 	// consumer's leader died, is sent again.
 	Heartbeat time.Duration
 	// FetchWait is how long one pull waits when no message is ready
-	// (default 10s, at least twice Heartbeat). A batch never waits to fill:
+	// (default 10s, at least twice Heartbeat and 2s). A batch never waits to fill:
 	// it takes what is ready.
 	FetchWait time.Duration
 	// Drain is how long, after ctx ends, in-flight messages may still take
@@ -103,7 +103,9 @@ func (o *ConsumerOptions) defaults() {
 	if o.FetchWait <= 0 {
 		o.FetchWait = 10 * time.Second
 	}
-	o.FetchWait = max(o.FetchWait, 2*o.Heartbeat)
+	// A pull's expiry is a little shorter than its context's deadline, and
+	// must still be twice the heartbeat.
+	o.FetchWait = max(o.FetchWait, 2*o.Heartbeat+2*time.Second)
 	if o.Drain <= 0 {
 		o.Drain = 15 * time.Second
 	}
@@ -416,13 +418,20 @@ func (d *outage) enter(err error) {
 	}
 }
 
-func (d *outage) leave(err error) {
+// leave ends one worker's wait; back says whether the dependency answered.
+func (d *outage) leave(back bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.waiting--; d.waiting == 0 && !d.since.IsZero() {
-		d.log.Info("the dependency is back; resuming", "down_for", time.Since(d.since).Round(time.Millisecond), "err", err)
-		d.since = time.Time{}
+	if d.waiting--; d.waiting > 0 || d.since.IsZero() {
+		return
 	}
+	down := time.Since(d.since).Round(time.Millisecond)
+	if back {
+		d.log.Info("the dependency is back; resuming", "down_for", down, "err", err)
+	} else {
+		d.log.Warn("stopping while the dependency is down", "down_for", down, "err", err)
+	}
+	d.since = time.Time{}
 }
 
 // attempt runs try and, while it fails temporarily (a dependency is down),
@@ -439,10 +448,11 @@ func (b *Bus) attempt(ctx context.Context, o ConsumerOptions, down *outage, try 
 	for pause := 250 * time.Millisecond; ctx.Err() == nil; pause = min(2*pause, o.MaxPause) {
 		sleep(ctx, pause)
 		if err = try(); decide(err, 1, &o).fate != hold {
-			break
+			down.leave(true, err)
+			return err
 		}
 	}
-	down.leave(err)
+	down.leave(false, err)
 	return err
 }
 

@@ -36,8 +36,9 @@ const headroom = 16 << 10
 const publishTimeout = 5 * time.Second
 
 // bodyTimeout bounds putting or getting a payload of n bytes in
-// BucketBodies: publishTimeout, and a second per MiB.
-func bodyTimeout(n int) time.Duration { return publishTimeout + time.Duration(n>>20)*time.Second }
+// BucketBodies: it is sent in many chunks, so it gets half a minute and
+// two seconds per MiB, which a busy machine's disk keeps well within.
+func bodyTimeout(n int) time.Duration { return 30*time.Second + time.Duration(n>>20)*2*time.Second }
 
 // Publish publishes data on subject with Nats-Msg-Id msgID, so that
 // JetStream drops a repeat within its duplicate window. It returns once the
