@@ -446,7 +446,9 @@ func (b *Bus) attempt(ctx context.Context, o ConsumerOptions, down *outage, try 
 	}
 	down.enter(err)
 	for pause := 250 * time.Millisecond; ctx.Err() == nil; pause = min(2*pause, o.MaxPause) {
-		sleep(ctx, pause)
+		if sleep(ctx, pause); ctx.Err() != nil {
+			break
+		}
 		if err = try(); decide(err, 1, &o).fate != hold {
 			down.leave(true, err)
 			return err
