@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/newsflow/newsflow/ingest/fault"
 )
 
 func serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
@@ -43,7 +45,7 @@ func TestClientRefusesPrivateByDefault(t *testing.T) {
 			if msg := err.Error(); !strings.Contains(msg, tt.url) || !strings.Contains(msg, tt.addr) {
 				t.Errorf("error %q should name the URL %s and the address %s", msg, tt.url, tt.addr)
 			}
-			if IsTemporary(err) {
+			if fault.IsTemporary(err) {
 				t.Errorf("refusal %v is temporary", err)
 			}
 		})
@@ -109,7 +111,7 @@ func TestClientRefusesRedirectToPrivate(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.text) || !strings.Contains(err.Error(), srv.URL+tt.path) {
 				t.Errorf("error %q should name %q and the URL", err, tt.text)
 			}
-			if IsTemporary(err) {
+			if fault.IsTemporary(err) {
 				t.Errorf("%v is temporary", err)
 			}
 		})
@@ -202,7 +204,7 @@ func TestClientTimeoutIsTemporary(t *testing.T) {
 	defer close(release)
 	c := NewClient(ClientOptions{AllowPrivateNetworks: true, Timeout: 50 * time.Millisecond})
 	_, err := c.Get(context.Background(), srv.URL, nil)
-	if err == nil || !IsTemporary(err) || !isTimeout(err) {
+	if err == nil || !fault.IsTemporary(err) || !isTimeout(err) {
 		t.Errorf("hanging server: error %v, want a temporary timeout", err)
 	}
 }
@@ -221,7 +223,7 @@ func TestClientCutBodyIsTemporary(t *testing.T) {
 	})
 	c := NewClient(ClientOptions{AllowPrivateNetworks: true})
 	_, err := c.Get(context.Background(), srv.URL, nil)
-	if err == nil || !IsTemporary(err) {
+	if err == nil || !fault.IsTemporary(err) {
 		t.Errorf("body cut off: error %v, want a temporary one", err)
 	}
 }
@@ -262,8 +264,8 @@ func TestFetchErrorTemporary(t *testing.T) {
 			t.Errorf("%v: Temporary() = %v, want %v", tt.err, got, tt.temp)
 		}
 		wrapped := fmt.Errorf("outer: %w", tt.err)
-		if IsTemporary(wrapped) != tt.temp {
-			t.Errorf("IsTemporary(wrapped %v) = %v", tt.err, !tt.temp)
+		if fault.IsTemporary(wrapped) != tt.temp {
+			t.Errorf("fault.IsTemporary(wrapped %v) = %v", tt.err, !tt.temp)
 		}
 	}
 	if msg := (&FetchError{URL: "https://a.example.org/x", Status: 404}).Error(); !strings.Contains(msg, "https://a.example.org/x") || !strings.Contains(msg, "404") {

@@ -90,13 +90,6 @@ func temporaryStatus(code int) bool {
 	return false
 }
 
-// IsTemporary reports whether err, or an error it wraps, has a Temporary
-// method that reports true: whether the operation may succeed later.
-func IsTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
-}
-
 // isTimeout reports whether err is a network or context timeout.
 func isTimeout(err error) bool {
 	var ne net.Error

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/mmcdole/gofeed"
+
+	"github.com/newsflow/newsflow/ingest/fault"
 )
 
 // Defaults of PollerConfig.
@@ -489,7 +491,7 @@ func (p *Poller) round(ctx context.Context, f Feed, st *FeedState) outcome {
 		if errors.As(err, &fe) {
 			ra = fe.RetryAfter
 		}
-		log.Warn("cannot fetch feed", "err", err, "temporary", IsTemporary(err), "retry_after", ra)
+		log.Warn("cannot fetch feed", "err", err, "temporary", fault.IsTemporary(err), "retry_after", ra)
 		return outcome{err: err, retryAfter: ra}
 	}
 	p.stats.feedsPolled.Add(1)
@@ -614,7 +616,7 @@ func (p *Poller) item(ctx context.Context, log *slog.Logger, f Feed, it FeedItem
 			if raw.Status == http.StatusTooManyRequests || raw.Status == http.StatusServiceUnavailable {
 				blocked[host] = true
 			}
-			if IsTemporary(err) {
+			if fault.IsTemporary(err) {
 				if st.PageFailures == nil {
 					st.PageFailures = map[string]int{}
 				}

@@ -93,14 +93,16 @@ func EncodeArticle(a Article) ([]byte, error) {
 // DecodeArticle parses the payload of a news.article message. JSON that
 // does not decode gives the decoder's error (wrapped, so that a
 // *json.UnmarshalTypeError can be found); a record of a newer schema gives
-// an error wrapping ErrNewerArticleSchema. It does not validate the record.
+// an error wrapping ErrNewerArticleSchema, with the record as far as this
+// build reads it (its ID, say), not to be stored. It does not validate the
+// record.
 func DecodeArticle(data []byte) (Article, error) {
 	var a Article
 	if err := json.Unmarshal(data, &a); err != nil {
 		return a, fmt.Errorf("decode article: %w", err)
 	}
 	if a.SchemaVersion > ArticleSchemaVersion {
-		return Article{}, fmt.Errorf("article %s: schema_version %d, this build reads up to %d: %w", a.ID, a.SchemaVersion, ArticleSchemaVersion, ErrNewerArticleSchema)
+		return a, fmt.Errorf("article %s: schema_version %d, this build reads up to %d: %w", a.ID, a.SchemaVersion, ArticleSchemaVersion, ErrNewerArticleSchema)
 	}
 	return a, nil
 }

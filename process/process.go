@@ -41,6 +41,18 @@ func (e *TemporaryError) Unwrap() error { return e.Err }
 // Temporary reports true: see TemporaryError.
 func (e *TemporaryError) Temporary() bool { return true }
 
+// DeferredError marks a message this worker cannot handle yet (a raw
+// article of a newer schema, written by an upgraded fetcher): it waits for
+// an upgraded processor, is never parked for it, and does not hold back
+// the messages behind it.
+type DeferredError struct{ Err error }
+
+func (e *DeferredError) Error() string { return e.Err.Error() }
+func (e *DeferredError) Unwrap() error { return e.Err }
+
+// Deferred reports true: see DeferredError.
+func (e *DeferredError) Deferred() bool { return true }
+
 // Page is one HTML page to extract.
 type Page struct {
 	// URL is where the page came from; it resolves relative links.

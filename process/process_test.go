@@ -226,9 +226,9 @@ func TestWorkerBudget(t *testing.T) {
 func TestWorkerWaitsForNewerSchema(t *testing.T) {
 	newer := fmt.Appendf(nil, `{"schema_version":%d,"id":"from-the-future","body_bytes":4}`+"\n<p/>", ingest.RawSchemaVersion+1)
 	err := NewWorker(&recorder{}).Handle(t.Context(), newer)
-	var tmp *TemporaryError
-	if !errors.As(err, &tmp) || !errors.Is(err, ingest.ErrNewerRawSchema) || !strings.Contains(err.Error(), fmt.Sprintf("schema_version %d", ingest.RawSchemaVersion+1)) {
-		t.Fatalf("Handle = %v, want a TemporaryError naming the schema version", err)
+	var deferred *DeferredError
+	if !errors.As(err, &deferred) || !errors.Is(err, ingest.ErrNewerRawSchema) || !strings.Contains(err.Error(), fmt.Sprintf("schema_version %d", ingest.RawSchemaVersion+1)) {
+		t.Fatalf("Handle = %v, want a DeferredError naming the schema version", err)
 	}
 }
 

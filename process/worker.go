@@ -38,13 +38,14 @@ var ErrBudget = errors.New("extraction took too long")
 // and publishes it. Input that can never make a record (a payload that does
 // not decode, an HTTP error page, a page that is not HTML or has no text,
 // or over the extraction budget) is a PermanentError; a raw article of a
-// newer schema is a TemporaryError wrapping ingest.ErrNewerRawSchema (it
+// newer schema is a DeferredError wrapping ingest.ErrNewerRawSchema (it
 // waits for an upgraded processor); a failed publish is returned as it is,
 // to be retried.
 func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	raw, err := ingest.DecodeRaw(data)
 	if errors.Is(err, ingest.ErrNewerRawSchema) {
-		return &TemporaryError{err}
+		// Written by a newer fetcher: an upgraded processor will take it.
+		return &DeferredError{err}
 	}
 	if err != nil {
 		return &PermanentError{err}

@@ -116,13 +116,13 @@ func checkValue(v reflect.Value, path string) (string, error) {
 // news.article.<feed>) and validates it. JSON that does not decode, or an
 // article that Validate rejects, gives an *InvalidArticleError (permanent),
 // with the id if the payload had one; a record of a newer schema version
-// gives a *TemporaryError.
+// gives a *DeferredError.
 func Decode(data []byte) (process.Article, error) {
 	a, err := process.DecodeArticle(data)
 	if errors.Is(err, process.ErrNewerArticleSchema) {
 		// Written by a newer processor: stored now, its new fields would be
 		// lost. An upgraded store takes it; until then it waits.
-		return process.Article{}, &TemporaryError{Op: "decode", Err: err}
+		return process.Article{}, &DeferredError{ID: a.ID, Err: err}
 	}
 	if err != nil {
 		field := "record"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
+	"github.com/newsflow/newsflow/ingest/fault"
 	"github.com/newsflow/newsflow/process"
 	"github.com/newsflow/newsflow/store"
 )
@@ -64,7 +65,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		failed := 0
 		n, err := b.Replay(ctx, bus.StreamRaw, from, func(ctx context.Context, m bus.Msg) error {
 			if err := w.Handle(ctx, m.Data); err != nil {
-				if ctx.Err() != nil || !bus.IsPermanent(err) {
+				if ctx.Err() != nil || !fault.IsPermanent(err) {
 					return err
 				}
 				failed++

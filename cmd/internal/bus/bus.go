@@ -134,6 +134,7 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { o.Logger.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }),
 	}
+	nopts = append(nopts, reconnectOptions(o.Logger)...)
 	var err error
 	if o.URL == "" {
 		if o.DataDir == "" {
