@@ -51,11 +51,11 @@ type page struct {
 	h1Count    int
 	// headings are the page's <h1> elements and the elements marked as a
 	// post's title, in page order: the candidates for the visible headline.
-	headings []heading
-	h1Seen     bool // the walk has passed the first <h1>
-	h1Pos      int  // where the first <h1> starts in text
-	linkDepth  int  // how many <a> the walk is inside
-	formDepth  int  // how many <form> the walk is inside
+	headings  []heading
+	h1Seen    bool // the walk has passed the first <h1>
+	h1Pos     int  // where the first <h1> starts in text
+	linkDepth int  // how many <a> the walk is inside
+	formDepth int  // how many <form> the walk is inside
 	// classKinds caches what a class attribute says about its element
 	// (classDate, classByline), since lists repeat the same classes.
 	classKinds map[string]uint8
