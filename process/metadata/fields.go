@@ -248,42 +248,11 @@ var (
 	// "Recipe by Eat What Tonight", "Post author By Helge Fahrnberger".
 	rxInnerBy = regexp.MustCompile(`(?i)^(?:\p{L}+\s+){1,2}by\s+`)
 	// Job titles after a name.
-	rxRoleSuffix = regexp.MustCompile(`(?i)\s*[,|–-]?\s*(?:chefredakteur(?:in)?|redakteur(?:in)?|editor(?:-in-chief)?|senior editor|staff writer|reporter|correspondent|korrespondent(?:in)?|journalist(?:in)?)$`)
+	rxRoleSuffix = regexp.MustCompile(`(?i)\s*[,|–-]?\s*(?:(?:senior|junior|staff|lead|chief|head|tech|technology|content|marketing|former|freelance|contributing|managing|executive|associate|deputy|digital|news|science|health|travel|food|sports?|ai|&|and|\s)*(?:chefredakteur(?:in)?|redakteur(?:in)?|editor(?:-in-chief)?|writer|reporter|correspondent|korrespondent(?:in)?|journalist(?:in)?|columnist|founder|co-founder|reviewer|consultant|director|manager|analyst|coordinator|specialist|strategist|producer|ceo|cto))+$`)
 	rxDomainIn   = regexp.MustCompile(`(?i)(?:^|\s)(?:www\.|\S+\.(?:com|de|org|net|ch|at|fr|uk|io)(?:\s|$))`)
 	rxHasDigit   = regexp.MustCompile(`\d`)
-	rxAuthorJunk = regexp.MustCompile(`(?i)\b(staff|reporter|correspondent|editor|redaktion|desk|team|admin|contributor|agencies|agency|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
+	rxAuthorJunk = regexp.MustCompile(`(?i)\b(reporter|correspondent|editor|redaktion|admin|agencies|agency|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
 )
-
-// pickAuthors returns the people (or organizations) the page credits:
-// JSON-LD author, meta author tags, rel=author links, then byline
-// elements.
-func pickAuthors(p *page, ld ldArticle) []string {
-	sources := [][]string{
-		ld.authors,
-		p.metaAll("author"),
-		p.metaAll("article:author"),
-		p.metaAll("parsely-author"),
-		p.metaAll("sailthru.author"),
-		p.metaAll("dc.creator"),
-		p.metaAll("citation_author"),
-		p.relAuthors,
-	}
-	for _, src := range sources {
-		if names := cleanAuthors(src, false); len(names) > 0 {
-			return names
-		}
-	}
-	var bylines []string
-	for _, n := range p.bylines {
-		if t := textOf(n, 200); t != "" && len(t) < 120 {
-			bylines = append(bylines, t)
-		}
-		if len(bylines) >= 3 {
-			break
-		}
-	}
-	return cleanAuthors(bylines, true)
-}
 
 // cleanAuthors splits, cleans and de-duplicates raw author strings. With
 // strict (for text read from the page rather than from metadata), a name

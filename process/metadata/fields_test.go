@@ -41,7 +41,7 @@ func TestCleanAuthors(t *testing.T) {
 		{[]string{"Jane Doe, John Roe & Ann Poe"}, []string{"Jane Doe", "John Roe", "Ann Poe"}},
 		{[]string{"Jane Doe", "jane doe", "JANE DOE"}, []string{"Jane Doe"}},
 		{[]string{"By Jane Doe, Staff Writer | jane.doe@example.org"}, []string{"Jane Doe"}},
-		{[]string{"Reuters Staff"}, nil},
+		{[]string{"Reuters Staff"}, []string{"Reuters Staff"}},
 		{[]string{"https://www.facebook.com/janedoe"}, nil},
 		{[]string{"Jane Doe 12 March 2020"}, nil},
 		{[]string{"@janedoe"}, nil},

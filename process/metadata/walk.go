@@ -46,9 +46,12 @@ type page struct {
 	jsonld     []string
 	canonical  string
 	relAuthors []string
-	titleTag   string
-	h1         string
-	h1Count    int
+	// authorLinks are the texts of links to an author's page (outside
+	// page furniture), in page order.
+	authorLinks []string
+	titleTag    string
+	h1          string
+	h1Count     int
 	// headings are the page's <h1> elements and the elements marked as a
 	// post's title, in page order: the candidates for the visible headline.
 	headings  []heading
@@ -309,6 +312,10 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 			if t := textOf(n, 200); t != "" {
 				p.relAuthors = append(p.relAuthors, t)
 			}
+		} else if !discarded && p.formDepth == 0 && len(p.authorLinks) < 10 && isAuthorPage(attr(n, "href")) {
+			if t := textOf(n, 200); t != "" {
+				p.authorLinks = append(p.authorLinks, t)
+			}
 		}
 	}
 	if skipText(a) {
@@ -385,7 +392,7 @@ func (p *page) classKind(e elemAttrs) uint8 {
 	if dateClass(e) {
 		k |= classDate
 	}
-	if containsAnyFold(e.class, "byline", "author", "autor") {
+	if containsAnyFold(e.class, "byline", "author", "autor") || strings.Contains(e.itemprop, "author") {
 		k |= classByline
 	}
 	if containsAnyFold(e.class, titleWords...) || e.itemprop == "headline" {
@@ -400,6 +407,24 @@ func (p *page) classKind(e elemAttrs) uint8 {
 		}
 	}
 	return k
+}
+
+// authorPaths are the path segments under which sites keep their
+// authors' pages.
+var authorPaths = []string{"/author/", "/authors/", "/autor/", "/autoren/", "/auteur/", "/writers/", "/contributors/", "/contributor/"}
+
+// isAuthorPage reports whether href links to an author's page.
+func isAuthorPage(href string) bool {
+	if len(href) < 9 {
+		return false
+	}
+	h := strings.ToLower(href)
+	for _, p := range authorPaths {
+		if i := strings.Index(h, p); i >= 0 && len(h) > i+len(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // near reports whether the walk is within nearHeadline bytes of text

@@ -1,0 +1,249 @@
+package metadata
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// pickAuthors returns the people the page credits, else the organization
+// it credits. Structured sources (JSON-LD author, then meta author tags)
+// come first, then the byline the page shows: rel=author links, links to
+// an author's page, byline elements, a "By ..." line after the headline.
+// A name that is the site's or the publisher's, that the JSON-LD types as
+// an organization, or that holds an organization word is taken only when
+// no person is credited anywhere.
+func pickAuthors(p *page, ld ldArticle, site string) []string {
+	isOrg := func(name string) bool {
+		return ld.orgAuthors[name] || isOrgName(name, site, ld.publisher)
+	}
+	var orgs []string
+	for _, src := range authorSources(p, ld) {
+		names := cleanAuthors(src.names, src.visible)
+		var people []string
+		for _, n := range names {
+			if isOrg(n) {
+				if orgs == nil {
+					orgs = []string{n}
+				}
+				continue
+			}
+			people = append(people, n)
+		}
+		if len(people) > 0 {
+			return people
+		}
+	}
+	return orgs
+}
+
+// authorSource is one place a page names its authors.
+type authorSource struct {
+	names   []string
+	visible bool // read from the page's text rather than its metadata
+}
+
+// authorSources lists the places a page names its authors, most trusted
+// first.
+func authorSources(p *page, ld ldArticle) []authorSource {
+	srcs := []authorSource{{names: ld.authors}}
+	for _, k := range []string{"author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "citation_author"} {
+		srcs = append(srcs, authorSource{names: p.metaAll(k)})
+	}
+	// Twitter's "Written by" card label.
+	if l := strings.ToLower(p.meta("twitter:label1")); strings.Contains(l, "written by") || strings.Contains(l, "author") {
+		srcs = append(srcs, authorSource{names: p.metaAll("twitter:data1")})
+	}
+	srcs = append(srcs, authorSource{names: p.relAuthors, visible: true}, authorSource{names: p.authorLinks, visible: true})
+	var bylines []string
+	for _, n := range p.bylines {
+		bylines = append(bylines, bylineNames(n)...)
+		if len(bylines) >= 3 {
+			break
+		}
+	}
+	srcs = append(srcs, authorSource{names: bylines, visible: true})
+	return append(srcs, authorSource{names: textBylines(p), visible: true})
+}
+
+// Organization words: a credited name holding one is an organization's.
+var rxOrgWords = regexp.MustCompile(`(?i)\b(?:inc|llc|ltd|gmbh|corp|corporation|company|clinic|hospital|foundation|university|institute|association|society|council|agency|media|magazine|newspaper|news|press|publishing|group|blog)\b\.?`)
+
+// isOrgName reports whether name is the site's or the publisher's name, or
+// an organization's.
+func isOrgName(name, site, publisher string) bool {
+	q := squash(name)
+	for _, o := range []string{site, publisher} {
+		if so := squash(o); so != "" && (q == so || (len(q) >= 5 && strings.Contains(so, q)) || (len(so) >= 5 && strings.Contains(q, so))) {
+			return true
+		}
+	}
+	return rxOrgWords.MatchString(name)
+}
+
+// rxBylineLabel is a byline's label on its own: "By", "Written by",
+// "Author:".
+var rxBylineLabel = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|posted by|words|author|authors|words by|story by)\s*:?$`)
+
+// bylineNames returns the names in a byline element: the text of its
+// parts marked as a name (by class, itemprop or a link to the author's
+// page), else its first part that follows a label or reads as a name.
+func bylineNames(n *html.Node) []string {
+	var marked, parts []string
+	var rec func(*html.Node, int)
+	rec = func(c *html.Node, depth int) {
+		if depth > 20 || len(parts) > 30 {
+			return
+		}
+		switch c.Type {
+		case html.TextNode:
+			if t := collapse(c.Data); t != "" {
+				parts = append(parts, t)
+			}
+			return
+		case html.ElementNode:
+			if skipText(c.DataAtom) {
+				return
+			}
+			if c != n && len(marked) < 5 && namePart(c) {
+				if t := textOf(c, 120); t != "" {
+					marked = append(marked, t)
+					return
+				}
+			}
+		}
+		for ch := c.FirstChild; ch != nil; ch = ch.NextSibling {
+			rec(ch, depth+1)
+		}
+	}
+	rec(n, 0)
+	if len(marked) > 0 {
+		return marked
+	}
+	for i, t := range parts {
+		if rxBylineLabel.MatchString(t) {
+			if i+1 < len(parts) {
+				return []string{cutByline(parts[i+1])}
+			}
+			return nil
+		}
+		if t = cutByline(t); hasName(rxByPrefix.ReplaceAllString(t, "")) {
+			return []string{t}
+		}
+	}
+	if t := textOf(n, 200); len(t) < 120 {
+		return []string{t}
+	}
+	return nil
+}
+
+// hasName reports whether one of the names s lists reads as a person's.
+func hasName(s string) bool {
+	for _, n := range splitNames(s) {
+		if looksLikeName(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// namePart reports whether an element inside a byline holds the name.
+func namePart(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "itemprop":
+			if strings.EqualFold(a.Val, "name") {
+				return true
+			}
+		case "class":
+			for _, c := range strings.Fields(strings.ToLower(a.Val)) {
+				if strings.HasSuffix(c, "name") && !strings.Contains(c, "username") {
+					return true
+				}
+			}
+		case "href":
+			if n.DataAtom == atom.A && isAuthorPage(a.Val) {
+				return true
+			}
+		case "rel":
+			if strings.Contains(strings.ToLower(a.Val), "author") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rxBylineTail is what follows a name in a byline line: a date, a
+// separator, "on ...".
+var rxBylineTail = regexp.MustCompile(`(?i)\s+(?:[•·|—–-]|on|in|at|updated|published|posted)\s.*$|\s*[•·|]\s*.*$|\s+\d.*$`)
+
+// cutByline cuts what follows the name in a byline line.
+func cutByline(s string) string {
+	return strings.TrimSpace(rxBylineTail.ReplaceAllString(s, ""))
+}
+
+// looksLikeName reports whether s reads as a person's name: two to four
+// words, each starting with a capital letter (particles such as "van" or
+// "de" aside).
+func looksLikeName(s string) bool {
+	w := strings.Fields(s)
+	if len(w) < 2 || len(w) > 4 || len(s) > 50 || rxAuthorJunk.MatchString(s) {
+		return false
+	}
+	for _, x := range w {
+		r := []rune(x)[0]
+		if unicode.IsUpper(r) {
+			continue
+		}
+		switch strings.ToLower(x) {
+		case "van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "bin", "al":
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// rxTextByline is a byline line in the text: "By Jane Doe", "Written by:
+// Jane Doe".
+var rxTextByline = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|words by|story by|author)\s*:?\s+(.+)$`)
+
+// textBylines finds a byline in the text right after the headline: a line
+// "By Jane Doe ...", or a label line ("Written by") followed by the name.
+func textBylines(p *page) []string {
+	if !p.h1Seen {
+		return nil
+	}
+	text := p.text.String()
+	if p.h1Pos >= len(text) {
+		return nil
+	}
+	text = text[p.h1Pos:min(len(text), p.h1Pos+nearHeadline)]
+	label := false
+	for _, line := range strings.Split(text, "\n") {
+		line = collapse(line)
+		if line == "" {
+			continue
+		}
+		if label {
+			if n := cutByline(line); looksLikeName(n) {
+				return []string{n}
+			}
+			label = false
+		}
+		if rxBylineLabel.MatchString(line) {
+			label = true
+			continue
+		}
+		if m := rxTextByline.FindStringSubmatch(line); m != nil {
+			if n := cutByline(m[1]); hasName(n) {
+				return []string{n}
+			}
+		}
+	}
+	return nil
+}
