@@ -72,16 +72,20 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 // Organization words: a credited name holding one is an organization's.
 var rxOrgWords = regexp.MustCompile(`(?i)\b(?:inc|llc|ltd|gmbh|corp|corporation|company|clinic|hospital|foundation|university|institute|association|society|council|agency|media|magazine|newspaper|news|press|publishing|group|blog)\b\.?`)
 
-// isOrgName reports whether name is the site's or the publisher's name, or
-// an organization's.
+// isOrgName reports whether name is an organization's: it holds an
+// organization word, or it is the site's or the publisher's name and does
+// not read as a person's (a personal site is named after its author).
 func isOrgName(name, site, publisher string) bool {
+	if rxOrgWords.MatchString(name) {
+		return true
+	}
 	q := squash(name)
 	for _, o := range []string{site, publisher} {
 		if so := squash(o); so != "" && (q == so || (len(q) >= 5 && strings.Contains(so, q)) || (len(so) >= 5 && strings.Contains(q, so))) {
-			return true
+			return !looksLikeName(name)
 		}
 	}
-	return rxOrgWords.MatchString(name)
+	return false
 }
 
 // rxBylineLabel is a byline's label on its own: "By", "Written by",
@@ -196,8 +200,8 @@ func looksLikeName(s string) bool {
 	}
 	for _, x := range w {
 		r := []rune(x)[0]
-		if unicode.IsUpper(r) {
-			continue
+		if unicode.IsUpper(r) && (len(x) <= 3 || strings.ToUpper(x) != x) {
+			continue // a capital, but not a word in capitals ("USA TODAY")
 		}
 		switch strings.ToLower(x) {
 		case "van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "bin", "al":
@@ -207,6 +211,11 @@ func looksLikeName(s string) bool {
 	}
 	return true
 }
+
+// maxBylineDistance is how far after the headline (in bytes of text) a
+// labelled byline ("Written by" on its own line, the name on the next) is
+// looked for; a "By Jane Doe" line must be within nearHeadline of it.
+const maxBylineDistance = 32 << 10
 
 // rxTextByline is a byline line in the text: "By Jane Doe", "Written by:
 // Jane Doe".
@@ -222,9 +231,11 @@ func textBylines(p *page) []string {
 	if p.h1Pos >= len(text) {
 		return nil
 	}
-	text = text[p.h1Pos:min(len(text), p.h1Pos+nearHeadline)]
+	text = text[p.h1Pos:min(len(text), p.h1Pos+maxBylineDistance)]
 	label := false
+	pos := 0
 	for _, line := range strings.Split(text, "\n") {
+		pos += len(line) + 1
 		line = collapse(line)
 		if line == "" {
 			continue
@@ -239,7 +250,7 @@ func textBylines(p *page) []string {
 			label = true
 			continue
 		}
-		if m := rxTextByline.FindStringSubmatch(line); m != nil {
+		if m := rxTextByline.FindStringSubmatch(line); m != nil && pos < nearHeadline {
 			if n := cutByline(m[1]); hasName(n) {
 				return []string{n}
 			}

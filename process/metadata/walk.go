@@ -313,7 +313,7 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 				p.relAuthors = append(p.relAuthors, t)
 			}
 		} else if !discarded && p.formDepth == 0 && len(p.authorLinks) < 10 && isAuthorPage(attr(n, "href")) {
-			if t := textOf(n, 200); t != "" {
+			if t := textOf(n, 200); t != "" && len(t) <= 60 {
 				p.authorLinks = append(p.authorLinks, t)
 			}
 		}
