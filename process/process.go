@@ -1,7 +1,6 @@
 package process
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -71,7 +70,7 @@ func Extract(p Page) (Article, error) {
 	if err != nil {
 		return Article{}, fmt.Errorf("decode%s: %w", p.where(), err)
 	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(utf8Body))
+	doc, err := parseDocument(utf8Body)
 	if err != nil {
 		return Article{}, fmt.Errorf("parse%s: %w", p.where(), err)
 	}
