@@ -20,7 +20,7 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 	isOrg := func(name string) bool {
 		return ld.orgAuthors[name] || isOrgName(name, site, ld.publisher)
 	}
-	var orgs []string
+	var orgs, hidden []string
 	for _, src := range authorSources(p, ld) {
 		names := cleanAuthors(src.names, src.visible)
 		var people []string
@@ -33,11 +33,34 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 			}
 			people = append(people, n)
 		}
-		if len(people) > 0 {
-			return people
+		if len(people) == 0 {
+			continue
 		}
+		// Metadata may name someone the page does not show (the account
+		// that posted it, an editor): the byline the page shows wins.
+		if !src.visible && !p.shows(people) {
+			if hidden == nil {
+				hidden = people
+			}
+			continue
+		}
+		return people
+	}
+	if hidden != nil {
+		return hidden
 	}
 	return orgs
+}
+
+// shows reports whether the page's visible text holds one of names.
+func (p *page) shows(names []string) bool {
+	text := strings.ToLower(p.text.String())
+	for _, n := range names {
+		if strings.Contains(text, strings.ToLower(n)) {
+			return true
+		}
+	}
+	return false
 }
 
 // authorSource is one place a page names its authors.
@@ -194,8 +217,15 @@ func cutByline(s string) string {
 // words, each starting with a capital letter (particles such as "van" or
 // "de" aside).
 func looksLikeName(s string) bool {
+	return len(s) <= 50 && !rxAuthorJunk.MatchString(s) && capitalized(s, 2, 4)
+}
+
+// capitalized reports whether s has min to max words, each starting with
+// a capital letter (particles such as "van" or "de" aside) and none
+// written in capitals.
+func capitalized(s string, min, max int) bool {
 	w := strings.Fields(s)
-	if len(w) < 2 || len(w) > 4 || len(s) > 50 || rxAuthorJunk.MatchString(s) {
+	if len(w) < min || len(w) > max {
 		return false
 	}
 	for _, x := range w {

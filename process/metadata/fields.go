@@ -247,16 +247,18 @@ var (
 	rxGluedPrefix = regexp.MustCompile(`^(?i:geschrieben von|written by|posted by|erstellt von|von|by)(\p{Lu})`)
 	// "Recipe by Eat What Tonight", "Post author By Helge Fahrnberger".
 	rxInnerBy = regexp.MustCompile(`(?i)^(?:\p{L}+\s+){1,2}by\s+`)
+	// "This post was written by Jane Doe".
+	rxWrittenBy = regexp.MustCompile(`(?i)^.{0,40}\b(?:written|posted|authored)\s+by\s*:?\s+`)
 	// Job titles after a name.
 	rxRoleSuffix = regexp.MustCompile(`(?i)\s*[,|–-]?\s*(?:(?:senior|junior|staff|lead|chief|head|tech|technology|content|marketing|former|freelance|contributing|managing|executive|associate|deputy|digital|news|science|health|travel|food|sports?|ai|&|and|\s)*(?:chefredakteur(?:in)?|redakteur(?:in)?|editor(?:-in-chief)?|writer|reporter|correspondent|korrespondent(?:in)?|journalist(?:in)?|columnist|founder|co-founder|reviewer|consultant|director|manager|analyst|coordinator|specialist|strategist|producer|ceo|cto))+$`)
 	rxDomainIn   = regexp.MustCompile(`(?i)(?:^|\s)(?:www\.|\S+\.(?:com|de|org|net|ch|at|fr|uk|io)(?:\s|$))`)
 	rxHasDigit   = regexp.MustCompile(`\d`)
-	rxAuthorJunk = regexp.MustCompile(`(?i)\b(reporter|correspondent|editor|redaktion|admin|agencies|agency|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
+	rxAuthorJunk = regexp.MustCompile(`(?i)\b(reporter|correspondent|editor|redaktion|admin|agencies|agency|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|bio|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
 )
 
 // cleanAuthors splits, cleans and de-duplicates raw author strings. With
-// strict (for text read from the page rather than from metadata), a name
-// must also start with a capital letter.
+// strict (for text read from the page rather than from metadata), each
+// word of a name must start with a capital letter.
 func cleanAuthors(raw []string, strict bool) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -272,6 +274,9 @@ func cleanAuthors(raw []string, strict bool) []string {
 		r = rxGluedPrefix.ReplaceAllString(r, "$1")
 		r = rxByPrefix.ReplaceAllString(r, "")
 		r = rxInnerBy.ReplaceAllString(r, "")
+		if strict {
+			r = rxWrittenBy.ReplaceAllString(r, "")
+		}
 		for _, name := range splitNames(r) {
 			name = strings.Trim(collapse(name), " .:-–—()[]\"'")
 			name = rxByPrefix.ReplaceAllString(name, "")
