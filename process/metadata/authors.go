@@ -113,7 +113,7 @@ func isOrgName(name, site, publisher string) bool {
 
 // rxBylineLabel is a byline's label on its own: "By", "Written by",
 // "Author:".
-var rxBylineLabel = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|posted by|words|author|authors|words by|story by)\s*:?$`)
+var rxBylineLabel = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|posted by|words|author|authors|words by|story by|contributors?)\s*:?$`)
 
 // bylineNames returns the names in a byline element: the text of its
 // parts marked as a name (by class, itemprop or a link to the author's
@@ -249,7 +249,7 @@ const maxBylineDistance = 32 << 10
 
 // rxTextByline is a byline line in the text: "By Jane Doe", "Written by:
 // Jane Doe".
-var rxTextByline = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|words by|story by|author)\s*:?\s+(.+)$`)
+var rxTextByline = regexp.MustCompile(`(?i)^(by|written by|authored by|article by|words by|story by|author|contributors?)\s*:?\s+(.+)$`)
 
 // textBylines finds a byline in the text right after the headline: a line
 // "By Jane Doe ...", or a label line ("Written by") followed by the name.
@@ -280,8 +280,9 @@ func textBylines(p *page) []string {
 			label = true
 			continue
 		}
-		if m := rxTextByline.FindStringSubmatch(line); m != nil && pos < nearHeadline {
-			if n := cutByline(m[1]); hasName(n) {
+		// "Written by Jane Doe" anywhere; "By Jane Doe" near the headline.
+		if m := rxTextByline.FindStringSubmatch(line); m != nil && (pos < nearHeadline || !strings.EqualFold(m[1], "by")) {
+			if n := cutByline(m[2]); hasName(n) {
 				return []string{n}
 			}
 		}
