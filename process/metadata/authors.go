@@ -73,9 +73,19 @@ type authorSource struct {
 // first.
 func authorSources(p *page, ld ldArticle) []authorSource {
 	srcs := []authorSource{{names: ld.authors}}
-	for _, k := range []string{"author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "citation_author"} {
+	for _, k := range []string{"author", "article:author", "parsely-author", "sailthru.author", "dc.creator"} {
 		srcs = append(srcs, authorSource{names: p.metaAll(k)})
 	}
+	// Scholarly metadata writes one author a tag, family name first:
+	// "Doe, Jane".
+	var cited []string
+	for _, v := range p.metaAll("citation_author") {
+		if family, given, ok := strings.Cut(v, ","); ok && !strings.Contains(given, ",") {
+			v = strings.TrimSpace(given) + " " + strings.TrimSpace(family)
+		}
+		cited = append(cited, v)
+	}
+	srcs = append(srcs, authorSource{names: cited})
 	// Twitter's "Written by" card label.
 	if l := strings.ToLower(p.meta("twitter:label1")); strings.Contains(l, "written by") || strings.Contains(l, "author") {
 		srcs = append(srcs, authorSource{names: p.metaAll("twitter:data1")})
