@@ -167,8 +167,12 @@ func bylineNames(n *html.Node) []string {
 			}
 			return nil
 		}
-		if t = cutByline(t); hasName(rxByPrefix.ReplaceAllString(t, "")) {
-			return []string{t}
+		// "Dec. 19, 2025 · Jane Doe": a part may hold the name after a
+		// date or another field.
+		for _, piece := range rxFieldSep.Split(t, 4) {
+			if piece = cutByline(piece); hasName(rxByPrefix.ReplaceAllString(piece, "")) {
+				return []string{piece}
+			}
 		}
 	}
 	if t := textOf(n, 200); len(t) < 120 {
@@ -217,6 +221,9 @@ func namePart(n *html.Node) bool {
 // rxBylineTail is what follows a name in a byline line: a date, a
 // separator, "on ...".
 var rxBylineTail = regexp.MustCompile(`(?i)\s+(?:[•·|—–-]|on|in|at|updated|published|posted)\s.*$|\s*[•·|]\s*.*$|\s+\d.*$`)
+
+// rxFieldSep separates the fields of a byline: "date · name".
+var rxFieldSep = regexp.MustCompile(`\s*[·•|]\s*`)
 
 // cutByline cuts what follows the name in a byline line.
 func cutByline(s string) string {
