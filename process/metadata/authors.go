@@ -175,7 +175,7 @@ func bylineNames(n *html.Node) []string {
 			}
 		}
 	}
-	if t := textOf(n, 200); len(t) < 120 {
+	if t := textOf(n, 200); len(t) < 120 && (hasName(t) || rxByPrefix.MatchString(t)) {
 		return []string{t}
 	}
 	return nil

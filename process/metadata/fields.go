@@ -253,7 +253,7 @@ var (
 	rxRoleSuffix = regexp.MustCompile(`(?i)\s*[,|–-]?\s*(?:(?:senior|junior|staff|lead|chief|head|tech|technology|content|marketing|former|freelance|contributing|managing|executive|associate|deputy|digital|news|science|health|travel|food|sports?|ai|&|and|\s)*(?:chefredakteur(?:in)?|redakteur(?:in)?|editor(?:-in-chief)?|writer|reporter|correspondent|korrespondent(?:in)?|journalist(?:in)?|columnist|founder|co-founder|reviewer|consultant|director|manager|analyst|coordinator|specialist|strategist|producer|ceo|cto))+$`)
 	rxDomainIn   = regexp.MustCompile(`(?i)(?:^|\s)(?:www\.|\S+\.(?:com|de|org|net|ch|at|fr|uk|io)(?:\s|$))`)
 	rxHasDigit   = regexp.MustCompile(`\d`)
-	rxAuthorJunk = regexp.MustCompile(`(?i)\b(reporter|correspondent|editor|redaktion|admin|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|bio|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
+	rxAuthorJunk = regexp.MustCompile(`(?i)\b(reporter|correspondent|editor|redaktion|admin|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|bio|checked|reviewed|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
 )
 
 // cleanAuthors splits, cleans and de-duplicates raw author strings. With
