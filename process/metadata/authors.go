@@ -13,9 +13,10 @@ import (
 // it credits. Structured sources (JSON-LD author, then meta author tags)
 // come first, then the byline the page shows: rel=author links, links to
 // an author's page, byline elements, a "By ..." line after the headline.
-// A name that is the site's or the publisher's, that the JSON-LD types as
-// an organization, or that holds an organization word is taken only when
-// no person is credited anywhere.
+// Metadata naming people the page's text never shows yields to a visible
+// byline. A name that is the site's or the publisher's, that the JSON-LD
+// types as an organization, or that holds an organization word is taken
+// only when no person is credited anywhere.
 func pickAuthors(p *page, ld ldArticle, site string) []string {
 	isOrg := func(name string) bool {
 		return ld.orgAuthors[name] || isOrgName(name, site, ld.publisher)
