@@ -84,7 +84,7 @@ func Extract(p Page) (Article, error) {
 	}
 	// The page is decoded as it is parsed, and its bytes are let go once
 	// the tree is built: a big page is not held twice during extraction.
-	doc, err := goquery.NewDocumentFromReader(utf8Reader(p.Body, p.ContentType))
+	doc, err := parseDocument(p.Body, p.ContentType)
 	p.Body = nil
 	if err != nil {
 		return Article{}, fmt.Errorf("parse%s: %w", p.where(), err)
