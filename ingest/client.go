@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"code.dny.dev/ssrf"
 )
 
 // Defaults of ClientOptions.
@@ -246,53 +248,18 @@ func (g *addrGuard) control(network, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// specialPrefixes are ranges that are not public unicast destinations,
-// beyond what netip.Addr's predicates cover.
-var specialPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (CGNAT)
-	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and broadcast
-	netip.MustParsePrefix("100::/64"),        // discard
-	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
-	netip.MustParsePrefix("fc00::/7"),        // unique local (ULA)
-	netip.MustParsePrefix("2001:db8::/32"),   // documentation
-	netip.MustParsePrefix("::/128"),          // unspecified
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
-	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast
-	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
-	netip.MustParsePrefix("198.51.100.0/24"), // documentation
-	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
-}
+// ssrfGuard holds the deny lists: the IANA special-purpose registries for
+// IPv4 and IPv6 as code.dny.dev/ssrf keeps them, and every IPv6 address
+// outside global unicast (2000::/3), which covers IPv4-compatible
+// (::127.0.0.1), IPv4-mapped, NAT64 (64:ff9b::/96, 64:ff9b:1::/48),
+// discard, link-local, unique-local and multicast addresses; within global
+// unicast it denies Teredo and the other IETF assignments (2001::/23), 6to4
+// (2002::/16) and the documentation ranges. Ports are the dialer's
+// business, not the guard's.
+var ssrfGuard = ssrf.New(ssrf.WithAnyPort())
 
-var (
-	nat64  = netip.MustParsePrefix("64:ff9b::/96")
-	sixTo4 = netip.MustParsePrefix("2002::/16")
-)
-
-// isPrivateAddr reports whether ip is not a public unicast address. IPv6
-// addresses that embed an IPv4 one (mapped, NAT64, 6to4) are judged by it.
+// isPrivateAddr reports whether ip is not a public unicast address. An
+// IPv4-mapped IPv6 address is judged as the IPv4 address it maps.
 func isPrivateAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if ip.Is6() {
-		b := ip.As16()
-		switch {
-		case nat64.Contains(ip):
-			return isPrivateAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
-		case sixTo4.Contains(ip):
-			return isPrivateAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
-		}
-	}
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() ||
-		ip.IsUnspecified() {
-		return true
-	}
-	for _, p := range specialPrefixes {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return !ip.IsValid() || ssrfGuard.SafeAddr(ip.WithZone("").Unmap()) != nil
 }

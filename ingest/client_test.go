@@ -9,9 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"code.dny.dev/ssrf"
 )
 
 func serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
@@ -148,20 +151,64 @@ func TestIsPrivateAddr(t *testing.T) {
 		{"::1", true},
 		{"::", true},
 		{"fe80::1", true},
+		{"fe80::1%eth0", true},
 		{"fd12:3456::1", true}, // ULA
+		{"fec0::1", true},      // site-local
 		{"ff02::1", true},
+		{"100::1", true}, // discard
 		{"::ffff:127.0.0.1", true},
 		{"::ffff:10.0.0.1", true},
+		{"::ffff:8.8.8.8", false},   // mapped public: dialed as 8.8.8.8
+		{"::127.0.0.1", true},       // IPv4-compatible
+		{"::a9fe:a9fe", true},       // IPv4-compatible 169.254.169.254
+		{"::8.8.8.8", true},         // IPv4-compatible, deprecated
 		{"64:ff9b::a00:1", true},    // NAT64 of 10.0.0.1
-		{"64:ff9b::808:808", false}, // NAT64 of 8.8.8.8
-		{"2002:7f00:1::", true},     // 6to4 of 127.0.0.1
+		{"64:ff9b::7f00:1", true},   // NAT64 of 127.0.0.1
+		{"64:ff9b::808:808", true},  // NAT64 at all: not ours to route
+		{"64:ff9b:1::a9fe:a9fe", true},
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", true}, // Teredo
+		{"2001:0::7f00:1", true},
+		{"2002:7f00:1::", true},  // 6to4 of 127.0.0.1
+		{"2002:808:808::", true}, // 6to4 at all
+		{"2001:db8::1", true},    // documentation
+		{"3fff::1", true},        // documentation
 		{"2606:4700::1111", false},
+		{"2a00:1450:4001::200e", false},
 	}
 	for _, tt := range tests {
 		if got := isPrivateAddr(netip.MustParseAddr(tt.addr)); got != tt.private {
 			t.Errorf("isPrivateAddr(%s) = %v, want %v", tt.addr, got, tt.private)
 		}
 	}
+	// Every special-purpose range, at both ends.
+	for _, p := range append(slices.Clone(ssrf.IPv4DeniedPrefixes), ssrf.IPv6DeniedPrefixes...) {
+		first := p.Masked().Addr()
+		last := lastAddr(p)
+		for _, ip := range []netip.Addr{first, last} {
+			if !isPrivateAddr(ip) {
+				t.Errorf("isPrivateAddr(%s) = false, in special range %s", ip, p)
+			}
+		}
+		if p.Addr().Is4() {
+			// The same range embedded in IPv6, every way it can be.
+			for _, v6 := range []string{"::%s", "::ffff:%s", "64:ff9b::%s"} {
+				ip := netip.MustParseAddr(fmt.Sprintf(v6, first))
+				if !isPrivateAddr(ip) {
+					t.Errorf("isPrivateAddr(%s) = false, embeds %s", ip, p)
+				}
+			}
+		}
+	}
+}
+
+// lastAddr is the highest address in p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 func TestClientBodyLimit(t *testing.T) {
