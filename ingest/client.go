@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -133,6 +135,18 @@ func checkScheme(u *url.URL) error {
 // statuses as errors. The error, when no usable response came, is a
 // *FetchError.
 func (c *Client) Get(ctx context.Context, rawURL string, h http.Header) (*Response, error) {
+	return c.get(ctx, rawURL, h, false)
+}
+
+// GetPage is Get for an article page: a 2xx response that is not HTML, by
+// its Content-Type or, when that is missing or generic, by its first bytes,
+// is refused with an error wrapping ErrNotHTML before the rest of its body
+// is read.
+func (c *Client) GetPage(ctx context.Context, rawURL string, h http.Header) (*Response, error) {
+	return c.get(ctx, rawURL, h, true)
+}
+
+func (c *Client) get(ctx context.Context, rawURL string, h http.Header, page bool) (*Response, error) {
 	ferr := func(err error) error { return &FetchError{URL: rawURL, Err: err} }
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -173,7 +187,23 @@ func (c *Client) Get(ctx context.Context, rawURL string, h http.Header) (*Respon
 		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode,
 			Err: fmt.Errorf("%w: %d bytes announced, limit is %d", ErrBodyTooLarge, resp.ContentLength, max)}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	var rd io.Reader = resp.Body
+	page = page && resp.StatusCode >= 200 && resp.StatusCode < 300
+	ctype := resp.Header.Get("Content-Type")
+	if page {
+		// A type that decides alone is decided before any byte is read;
+		// a missing or generic one by the first bytes.
+		var head []byte
+		if !declaredHTML(ctype) {
+			br := bufio.NewReaderSize(resp.Body, sniffLen)
+			head, _ = br.Peek(sniffLen) // a shorter body is sniffed as it is
+			rd = br
+		}
+		if err := checkHTML(ctype, head); err != nil {
+			return nil, &FetchError{URL: rawURL, Status: resp.StatusCode, Err: err}
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(rd, max+1))
 	if err != nil {
 		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode, Err: fmt.Errorf("read body: %w", err)}
 	}
@@ -181,8 +211,69 @@ func (c *Client) Get(ctx context.Context, rawURL string, h http.Header) (*Respon
 		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode,
 			Err: fmt.Errorf("%w: more than the limit of %d bytes", ErrBodyTooLarge, max)}
 	}
+	if page && declaredHTML(ctype) {
+		if err := checkHTML(ctype, body[:min(len(body), sniffLen)]); err != nil {
+			return nil, &FetchError{URL: rawURL, Status: resp.StatusCode, Err: err}
+		}
+	}
 	r.Body = body
 	return r, nil
+}
+
+// sniffLen is how much of a page's body is looked at to tell its type,
+// as much as http.DetectContentType reads.
+const sniffLen = 512
+
+// checkHTML returns an error wrapping ErrNotHTML unless a page with the
+// Content-Type ct whose body starts with head can be HTML. A declared HTML
+// or XML type is taken unless the bytes are plainly binary (an image sent
+// as text/html); a missing or generic type (octet-stream, text/plain) is
+// decided by the bytes: any text passes, since HTML that starts with an
+// unusual tag sniffs as text/plain; every other type is refused.
+func checkHTML(ct string, head []byte) error {
+	mt := mediaType(ct)
+	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(head))
+	isText := len(head) == 0 || strings.HasPrefix(sniffed, "text/")
+	switch {
+	case declaredHTML(ct):
+		if isText {
+			return nil
+		}
+		return fmt.Errorf("%w: %s (sent as %s)", ErrNotHTML, sniffed, mt)
+	case genericTypes[mt]:
+		if isText {
+			return nil
+		}
+		return fmt.Errorf("%w: %s", ErrNotHTML, sniffed)
+	}
+	return fmt.Errorf("%w: %s", ErrNotHTML, mt)
+}
+
+// genericTypes are Content-Types that say nothing about a page: its bytes
+// decide.
+var genericTypes = map[string]bool{
+	"": true, "application/octet-stream": true, "binary/octet-stream": true, "text/plain": true,
+	"application/unknown": true, "application/x-unknown": true, "unknown/unknown": true,
+	"application/binary": true, "application/download": true, "application/force-download": true,
+}
+
+// declaredHTML reports whether the Content-Type ct names HTML or XML.
+func declaredHTML(ct string) bool {
+	switch mediaType(ct) {
+	case "text/html", "application/xhtml+xml", "application/xml", "text/xml":
+		return true
+	}
+	return false
+}
+
+// mediaType is the lower-case media type of a Content-Type, "" when it
+// cannot be read.
+func mediaType(ct string) string {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return ""
+	}
+	return mt
 }
 
 // unwrapURLError drops the *url.Error layer, whose message repeats the URL

@@ -339,3 +339,63 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestClientRefusesNonHTMLPages: a page that is not HTML is refused by its
+// type, or by its first bytes when the type says nothing, without reading
+// the rest: the body of each page refused before reading never ends, so a
+// client that read it whole would time out instead.
+func TestClientRefusesNonHTMLPages(t *testing.T) {
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+	gz := "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+	pdf := "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
+	html := "<!doctype html><html><head><title>Tide</title></head><body><p>High water.</p></body></html>"
+	tests := []struct {
+		name, ctype, body string
+		want              string // "" when the page is taken
+	}{
+		{"png by type", "image/png", png, "not an HTML page: image/png"},
+		{"pdf by type", "application/pdf", pdf, "not an HTML page: application/pdf"},
+		{"gzip by type", "application/gzip", gz, "not an HTML page: application/gzip"},
+		{"json by type", "application/json", `{"a":1}`, "not an HTML page: application/json"},
+		{"png without type", "", png, "not an HTML page: image/png"},
+		{"gzip as octet-stream", "application/octet-stream", gz, "not an HTML page: application/x-gzip"},
+		{"pdf as text/plain", "text/plain", pdf, "not an HTML page: application/pdf"},
+		{"png as text/html", "text/html", png, "not an HTML page: image/png (sent as text/html)"},
+		{"html", "text/html; charset=utf-8", html, ""},
+		{"xhtml", "application/xhtml+xml", html, ""},
+		{"html without type", "", html, ""},
+		{"html as octet-stream", "application/octet-stream", html, ""},
+		{"html with an odd first tag", "", "<meta charset=utf-8><title>Tide</title><p>High water.", ""},
+		{"bad type, html bytes", "text/html;;==", html, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				if tt.ctype == "" {
+					w.Header()["Content-Type"] = nil // no sniffing by net/http
+				} else {
+					w.Header().Set("Content-Type", tt.ctype)
+				}
+				io.WriteString(w, tt.body)
+				if tt.want != "" && !declaredHTML(tt.ctype) { // HTML types are sniffed once read
+					// Real files are longer than the sniffed head.
+					w.Write(make([]byte, sniffLen))
+					w.(http.Flusher).Flush()
+					<-r.Context().Done() // a body that never ends
+				}
+			})
+			c := newClient(ClientOptions{Timeout: 20 * time.Second}, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")})
+			resp, err := c.GetPage(t.Context(), srv.URL+"/page", nil)
+			if tt.want == "" {
+				if err != nil || string(resp.Body) != tt.body {
+					t.Fatalf("GetPage: %v, want the page", err)
+				}
+				return
+			}
+			var fe *FetchError
+			if !errors.Is(err, ErrNotHTML) || !strings.Contains(err.Error(), tt.want) || !errors.As(err, &fe) || fe.Status != 200 || IsTemporary(err) {
+				t.Fatalf("GetPage error %v, want a permanent FetchError with status 200 saying %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -26,6 +26,9 @@ var (
 	ErrBodyTooLarge = errors.New("response body too large")
 	// ErrTooManyRedirects is returned after more than 10 redirects.
 	ErrTooManyRedirects = errors.New("too many redirects")
+	// ErrNotHTML is returned for an article page that is not HTML: an
+	// image, a PDF, an archive... Its message names the type.
+	ErrNotHTML = errors.New("not an HTML page")
 	// ErrNoLink is the error of an item that has no link to fetch.
 	ErrNoLink = errors.New("feed item has no link")
 	// ErrParseFeed wraps an error of the feed parser.
@@ -69,7 +72,7 @@ func (e *FetchError) Temporary() bool {
 	switch {
 	case errors.Is(e.Err, ErrPrivateAddress), errors.Is(e.Err, ErrUnsupportedScheme),
 		errors.Is(e.Err, ErrBodyTooLarge), errors.Is(e.Err, ErrTooManyRedirects),
-		errors.Is(e.Err, ErrParseFeed), errors.Is(e.Err, ErrNoLink):
+		errors.Is(e.Err, ErrParseFeed), errors.Is(e.Err, ErrNoLink), errors.Is(e.Err, ErrNotHTML):
 		return false
 	case e.Status >= 400:
 		return temporaryStatus(e.Status)

@@ -565,7 +565,7 @@ func (p *Poller) round(ctx context.Context, f Feed, st *FeedState) outcome {
 	return outcome{}
 }
 
-// get fetches u within the per-host limit.
+// get fetches the feed u within the per-host limit.
 func (p *Poller) get(ctx context.Context, u string, h http.Header) (*Response, error) {
 	release, err := p.hosts.acquire(ctx, hostOf(u))
 	if err != nil {
@@ -573,6 +573,16 @@ func (p *Poller) get(ctx context.Context, u string, h http.Header) (*Response, e
 	}
 	defer release()
 	return p.client.Get(ctx, u, h)
+}
+
+// getPage fetches the article page u within the per-host limit.
+func (p *Poller) getPage(ctx context.Context, u string, h http.Header) (*Response, error) {
+	release, err := p.hosts.acquire(ctx, hostOf(u))
+	if err != nil {
+		return nil, &FetchError{URL: u, Err: err}
+	}
+	defer release()
+	return p.client.GetPage(ctx, u, h)
 }
 
 // item fetches the page of a new item and publishes it, then marks it
@@ -596,7 +606,7 @@ func (p *Poller) item(ctx context.Context, log *slog.Logger, f Feed, it FeedItem
 		if blocked[host] {
 			return true, nil
 		}
-		resp, err := p.get(ctx, it.Link, http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}})
+		resp, err := p.getPage(ctx, it.Link, http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}})
 		if err == nil {
 			raw.FinalURL = resp.FinalURL
 			raw.Status = resp.Status

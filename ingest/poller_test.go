@@ -140,6 +140,9 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 	case "/pages/long":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(s.long)
+	case "/img/chart.png":
+		w.Header().Set("Content-Type", "image/png")
+		w.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
 	case "/pages/flaky":
 		http.Error(w, "try again later", http.StatusInternalServerError)
 	case "/pages/hang", "/hang-feed", "/hang.xml":
@@ -737,6 +740,7 @@ func TestPollerPagesThatFailForGood(t *testing.T) {
 		{"The whole archive on one page", 200, "65536"},
 		{"The lighthouse page that moved away", 410, "410"},
 		{"A page on the inside network", 0, "127.0.0.2"},
+		{"The tide chart as a picture", 200, "not an HTML page: image/png"},
 	}
 	for _, tt := range tests {
 		a, ok := got[tt.title]
@@ -755,8 +759,11 @@ func TestPollerPagesThatFailForGood(t *testing.T) {
 	if a := got["The whole archive on one page"]; len(a.Body) != 0 {
 		t.Errorf("oversized page published with %d bytes of body", len(a.Body))
 	}
+	if a := got["The tide chart as a picture"]; len(a.Body) != 0 {
+		t.Errorf("image published with %d bytes of body", len(a.Body))
+	}
 	st := p.Stats()
-	if st.ItemsPublished != 5 || st.PagesGivenUp != 5 || st.PageErrors != 4 {
+	if st.ItemsPublished != 6 || st.PagesGivenUp != 6 || st.PageErrors != 5 {
 		t.Errorf("stats %+v", st)
 	}
 	if s := h.state.get(h.feed(t, "/odd.rss").Token); s.ETag != `"odd-1"` || s.PageFailures != nil {
