@@ -158,13 +158,13 @@ func TestIsPrivateAddr(t *testing.T) {
 		{"100::1", true}, // discard
 		{"::ffff:127.0.0.1", true},
 		{"::ffff:10.0.0.1", true},
-		{"::ffff:8.8.8.8", false},   // mapped public: dialed as 8.8.8.8
-		{"::127.0.0.1", true},       // IPv4-compatible
-		{"::a9fe:a9fe", true},       // IPv4-compatible 169.254.169.254
-		{"::8.8.8.8", true},         // IPv4-compatible, deprecated
-		{"64:ff9b::a00:1", true},    // NAT64 of 10.0.0.1
-		{"64:ff9b::7f00:1", true},   // NAT64 of 127.0.0.1
-		{"64:ff9b::808:808", true},  // NAT64 at all: not ours to route
+		{"::ffff:8.8.8.8", false},  // mapped public: dialed as 8.8.8.8
+		{"::127.0.0.1", true},      // IPv4-compatible
+		{"::a9fe:a9fe", true},      // IPv4-compatible 169.254.169.254
+		{"::8.8.8.8", true},        // IPv4-compatible, deprecated
+		{"64:ff9b::a00:1", true},   // NAT64 of 10.0.0.1
+		{"64:ff9b::7f00:1", true},  // NAT64 of 127.0.0.1
+		{"64:ff9b::808:808", true}, // NAT64 at all: not ours to route
 		{"64:ff9b:1::a9fe:a9fe", true},
 		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", true}, // Teredo
 		{"2001:0::7f00:1", true},
