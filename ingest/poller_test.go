@@ -335,7 +335,9 @@ func TestPollerFeedsPagesAndFailures(t *testing.T) {
 	// Feed states: validators only where every item was handled; errors
 	// recorded with a backoff; claims released.
 	gaz := h.state.get(rss.Token)
-	if gaz.ETag != gazetteETag || gaz.ErrorStreak != 0 || gaz.ClaimedBy != "" || !gaz.NextDue.Equal(t0.Add(testInterval)) {
+	// The poller keeps its claim for the next round, ClaimTTL past it.
+	if gaz.ETag != gazetteETag || gaz.ErrorStreak != 0 || gaz.ClaimedBy != p.cfg.ReplicaID ||
+		!gaz.NextDue.Equal(t0.Add(testInterval)) || !gaz.ClaimedUntil.Equal(gaz.NextDue.Add(DefaultClaimTTL)) {
 		t.Errorf("gazette state %+v", gaz)
 	}
 	cou := h.state.get(h.feed(t, "/atom.xml").Token)
@@ -481,7 +483,8 @@ func TestPollerPageRateLimitDefersHost(t *testing.T) {
 	// page is rate-limited, so the others on its host wait for next time.
 	h := newHarness(t)
 	h.site.setStatus("/pages/tide-old", http.StatusTooManyRequests)
-	p := h.poller(t, []string{"/rss.xml"}, nil)
+	// One page of a host at a time, so the next waits for the first.
+	p := h.poller(t, []string{"/rss.xml"}, func(c *PollerConfig) { c.PerHost = 1 })
 	pollDue(t, p)
 	if n := len(h.pub.articles()); n != 0 {
 		t.Errorf("published %d articles from a host that said 429", n)
@@ -577,7 +580,6 @@ func TestPollerRunStopsPromptly(t *testing.T) {
 	p := h.poller(t, []string{"/rss.xml", "/hang.xml"}, func(c *PollerConfig) {
 		c.Now = nil // real clock
 		c.Interval = 50 * time.Millisecond
-		c.ScanEvery = 5 * time.Millisecond
 		c.RoundTimeout = time.Minute
 	})
 	// /hang.xml is a feed whose fetch never ends until cancelled.
@@ -674,7 +676,7 @@ func TestNewPollerValidates(t *testing.T) {
 	}
 	c := p.cfg
 	if c.Interval != DefaultInterval || c.MaxBackoff != 4*time.Hour || c.Concurrency != DefaultConcurrency ||
-		c.RoundTimeout != 10*time.Minute || c.ScanEvery != 30*time.Second || c.Jitter != DefaultInterval/10 {
+		c.RoundTimeout != 10*time.Minute || c.ClaimTTL != DefaultClaimTTL || c.Jitter != DefaultInterval/10 {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -707,8 +709,15 @@ func TestPollerStateStoreDown(t *testing.T) {
 	h.state.fail = errors.New("bucket unavailable")
 	p := h.poller(t, []string{"/rss.xml", "/atom.xml", "/feed.json"}, nil)
 	pollDue(t, p)
-	if st := p.Stats(); st.StateErrors != 1 || st.FeedsPolled != 0 {
-		t.Errorf("a failing store should cost one error per scan, not one per feed: %+v", st)
+	if st := p.Stats(); st.StateErrors == 0 || st.FeedsPolled != 0 {
+		t.Errorf("a failing store: %+v", st)
+	}
+	// No new claims while the store is down: the next try is storeRetry
+	// later, not at once.
+	errs := p.Stats().StateErrors
+	pollDue(t, p)
+	if st := p.Stats(); st.StateErrors != errs {
+		t.Errorf("claims tried again within storeRetry: %d errors, then %d", errs, st.StateErrors)
 	}
 	h.state.mu.Lock()
 	h.state.fail = nil
