@@ -112,7 +112,8 @@ func BenchmarkPollAllSeen(b *testing.B) {
 }
 
 // BenchmarkFirstPoll polls 1,000 feeds of 10 new items each for the first
-// time (10,000 pages of 40 KB from one server), as a fresh fetcher does.
+// time (10,000 pages of 40 KB from 10 servers, a feed's pages on its own
+// server), as a fresh fetcher does.
 // It reports the peak of the Go heap in use while the poll runs (sampled
 // every 5 ms) and the CPU time (user and system, whole process) per 1,000
 // feeds per cycle.
@@ -136,9 +137,15 @@ func BenchmarkFirstPoll(b *testing.B) {
 		w.Write([]byte(sb.String()))
 	}))
 	b.Cleanup(srv.Close)
+	srvs := []*httptest.Server{srv}
+	for range 9 {
+		s := httptest.NewServer(srv.Config.Handler)
+		b.Cleanup(s.Close)
+		srvs = append(srvs, s)
+	}
 	var fs []Feed
 	for i := range feeds {
-		f, _ := NewFeed(fmt.Sprintf("%s/f%d.xml", srv.URL, i), "")
+		f, _ := NewFeed(fmt.Sprintf("%s/f%d.xml", srvs[i%len(srvs)].URL, i), "")
 		fs = append(fs, f)
 	}
 	var peak uint64
