@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -185,4 +187,76 @@ func TestIntervalHonoured(t *testing.T) {
 	if total := ts[gaps].Sub(ts[0]); total > gaps*1250*time.Millisecond {
 		t.Errorf("%d gaps took %s, want about %d s (at most %s)", gaps, total, gaps, gaps*1250*time.Millisecond)
 	}
+}
+
+// TestPollerDuplicateGUIDs: a feed that repeats an item (same GUID, same
+// link) has the repeat skipped with a warning naming the feed and GUID;
+// two stories under one GUID with different links are both published.
+func TestPollerDuplicateGUIDs(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/feed.xml" {
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprintf(w, "<html><body><p>Page %s.</p></body></html>", r.URL.Path)
+			return
+		}
+		base := "http://" + r.Host
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Careless Courier</title>
+<item><title>Tide</title><link>%[1]s/tide</link><guid>story</guid></item>
+<item><title>Bridge</title><link>%[1]s/bridge</link><guid>story</guid></item>
+<item><title>Tide again</title><link>%[1]s/tide</link><guid>story</guid></item>
+<item><title>Market</title><link>%[1]s/market</link><guid>market</guid></item>
+<item><title>Market again</title><link>%[1]s/market</link><guid>market</guid></item>
+</channel></rss>`, base)
+	}))
+	defer srv.Close()
+	f, _ := NewFeed(srv.URL+"/feed.xml", "")
+	var logs strings.Builder
+	var mu sync.Mutex
+	pub := &memPub{}
+	p, err := NewPoller(PollerConfig{
+		Feeds:     []Feed{f},
+		Client:    NewClient(ClientOptions{AllowPrivateNetworks: true}),
+		Publisher: pub,
+		State:     newMemState(),
+		Seen:      newMemSeen(),
+		Logger:    slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.PollDue(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, a := range pub.articles() {
+		urls = append(urls, strings.TrimPrefix(a.URL, srv.URL))
+	}
+	slices.Sort(urls)
+	if want := []string{"/bridge", "/market", "/tide"}; !slices.Equal(urls, want) {
+		t.Errorf("published %v, want %v", urls, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, guid := range []string{"guid=story", "guid=market"} {
+		line := ""
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, "repeats an item") && strings.Contains(l, guid) {
+				line = l
+			}
+		}
+		if line == "" || !strings.Contains(line, "level=WARN") || !strings.Contains(line, f.URL) {
+			t.Errorf("no warning for the repeat of %s with the feed named:\n%s", guid, logs.String())
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
