@@ -952,7 +952,9 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 			return true
 		}
 		p.stats.publishErrors.Add(1)
-		r.fail(fmt.Errorf("publish item %s of %s: %w", id, r.f.URL, err), true)
+		// An outage is retried within seconds; a publish that can never
+		// succeed (the error says it is permanent) waits for the backoff.
+		r.fail(fmt.Errorf("publish item %s of %s: %w", id, r.f.URL, err), !isPermanent(err))
 		return true
 	}
 	p.stats.itemsPublished.Add(1)
