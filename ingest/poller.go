@@ -567,6 +567,7 @@ func (p *Poller) round(ctx context.Context, f Feed, st FeedState, rev uint64, pa
 	case lost:
 		// Another fetcher may have the feed now: leave it its state.
 		p.stats.claimsLost.Add(1)
+		log.Warn("feed round failed: its claim was lost or could not be renewed", "err", out.err, "next_look_in", p.cfg.ClaimTTL)
 		return p.cfg.Now().Add(p.cfg.ClaimTTL)
 	case out.err == nil && rctx.Err() != nil && ctx.Err() == nil:
 		out.err = fmt.Errorf("poll of %s did not finish within RoundTimeout %s", f.URL, p.cfg.RoundTimeout)
@@ -600,7 +601,7 @@ func (p *Poller) round(ctx context.Context, f Feed, st FeedState, rev uint64, pa
 	}
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.BusTimeout)
 	defer scancel()
-	newRev, err := p.cfg.State.SaveFeedState(sctx, f.Token, st, rev)
+	newRev, err := p.saveClaimed(sctx, f.Token, st, rev)
 	switch {
 	case errors.Is(err, ErrStateConflict):
 		p.stats.claimsLost.Add(1)
@@ -617,6 +618,23 @@ func (p *Poller) round(ctx context.Context, f Feed, st FeedState, rev uint64, pa
 		p.mu.Unlock()
 	}
 	return st.NextDue
+}
+
+// saveClaimed saves st, a state this Poller has claimed, at rev. A save
+// that timed out may still have been stored (a client resends what it
+// buffered once it reconnects), leaving a later revision that is the
+// Poller's own: if the state at hand is still claimed by this Poller, st is
+// saved at that revision instead. A claim by another gives ErrStateConflict.
+func (p *Poller) saveClaimed(ctx context.Context, token string, st FeedState, rev uint64) (uint64, error) {
+	newRev, err := p.cfg.State.SaveFeedState(ctx, token, st, rev)
+	if !errors.Is(err, ErrStateConflict) {
+		return newRev, err
+	}
+	cur, curRev, lerr := p.cfg.State.LoadFeedState(ctx, token)
+	if lerr != nil || cur.ClaimedBy != p.cfg.ReplicaID {
+		return 0, err
+	}
+	return p.cfg.State.SaveFeedState(ctx, token, st, curRev)
 }
 
 // busBackoff is the delay before polling a feed whose round failed for the
@@ -678,7 +696,7 @@ func (p *Poller) heartbeat(ctx context.Context, cancel func(), log *slog.Logger,
 			st.ClaimedUntil = now.Add(p.cfg.ClaimTTL)
 			h.mu.Lock()
 			bctx, bcancel := context.WithTimeout(ctx, min(p.cfg.BusTimeout, max(until.Sub(now), time.Millisecond)))
-			newRev, err := p.cfg.State.SaveFeedState(bctx, f.Token, st, h.rev)
+			newRev, err := p.saveClaimed(bctx, f.Token, st, h.rev)
 			bcancel()
 			switch {
 			case err == nil:

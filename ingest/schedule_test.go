@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -259,4 +260,32 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestSaveClaimedAfterOwnLostAck: a renewal whose acknowledgement was lost
+// (stored after all) leaves a revision the poller did not see; the next
+// save goes through if the state is still claimed by this poller, and
+// conflicts if another claimed it.
+func TestSaveClaimedAfterOwnLostAck(t *testing.T) {
+	h := newHarness(t)
+	p := h.poller(t, []string{"/rss.xml"}, nil)
+	ctx := t.Context()
+	mine := FeedState{ClaimedBy: p.cfg.ReplicaID, ClaimedUntil: h.clock.Now().Add(time.Minute)}
+	rev, err := h.state.SaveFeedState(ctx, "tok", mine, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.state.SaveFeedState(ctx, "tok", mine, rev); err != nil { // the "lost" one
+		t.Fatal(err)
+	}
+	if _, err := p.saveClaimed(ctx, "tok", mine, rev); err != nil {
+		t.Errorf("save after our own unseen write: %v", err)
+	}
+	_, cur, _ := h.state.LoadFeedState(ctx, "tok")
+	if _, err := h.state.SaveFeedState(ctx, "tok", FeedState{ClaimedBy: "other"}, cur); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.saveClaimed(ctx, "tok", mine, cur); !errors.Is(err, ErrStateConflict) {
+		t.Errorf("save over another's claim: %v, want ErrStateConflict", err)
+	}
 }
