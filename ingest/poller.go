@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"cmp"
-	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -211,13 +210,6 @@ type Poller struct {
 	storeDown time.Time            // the state store failed; no claims until then
 }
 
-// claimed is a feed state this Poller saved with its claim, and its
-// revision.
-type claimed struct {
-	st  FeedState
-	rev uint64
-}
-
 // NewPoller checks c, fills in defaults, and returns a Poller.
 func NewPoller(c PollerConfig) (*Poller, error) {
 	switch {
@@ -340,111 +332,6 @@ func (p *Poller) Stats() Stats {
 	}
 }
 
-// Run polls the feeds as they fall due until ctx is done. It then waits for
-// the polls in flight to stop (they see ctx too) and returns nil.
-func (p *Poller) Run(ctx context.Context) error {
-	p.log.Info("polling feeds", "feeds", len(p.cfg.Feeds), "interval", p.cfg.Interval, "replica", p.cfg.ReplicaID)
-	p.schedule(ctx, false)
-	return nil
-}
-
-// PollDue polls every feed that is due now, once, and returns when they are
-// done: one round of Run, for one-shot use and tests. It returns ctx's
-// error if ctx ended.
-func (p *Poller) PollDue(ctx context.Context) error {
-	p.schedule(ctx, true)
-	return ctx.Err()
-}
-
-// schedule starts each feed's round when it falls due, as a slot is free,
-// until ctx ends (or, once, when nothing more is due now).
-func (p *Poller) schedule(ctx context.Context, once bool) {
-	pages := newPagePool(p.cfg.PageWorkers, p.cfg.PerHost)
-	var wg sync.WaitGroup
-	defer func() {
-		wg.Wait()
-		pages.close()
-	}()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		next, busy := p.dispatch(ctx, pages, &wg)
-		if once && !busy {
-			return // nothing under way, nothing more due now
-		}
-		if once || next.IsZero() {
-			next = p.cfg.Now().Add(time.Hour) // until woken
-		}
-		timer.Reset(max(next.Sub(p.cfg.Now()), 0))
-		select {
-		case <-ctx.Done():
-			return
-		case <-p.wake:
-		case <-timer.C:
-		}
-	}
-}
-
-// dispatch starts a round for each feed due now, earliest first, while
-// fewer than MaxInFlight are under way. It returns when the next feed
-// falls due (zero if none is waiting; feeds under way come back when
-// their round ends), and whether rounds are under way or due feeds wait.
-func (p *Poller) dispatch(ctx context.Context, pages *pagePool, wg *sync.WaitGroup) (next time.Time, busy bool) {
-	now := p.cfg.Now()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if ctx.Err() != nil {
-		return time.Time{}, false
-	}
-	for p.queue.Len() > 0 {
-		e := p.queue[0]
-		if look, ok := p.nextLook[e.token]; !ok || !look.Equal(e.at) {
-			heap.Pop(&p.queue) // stale: looked at again since
-			continue
-		}
-		if e.at.After(now) {
-			return e.at, p.running > 0
-		}
-		if p.storeDown.After(now) {
-			return p.storeDown, p.running > 0
-		}
-		if p.running >= p.cfg.MaxInFlight {
-			return time.Time{}, true
-		}
-		heap.Pop(&p.queue)
-		delete(p.nextLook, e.token)
-		p.running++
-		f := p.feeds[e.token]
-		wg.Go(func() { p.poll(ctx, f, pages) })
-	}
-	return time.Time{}, p.running > 0
-}
-
-// lookAt records when to look at the feed's state again: at due, but no
-// later than an Interval from now, so that changes made elsewhere are seen.
-func (p *Poller) lookAt(token string, due time.Time) {
-	p.mu.Lock()
-	p.lookAtLocked(token, due)
-	p.mu.Unlock()
-	p.signal()
-}
-
-func (p *Poller) lookAtLocked(token string, due time.Time) {
-	if limit := p.cfg.Now().Add(p.cfg.Interval); due.After(limit) {
-		due = limit
-	}
-	p.nextLook[token] = due
-	heap.Push(&p.queue, dueEntry{at: due, token: token})
-}
-
-// signal wakes the scheduler.
-func (p *Poller) signal() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
-
 // poll runs one round of feed f, if it can claim it, and then lets the
 // scheduler look at it again.
 func (p *Poller) poll(ctx context.Context, f Feed, pages *pagePool) {
@@ -476,71 +363,6 @@ func (p *Poller) poll(ctx context.Context, f Feed, pages *pagePool) {
 		return
 	}
 	look = p.round(ctx, f, st, rev, pages, release)
-}
-
-// claim returns the feed's state claimed by this Poller and its revision.
-// If the feed is not due, or claimed by another, it returns when to look
-// again instead; if the store failed, its error.
-func (p *Poller) claim(ctx context.Context, f Feed) (FeedState, uint64, time.Time, error) {
-	now := p.cfg.Now()
-	p.mu.Lock()
-	r, ok := p.reserved[f.Token]
-	delete(p.reserved, f.Token)
-	p.mu.Unlock()
-	if ok && r.st.ClaimedUntil.Sub(now) > p.cfg.ClaimTTL/2 {
-		if r.st.NextDue.After(now) {
-			p.mu.Lock()
-			p.reserved[f.Token] = r
-			p.mu.Unlock()
-			return FeedState{}, 0, r.st.NextDue, nil
-		}
-		// Still ours, with time to renew it: no need to read or write.
-		return r.st, r.rev, time.Time{}, nil
-	}
-	bctx, cancel := context.WithTimeout(ctx, p.cfg.BusTimeout)
-	defer cancel()
-	st, rev, err := p.cfg.State.LoadFeedState(bctx, f.Token)
-	if err != nil {
-		p.storeFailed(ctx, "cannot load feed state", f, err)
-		return FeedState{}, 0, time.Time{}, err
-	}
-	if due := st.due(); rev != 0 && due.After(now) && st.ClaimedBy != p.cfg.ReplicaID {
-		return FeedState{}, 0, due, nil
-	}
-	if st.NextDue.After(now) {
-		return FeedState{}, 0, st.NextDue, nil // our own claim, not due yet
-	}
-	st.URL = f.URL
-	st.ClaimedBy = p.cfg.ReplicaID
-	st.ClaimedUntil = now.Add(p.cfg.ClaimTTL)
-	newRev, err := p.cfg.State.SaveFeedState(bctx, f.Token, st, rev)
-	switch {
-	case errors.Is(err, ErrStateConflict):
-		p.stats.claimsLost.Add(1)
-		p.log.Debug("feed claimed by another fetcher", "feed", f.URL, "token", f.Token)
-		return FeedState{}, 0, now.Add(p.cfg.ClaimTTL), nil
-	case err != nil:
-		p.storeFailed(ctx, "cannot claim feed", f, err)
-		return FeedState{}, 0, time.Time{}, err
-	}
-	return st, newRev, time.Time{}, nil
-}
-
-// storeFailed counts and logs a failure of the state store, and holds back
-// new claims for storeRetry: one warning per outage, not one per feed.
-func (p *Poller) storeFailed(ctx context.Context, msg string, f Feed, err error) {
-	if ctx.Err() != nil {
-		return
-	}
-	p.stats.stateErrors.Add(1)
-	now := p.cfg.Now()
-	p.mu.Lock()
-	first := !p.storeDown.After(now)
-	p.storeDown = now.Add(storeRetry)
-	p.mu.Unlock()
-	if first {
-		p.log.Warn(msg+"; claims paused", "feed", f.URL, "token", f.Token, "err", err, "retry_in", storeRetry)
-	}
 }
 
 // outcome is how a feed's round went.
@@ -620,23 +442,6 @@ func (p *Poller) round(ctx context.Context, f Feed, st FeedState, rev uint64, pa
 	return st.NextDue
 }
 
-// saveClaimed saves st, a state this Poller has claimed, at rev. A save
-// that timed out may still have been stored (a client resends what it
-// buffered once it reconnects), leaving a later revision that is the
-// Poller's own: if the state at hand is still claimed by this Poller, st is
-// saved at that revision instead. A claim by another gives ErrStateConflict.
-func (p *Poller) saveClaimed(ctx context.Context, token string, st FeedState, rev uint64) (uint64, error) {
-	newRev, err := p.cfg.State.SaveFeedState(ctx, token, st, rev)
-	if !errors.Is(err, ErrStateConflict) {
-		return newRev, err
-	}
-	cur, curRev, lerr := p.cfg.State.LoadFeedState(ctx, token)
-	if lerr != nil || cur.ClaimedBy != p.cfg.ReplicaID {
-		return 0, err
-	}
-	return p.cfg.State.SaveFeedState(ctx, token, st, curRev)
-}
-
 // busBackoff is the delay before polling a feed whose round failed for the
 // bus, after streak failures in a row: 1s doubling to busBackoffMax.
 func busBackoff(streak int) time.Duration {
@@ -664,70 +469,6 @@ func (p *Poller) jitter() time.Duration {
 		return 0
 	}
 	return rand.N(p.cfg.Jitter)
-}
-
-// heartbeat keeps a round's claim alive.
-type heartbeat struct {
-	mu   sync.Mutex
-	rev  uint64
-	lost bool
-	done chan struct{}
-	wg   sync.WaitGroup
-}
-
-// heartbeat renews the claim of st (at rev) every ClaimTTL/3 until stopped.
-// If the claim was taken, or cannot be renewed before it runs out, it
-// cancels the round.
-func (p *Poller) heartbeat(ctx context.Context, cancel func(), log *slog.Logger, f Feed, st FeedState, rev uint64) *heartbeat {
-	h := &heartbeat{rev: rev, done: make(chan struct{})}
-	h.wg.Go(func() {
-		t := time.NewTicker(p.cfg.ClaimTTL / 3)
-		defer t.Stop()
-		until := st.ClaimedUntil
-		for {
-			select {
-			case <-h.done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			now := p.cfg.Now()
-			st.ClaimedUntil = now.Add(p.cfg.ClaimTTL)
-			h.mu.Lock()
-			bctx, bcancel := context.WithTimeout(ctx, min(p.cfg.BusTimeout, max(until.Sub(now), time.Millisecond)))
-			newRev, err := p.saveClaimed(bctx, f.Token, st, h.rev)
-			bcancel()
-			switch {
-			case err == nil:
-				h.rev = newRev
-				until = st.ClaimedUntil
-			case errors.Is(err, ErrStateConflict):
-				h.lost = true
-				log.Warn("claim on feed taken by another fetcher; the round stops", "err", err)
-				cancel()
-			case !p.cfg.Now().Before(until.Add(-p.cfg.ClaimTTL / 6)):
-				h.lost = true
-				log.Warn("cannot renew claim on feed before it runs out; the round stops", "err", err)
-				cancel()
-			default:
-				log.Warn("cannot renew claim on feed; trying again", "err", err, "claimed_until", until)
-			}
-			h.mu.Unlock()
-			if h.lost {
-				return
-			}
-		}
-	})
-	return h
-}
-
-// stop ends the heartbeat and returns the claim's revision, and whether
-// the claim was lost.
-func (h *heartbeat) stop() (uint64, bool) {
-	close(h.done)
-	h.wg.Wait()
-	return h.rev, h.lost
 }
 
 // fetchFeed fetches the feed and handles its new items, updating st.
@@ -835,179 +576,6 @@ func (p *Poller) get(ctx context.Context, u string, h http.Header) (*Response, e
 	}
 	defer release()
 	return p.client.Get(ctx, u, h)
-}
-
-// pageRound is the pages of one feed's round in the page pool.
-type pageRound struct {
-	p    *Poller
-	log  *slog.Logger
-	f    Feed
-	ctx  context.Context
-	stop context.CancelFunc
-	wg   sync.WaitGroup
-
-	pending atomic.Int64 // items left for a later poll
-
-	mu       sync.Mutex
-	failures map[string]int  // page failures by item id, as in FeedState
-	blocked  map[string]bool // hosts that asked us to slow down
-	err      error           // the first error that stopped the round
-	bus      bool            // ... which came from the bus
-}
-
-// fail stops the round with err, the first such error.
-func (r *pageRound) fail(err error, bus bool) {
-	r.mu.Lock()
-	if r.err == nil {
-		r.err, r.bus = err, bus
-		r.log.Warn("the feed's round stops", "err", err)
-	}
-	r.mu.Unlock()
-	r.stop()
-}
-
-// queue sends the item's page to the pool.
-func (r *pageRound) queue(pages *pagePool, it FeedItem, id string) {
-	r.wg.Add(1)
-	job := func() {
-		defer r.wg.Done()
-		if r.item(it, id) {
-			r.pending.Add(1)
-		}
-	}
-	if it.Link == "" {
-		go job() // nothing to fetch
-		return
-	}
-	pages.submit(hostOf(it.Link), job)
-}
-
-// item fetches the page of a new item and publishes it, then marks it
-// seen. It reports whether the item is left for a later poll.
-func (r *pageRound) item(it FeedItem, id string) (later bool) {
-	p, ctx := r.p, r.ctx
-	if ctx.Err() != nil {
-		return true
-	}
-	raw := RawArticle{
-		SchemaVersion: RawSchemaVersion,
-		ID:            id,
-		Feed:          r.f.Token,
-		FeedURL:       r.f.URL,
-		Item:          it,
-		URL:           it.Link,
-	}
-	log := r.log.With("item", id, "url", it.Link)
-	var fail error
-	if it.Link == "" {
-		fail = ErrNoLink
-	} else {
-		host := hostOf(it.Link)
-		r.mu.Lock()
-		blocked := r.blocked[host]
-		r.mu.Unlock()
-		if blocked {
-			return true
-		}
-		resp, err := p.client.GetPage(ctx, it.Link, http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}})
-		if err == nil {
-			raw.FinalURL = resp.FinalURL
-			raw.Status = resp.Status
-			raw.Header = resp.Header
-			raw.Body = resp.Body
-			err = resp.Err()
-		} else {
-			var fe *FetchError
-			if errors.As(err, &fe) {
-				raw.Status = fe.Status
-			}
-		}
-		if err != nil && ctx.Err() != nil {
-			return true // cut short by shutdown or the round's end
-		}
-		if err == nil {
-			p.stats.pagesFetched.Add(1)
-		} else {
-			fail = err
-			p.stats.pageErrors.Add(1)
-			r.mu.Lock()
-			if raw.Status == http.StatusTooManyRequests || raw.Status == http.StatusServiceUnavailable {
-				r.blocked[host] = true
-			}
-			n := 0
-			if IsTemporary(err) {
-				if r.failures == nil {
-					r.failures = map[string]int{}
-				}
-				r.failures[id]++
-				n = r.failures[id]
-			}
-			r.mu.Unlock()
-			if n > 0 {
-				if n < p.cfg.MaxPageAttempts {
-					log.Warn("cannot fetch article page; will retry at the next poll", "err", err, "attempt", n, "max_attempts", p.cfg.MaxPageAttempts)
-					return true
-				}
-				fail = fmt.Errorf("gave up after %d attempts: %w", n, err)
-			}
-		}
-	}
-	raw.FetchedAt = p.cfg.Now().UTC()
-	if fail != nil {
-		p.stats.pagesGivenUp.Add(1)
-		hdr := http.Header(raw.Header).Clone()
-		if hdr == nil {
-			hdr = http.Header{}
-		}
-		hdr.Set(FetchErrorHeader, fail.Error())
-		raw.Header = hdr
-		log.Warn("publishing item whose page cannot be fetched", "err", fail, "status", raw.Status)
-	}
-	bctx, cancel := context.WithTimeout(ctx, p.cfg.BusTimeout)
-	defer cancel()
-	if err := p.cfg.Publisher.PublishRaw(bctx, raw); err != nil {
-		if ctx.Err() != nil {
-			return true
-		}
-		p.stats.publishErrors.Add(1)
-		// An outage is retried within seconds; a publish that can never
-		// succeed (the error says it is permanent) waits for the backoff.
-		r.fail(fmt.Errorf("publish item %s of %s: %w", id, r.f.URL, err), !isPermanent(err))
-		return true
-	}
-	p.stats.itemsPublished.Add(1)
-	r.mu.Lock()
-	delete(r.failures, id)
-	r.mu.Unlock()
-	if err := p.cfg.Seen.MarkSeen(bctx, id); err != nil {
-		p.stats.stateErrors.Add(1)
-		r.fail(fmt.Errorf("mark item %s of %s seen: %w", id, r.f.URL, err), true)
-		return false
-	}
-	log.Debug("published raw article", "status", raw.Status, "bytes", len(raw.Body))
-	return false
-}
-
-// dueEntry is a feed's place in the dueQueue.
-type dueEntry struct {
-	at    time.Time
-	token string
-}
-
-// dueQueue is a min-heap of feeds by the time to look at them. An entry
-// whose time is no longer the feed's (see Poller.nextLook) is stale and
-// skipped.
-type dueQueue []dueEntry
-
-func (q dueQueue) Len() int           { return len(q) }
-func (q dueQueue) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
-func (q dueQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *dueQueue) Push(x any)        { *q = append(*q, x.(dueEntry)) }
-func (q *dueQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return e
 }
 
 // hostOf is the lower-cased host of u with its port, if one is given: the
