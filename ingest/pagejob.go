@@ -23,6 +23,7 @@ type pageRound struct {
 
 	mu       sync.Mutex
 	failures map[string]int  // page failures by item id, as in FeedState
+	givenUp  map[string]bool // items published with their failure, as in FeedState
 	blocked  map[string]bool // hosts that asked us to slow down
 	err      error           // the first error that stopped the round
 	bus      bool            // ... which came from the bus
@@ -151,7 +152,16 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 	p.stats.itemsPublished.Add(1)
 	r.mu.Lock()
 	delete(r.failures, id)
+	if fail != nil {
+		if r.givenUp == nil {
+			r.givenUp = map[string]bool{}
+		}
+		r.givenUp[id] = true
+	}
 	r.mu.Unlock()
+	if fail != nil {
+		return false // not seen: it failed (see FeedState.GivenUp)
+	}
 	if err := p.cfg.Seen.MarkSeen(bctx, id); err != nil {
 		p.stats.stateErrors.Add(1)
 		r.fail(fmt.Errorf("mark item %s of %s seen: %w", id, r.f.URL, err), true)

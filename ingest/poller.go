@@ -518,7 +518,7 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		log.Warn("feed repeats an item; the repeat is skipped", "guid", items[i].GUID, "link", items[i].Link, "title", items[i].Title)
 	}
 	present := make(map[string]bool, len(items))
-	r := &pageRound{p: p, log: log, f: f, failures: st.PageFailures, blocked: map[string]bool{}}
+	r := &pageRound{p: p, log: log, f: f, failures: st.PageFailures, givenUp: st.GivenUp, blocked: map[string]bool{}}
 	r.ctx, r.stop = context.WithCancel(ctx)
 	defer r.stop()
 	// Feeds list the newest first; queue the oldest first.
@@ -530,6 +530,10 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		present[id] = true
 		if r.ctx.Err() != nil {
 			r.pending.Add(1)
+			continue
+		}
+		if st.GivenUp[id] {
+			p.stats.itemsSeen.Add(1)
 			continue
 		}
 		bctx, cancel := context.WithTimeout(r.ctx, p.cfg.BusTimeout)
@@ -549,15 +553,8 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 	}
 	release() // the pages need no fetch slot
 	r.wg.Wait()
-	st.PageFailures = r.failures
-	for id := range st.PageFailures {
-		if !present[id] {
-			delete(st.PageFailures, id)
-		}
-	}
-	if len(st.PageFailures) == 0 {
-		st.PageFailures = nil
-	}
+	st.PageFailures = keepPresent(r.failures, present)
+	st.GivenUp = keepPresent(r.givenUp, present)
 	if r.err != nil {
 		return outcome{err: r.err, bus: r.bus}
 	}
@@ -566,6 +563,20 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		st.LastModified = resp.Header.Get("Last-Modified")
 	}
 	return outcome{}
+}
+
+// keepPresent drops from m the items no longer in the feed; nil if none
+// is left.
+func keepPresent[V any](m map[string]V, present map[string]bool) map[string]V {
+	for id := range m {
+		if !present[id] {
+			delete(m, id)
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // get fetches the feed u within the per-host limit.

@@ -422,7 +422,8 @@ func keys[V any](m map[string]V) []string {
 func TestPollerPublishErrorStopsRound(t *testing.T) {
 	h := newHarness(t)
 	h.pub.failAt = 2
-	p := h.poller(t, []string{"/rss.xml"}, nil)
+	// One page at a time, so that none is under way when the publish fails.
+	p := h.poller(t, []string{"/rss.xml"}, func(c *PollerConfig) { c.PerHost = 1 })
 	pollDue(t, p)
 	if n := len(h.pub.articles()); n != 1 {
 		t.Fatalf("published %d before the failure, want 1", n)
@@ -768,6 +769,28 @@ func TestPollerPagesThatFailForGood(t *testing.T) {
 	if a := got["The whole archive on one page"]; len(a.Body) != 0 {
 		t.Errorf("oversized page published with %d bytes of body", len(a.Body))
 	}
+	// Items that failed are not marked seen as if they had succeeded; the
+	// feed's state remembers them while they are in it, so they are not
+	// published (and parked) again at each poll.
+	for _, a := range got {
+		if seen, _ := h.seen.Seen(t.Context(), a.ID); seen {
+			t.Errorf("%q marked seen, though its page failed", a.Item.Title)
+		}
+	}
+	token := h.feed(t, "/odd.rss").Token
+	s, rev, _ := h.state.LoadFeedState(t.Context(), token)
+	if len(s.GivenUp) != 6 {
+		t.Errorf("state remembers %d given-up items, want 6", len(s.GivenUp))
+	}
+	s.ETag = "" // the feed answers 200 again
+	if _, err := h.state.SaveFeedState(t.Context(), token, s, rev); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	pollDue(t, p)
+	if n := len(h.pub.articles()); n != 6 || h.site.count("/pages/gone") != 1 {
+		t.Errorf("second poll: %d published, gone page fetched %d times; want 6 and 1", n, h.site.count("/pages/gone"))
+	}
 	if a := got["The tide chart as a picture"]; len(a.Body) != 0 {
 		t.Errorf("image published with %d bytes of body", len(a.Body))
 	}
@@ -775,7 +798,7 @@ func TestPollerPagesThatFailForGood(t *testing.T) {
 	if st.ItemsPublished != 6 || st.PagesGivenUp != 6 || st.PageErrors != 5 {
 		t.Errorf("stats %+v", st)
 	}
-	if s := h.state.get(h.feed(t, "/odd.rss").Token); s.ETag != `"odd-1"` || s.PageFailures != nil {
+	if s := h.state.get(token); s.ETag != `"odd-1"` || s.PageFailures != nil {
 		t.Errorf("feed state %+v: all items handled, the ETag should be saved", s)
 	}
 }
