@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -120,7 +121,10 @@ func openSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
+	}
+	if err := makePrivate(abs); err != nil {
 		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
 	}
 	s := &SQLite{path: abs}
@@ -151,6 +155,32 @@ func openSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	s.r.SetMaxOpenConns(4)
 	return s, nil
+}
+
+// makePrivate creates the database file with mode 0600 if it does not
+// exist, and takes the group's and others' access away from an existing one
+// and its -wal and -shm files: SQLite gives those the mode of the database.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // OpenSQLiteReadOnly opens an existing SQLite store for reading only, as

@@ -99,7 +99,7 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	e.str(&c.natsURL, "nats", "NATS_URL", "", "external NATS server URL(s); empty runs an embedded server")
 	e.str(&c.natsCreds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
 	if slices.Contains(roles, "store") {
-		e.str(&c.store, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL, or a SQLite file (default DATA/newsflow.db)")
+		e.str(&c.store, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
 	if slices.Contains(roles, "process") {
 		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", 2, "processor workers")
@@ -150,7 +150,7 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	if c.natsCreds != "" && c.natsURL == "" {
 		errs = append(errs, fmt.Errorf("--nats-creds: credentials given without --nats"))
 	}
-	if c.store == "" && c.dataDir != "" {
+	if slices.Contains(roles, "store") && c.store == "" && c.dataDir != "" {
 		c.store = filepath.Join(c.dataDir, "newsflow.db")
 	}
 	if slices.Contains(roles, "store") && c.store == "" {

@@ -23,7 +23,7 @@ func cmdArticles(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	e := &envFlags{fs: fs}
 	var dataDir, dsn string
 	e.str(&dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder whose SQLite database to read")
-	e.str(&dsn, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL, or a SQLite file (default DATA/newsflow.db)")
+	e.str(&dsn, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -38,13 +38,13 @@ func cmdArticles(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Close() error
 	}
 	var err error
-	if isPostgres(dsn) {
+	if store.IsPostgres(dsn) {
 		db, err = store.OpenPostgres(ctx, dsn)
 	} else {
 		db, err = store.OpenSQLiteReadOnly(ctx, dsn)
 	}
 	if err != nil {
-		return fmt.Errorf("articles export: open %s: %w", redactDSN(dsn), err)
+		return fmt.Errorf("articles export: open %s: %w", store.RedactDSN(dsn), err)
 	}
 	defer db.Close()
 	w := bufio.NewWriterSize(stdout, 64<<10)

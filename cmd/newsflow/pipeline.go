@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
@@ -31,24 +33,10 @@ type pipeline struct {
 	poller *ingest.Poller
 	worker *process.Worker
 
+	processed, processErrors atomic.Int64
+
 	mu     sync.Mutex
 	stored store.UpsertStats
-}
-
-// openStore opens the database a --store value names.
-func openStore(ctx context.Context, dsn string) (articleStore, error) {
-	if isPostgres(dsn) {
-		pg, err := store.OpenPostgres(ctx, dsn)
-		if err != nil {
-			return nil, err
-		}
-		return pg, nil
-	}
-	sq, err := store.OpenSQLite(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	return sq, nil
 }
 
 // newPipeline connects to NATS and opens what cfg's roles need.
@@ -65,8 +53,8 @@ func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline
 		return nil, err
 	}
 	if slices.Contains(cfg.roles, "store") {
-		if p.db, err = openStore(ctx, cfg.store); err != nil {
-			return nil, fmt.Errorf("--store %s: %w", redactDSN(cfg.store), err)
+		if p.db, err = store.Open(ctx, cfg.store); err != nil {
+			return nil, fmt.Errorf("--store: %w", err)
 		}
 	}
 	if slices.Contains(cfg.roles, "process") {
@@ -91,7 +79,7 @@ func (p *pipeline) run(parent context.Context) error {
 	var once sync.Once
 	start := func(role string, f func(context.Context) error) {
 		wg.Go(func() {
-			if err := f(ctx); err != nil {
+			if err := f(ctx); err != nil && !(parent.Err() != nil && errors.Is(err, context.Canceled)) {
 				once.Do(func() { failed = fmt.Errorf("%s: %w", role, err) })
 				p.log.Error("stage failed; stopping", "stage", role, "err", err)
 				cancel()
@@ -116,7 +104,11 @@ func (p *pipeline) run(parent context.Context) error {
 	if p.cfg.httpAddr != "" {
 		start("status", func(ctx context.Context) error { return p.serveStatus(ctx, p.cfg.httpAddr) })
 	}
-	p.log.Info("newsflow running", "roles", p.cfg.roles, "nats", natsName(p.cfg), "store", redactDSN(p.cfg.store))
+	attrs := []any{"roles", p.cfg.roles, "nats", natsName(p.cfg)}
+	if p.db != nil {
+		attrs = append(attrs, "store", store.RedactDSN(p.cfg.store))
+	}
+	p.log.Info("newsflow running", attrs...)
 	wg.Go(func() { p.report(ctx, time.Minute) })
 	wg.Wait()
 	return failed
@@ -133,22 +125,37 @@ func (p *pipeline) report(ctx context.Context, period time.Duration) {
 			return
 		case <-t.C:
 		}
-		var attrs []any
-		if p.poller != nil {
-			s := p.poller.Stats()
-			attrs = append(attrs, "feeds_polled", s.FeedsPolled, "feeds_not_modified", s.FeedsNotModified,
-				"feed_errors", s.FeedErrors, "items_published", s.ItemsPublished, "page_errors", s.PageErrors)
-		}
-		if p.db != nil {
-			s := p.storedStats()
-			attrs = append(attrs, "inserted", s.Inserted, "updated", s.Updated, "unchanged", s.Unchanged)
-		}
-		p.log.Info("progress", attrs...)
+		p.log.Info("progress", p.counters()...)
 	}
 }
 
+// counters are the log attributes of what this process's roles have done
+// since start: each role adds its own, so that a process without a store
+// does not report storing nothing.
+func (p *pipeline) counters() []any {
+	var attrs []any
+	if p.poller != nil {
+		s := p.poller.Stats()
+		attrs = append(attrs, "feeds_polled", s.FeedsPolled, "feeds_not_modified", s.FeedsNotModified,
+			"feed_errors", s.FeedErrors, "items_published", s.ItemsPublished, "page_errors", s.PageErrors)
+	}
+	if p.worker != nil {
+		attrs = append(attrs, "processed", p.processed.Load(), "process_errors", p.processErrors.Load())
+	}
+	if p.db != nil {
+		s := p.storedStats()
+		attrs = append(attrs, "inserted", s.Inserted, "updated", s.Updated, "unchanged", s.Unchanged)
+	}
+	return attrs
+}
+
 func (p *pipeline) handleRaw(ctx context.Context, m bus.Msg) error {
-	return p.worker.Handle(ctx, m.Data)
+	if err := p.worker.Handle(ctx, m.Data); err != nil {
+		p.processErrors.Add(1)
+		return err
+	}
+	p.processed.Add(1)
+	return nil
 }
 
 // storeBatch upserts a batch of records in one transaction.
@@ -219,25 +226,9 @@ func (p rawPublisher) PublishRaw(ctx context.Context, a ingest.RawArticle) error
 	return p.b.Publish(ctx, bus.RawSubject(a.Feed), a.ID, data)
 }
 
-func isPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
-
 func natsName(c config) string {
 	if c.natsURL == "" {
 		return "embedded"
 	}
 	return c.natsURL
-}
-
-// redactDSN hides a password in a database URL.
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		if j := strings.Index(dsn[i+3:], "@"); j >= 0 {
-			if k := strings.Index(dsn[i+3:i+3+j], ":"); k >= 0 {
-				return dsn[:i+3+k+1] + "xxxxx" + dsn[i+3+j:]
-			}
-		}
-	}
-	return dsn
 }

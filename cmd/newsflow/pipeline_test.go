@@ -317,7 +317,7 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-func consumerIdle(t *testing.T, b *bus.Bus, stream, consumer string) bool {
+func consumerIdle(t testing.TB, b *bus.Bus, stream, consumer string) bool {
 	c, err := b.JetStream().Consumer(t.Context(), stream, consumer)
 	if err != nil {
 		return false

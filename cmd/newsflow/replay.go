@@ -33,7 +33,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	e.str(&natsURL, "nats", "NATS_URL", "", "external NATS server URL(s)")
 	e.str(&creds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
 	if what == "articles" {
-		e.str(&dsn, "store", "NEWSFLOW_STORE", "", "database to fill: a postgres:// URL, or a SQLite file (default DATA/newsflow.db)")
+		e.str(&dsn, "store", "NEWSFLOW_STORE", "", "database to fill: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
 	fs.StringVar(&since, "since", "", "replay what was stored from this time on (RFC 3339 or YYYY-MM-DD; default: everything)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -79,9 +79,9 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if dsn == "" {
 		dsn = filepath.Join(dataDir, "newsflow.db")
 	}
-	db, err := openStore(ctx, dsn)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
-		return fmt.Errorf("replay: --store %s: %w", redactDSN(dsn), err)
+		return fmt.Errorf("replay: --store: %w", err)
 	}
 	defer db.Close()
 	var total store.UpsertStats

@@ -20,7 +20,6 @@ func cmdRun(ctx context.Context, name string, args, roles []string, stderr io.Wr
 	}
 	defer p.close()
 	err = p.run(ctx)
-	st := p.storedStats()
-	log.Info("newsflow stopped", "inserted", st.Inserted, "updated", st.Updated, "unchanged", st.Unchanged)
+	log.Info("newsflow stopped", p.counters()...)
 	return err
 }
