@@ -11,12 +11,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/newsflow/newsflow/ingest"
 )
 
 // config is what `newsflow run` and the single-role commands are told, from
 // flags or, where a flag is not given, the environment.
 type config struct {
 	feeds        string
+	feedList     []ingest.Feed // read from feeds at start
 	dataDir      string
 	natsURL      string
 	natsCreds    string
@@ -120,8 +123,10 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	if slices.Contains(roles, "ingest") {
 		if c.feeds == "" {
 			errs = append(errs, fmt.Errorf("--feeds: no feed list given (or set $NEWSFLOW_FEEDS)"))
-		} else if _, err := os.Stat(c.feeds); err != nil {
-			errs = append(errs, fmt.Errorf("--feeds: %w", err))
+		} else if list, err := loadFeeds(c.feeds); err != nil {
+			errs = append(errs, err)
+		} else {
+			c.feedList = list
 		}
 		if c.interval < time.Second {
 			errs = append(errs, fmt.Errorf("--interval: %s is too short (at least 1s)", c.interval))
@@ -164,4 +169,17 @@ func joinLines(errs []error) error {
 		msgs[i] = e.Error()
 	}
 	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(msgs, "\n  "))
+}
+
+// loadFeeds reads the feed list of --feeds, which must name at least one
+// feed.
+func loadFeeds(path string) ([]ingest.Feed, error) {
+	feeds, err := ingest.LoadFeedList(path)
+	if err != nil {
+		return nil, fmt.Errorf("--feeds ($NEWSFLOW_FEEDS): %w", err)
+	}
+	if len(feeds) == 0 {
+		return nil, fmt.Errorf("--feeds ($NEWSFLOW_FEEDS): %s lists no feeds: give one feed URL a line, or an OPML file", path)
+	}
+	return feeds, nil
 }
