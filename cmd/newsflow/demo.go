@@ -81,7 +81,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := config{feeds: feedsFile, dataDir: filepath.Join(dir, "data"), allowPrivate: true, interval: time.Hour,
-		workers: 2, replicas: 1, maxDeliver: 5, ackWait: time.Minute, roles: []string{"ingest", "process", "store"}}
+		workers: 2, replicas: 1, maxDeliver: 5, ackWait: 15 * time.Second, roles: []string{"ingest", "process", "store"}}
 	cfg.store = filepath.Join(cfg.dataDir, "newsflow.db")
 	fmt.Fprintf(stdout, "Serving the demo site at %s; running the pipeline in %s\n", base, cfg.dataDir)
 
