@@ -71,7 +71,8 @@ func (x *extractor) run(root *html.Node) Result {
 	}
 	page := x.st.compute(body)
 	x.pageText, x.pagePText = page.text, page.ptext
-	x.clean(body) // keeps the stats up to date
+	x.st.neutralize(body, page.ptext)
+	x.clean(body)                    // keeps the stats up to date
 
 	nodes := x.selectContent(body)
 	for _, n := range nodes {
