@@ -69,10 +69,11 @@ func (x *extractor) run(root *html.Node) Result {
 			}
 		}
 	}
+	revealStreamed(body)
 	page := x.st.compute(body)
 	x.pageText, x.pagePText = page.text, page.ptext
 	x.st.neutralize(body, page.ptext)
-	x.clean(body)                    // keeps the stats up to date
+	x.clean(body) // keeps the stats up to date
 
 	nodes := x.selectContent(body)
 	for _, n := range nodes {
