@@ -19,6 +19,7 @@ type stat struct {
 	icomma  int   // commas in the inline text
 	ps      int   // <p> descendants
 	imgs    int   // <img> descendants
+	lheads  int   // forms, and headings that are mostly a link (story teasers)
 	heavy   bool  // holds a <main>, itemprop=articleBody or article-body class element
 	weight  int8  // classWeight of the element's class and id
 	flags   uint8 // classFlags of the element's class and id
@@ -182,6 +183,15 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 				s.ptext += cs.text - cs.ptext
 			}
 			s.imgs += cs.imgs
+			s.lheads += cs.lheads
+			switch c.DataAtom {
+			case atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+				if cs.link*2 > cs.text {
+					s.lheads++
+				}
+			case atom.Form:
+				s.lheads++
+			}
 			if !s.heavy {
 				// Phrasing elements never mark the body: skip classifying
 				// their classes here (cleaning may never reach them).
@@ -302,6 +312,7 @@ func (st *stats) subtract(c *html.Node) {
 		as.ptext -= ptext
 		as.ps -= cs.ps
 		as.imgs -= cs.imgs
+		as.lheads -= cs.lheads
 		if inline {
 			as.inline -= cs.inline
 			as.icomma -= cs.icomma
