@@ -26,7 +26,7 @@ func FuzzExtract(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r := Extract(doc, Options{BaseURL: base, Title: title, Description: desc})
+		r := mustExtract(t, doc, Options{BaseURL: base, Title: title, Description: desc})
 		for _, p := range r.Paragraphs {
 			if p == "" || p != strings.TrimSpace(p) || strings.ContainsAny(p, "\n\u00ad\u200b") {
 				t.Errorf("bad paragraph %q", p)
