@@ -69,7 +69,13 @@ func (x *extractor) drop(n *html.Node) bool {
 		return false
 	}
 	if x.st.weight(n) < 0 {
-		return !x.holdsBody(n)
+		if x.holdsBody(n) {
+			return false
+		}
+		if s := x.st.get(n); s.linkDensity() < 0.3 && (x.spare == nil || s.text-s.link > x.st.get(x.spare).text-x.st.get(x.spare).link) {
+			x.spare = n
+		}
+		return true
 	}
 	return false
 }

@@ -44,10 +44,15 @@ type extractor struct {
 	ctx       context.Context
 	opts      Options
 	st        *stats
-	pageText  int    // text bytes of the whole body before cleaning
-	pagePText int    // of which in paragraphs
-	ldBody    string // the longest JSON-LD articleBody
+	pageText  int        // text bytes of the whole body before cleaning
+	pagePText int        // of which in paragraphs
+	ldBody    string     // the longest JSON-LD articleBody
+	pruned    []cut      // what prune removed, in order
+	spare     *html.Node // the element with the most plain text that clean dropped for its class
 }
+
+// cut is an element that prune removed, with where it was.
+type cut struct{ parent, node, next *html.Node }
 
 // Extract returns the main content of doc. It may modify doc. It stops
 // between its passes once ctx is done and returns ctx's error.
@@ -106,6 +111,9 @@ func (x *extractor) run(root *html.Node) (Result, error) {
 		if alt := x.fallback(body, paras); alt != nil {
 			return *alt, nil
 		}
+	}
+	if len(paras) == 0 {
+		return x.lastResort(nodes), nil
 	}
 	r := Result{Paragraphs: make([]string, 0, len(paras))}
 	for _, p := range paras {

@@ -308,6 +308,7 @@ func (x *extractor) prune(n *html.Node) {
 		next := c.NextSibling
 		if c.Type == html.ElementNode {
 			if x.fishy(c) {
+				x.pruned = append(x.pruned, cut{parent: n, node: c, next: next})
 				n.RemoveChild(c)
 			} else {
 				x.prune(c)
