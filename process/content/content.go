@@ -104,6 +104,7 @@ func (x *extractor) run(root *html.Node) (Result, error) {
 		nodes = []*html.Node{n}
 		paras = x.dedupe(paragraphs(nodes, true))
 	}
+	paras = trimTail(paras)
 	if len(paras) == 0 || textLen(paras) < 250 || x.missesLD(paras) {
 		if err := x.ctx.Err(); err != nil {
 			return Result{}, err
