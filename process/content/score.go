@@ -184,10 +184,12 @@ func (x *extractor) widen(top *html.Node) *html.Node {
 }
 
 // prose is the value of n as the article's container: its paragraph text
-// less a share of its other text and of its links.
+// less a share of its other text and of its links. The text of list items,
+// headings, cells and quotes that are not link lists is neutral: articles
+// have them, and so do the pages around them.
 func (x *extractor) prose(n *html.Node) float64 {
 	s := x.st.get(n)
-	return float64(s.ptext) - widenOther*float64(s.text-s.ptext) - widenLink*float64(s.link) - widenHead*float64(s.lheads)
+	return float64(s.ptext) - widenOther*float64(s.text-s.ptext-s.btext) - widenLink*float64(s.link) - widenHead*float64(s.lheads)
 }
 
 // What widen charges for text outside paragraphs, for link text, and for

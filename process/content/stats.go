@@ -20,6 +20,7 @@ type stat struct {
 	ps      int   // <p> descendants
 	imgs    int   // <img> descendants
 	lheads  int   // forms, and headings that are mostly a link (story teasers)
+	btext   int   // text outside ptext in list items, headings, cells and quotes that are not mostly links
 	heavy   bool  // holds a <main>, itemprop=articleBody or article-body class element
 	weight  int8  // classWeight of the element's class and id
 	flags   uint8 // classFlags of the element's class and id
@@ -183,15 +184,9 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 				s.ptext += cs.text - cs.ptext
 			}
 			s.imgs += cs.imgs
-			s.lheads += cs.lheads
-			switch c.DataAtom {
-			case atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
-				if cs.link*2 > cs.text {
-					s.lheads++
-				}
-			case atom.Form:
-				s.lheads++
-			}
+			lh, bt := own(c, &cs)
+			s.lheads += cs.lheads + lh
+			s.btext += cs.btext + bt
 			if !s.heavy {
 				// Phrasing elements never mark the body: skip classifying
 				// their classes here (cleaning may never reach them).
@@ -288,6 +283,26 @@ func isMainMarker(n *html.Node) bool {
 	return false
 }
 
+// own is what element c, whose subtree's stat is cs, adds to its
+// ancestors' lheads and btext by itself.
+func own(c *html.Node, cs *stat) (lheads, btext int) {
+	switch c.DataAtom {
+	case atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		if cs.link*2 > cs.text {
+			return 1, 0
+		}
+	case atom.Form:
+		return 1, 0
+	case atom.Li, atom.Td, atom.Dd, atom.Blockquote, atom.Pre:
+	default:
+		return 0, 0
+	}
+	if cs.link*2 < cs.text {
+		return 0, max(0, cs.text-cs.ptext-cs.btext)
+	}
+	return 0, 0
+}
+
 // subtract takes element c's subtree out of its ancestors' stats, before c
 // is removed: cheaper than computing the stats again. All counts stay exact
 // except ptext when c sits inside a <p>, which only guards cleaning.
@@ -303,6 +318,9 @@ func (st *stats) subtract(c *html.Node) {
 	case atom.Img:
 		cs.imgs++
 	}
+	lh, bt := own(c, &cs)
+	cs.lheads += lh
+	cs.btext += bt
 	inline := !isBlock(c)
 	for a := c.Parent; a != nil && a.Type == html.ElementNode; a = a.Parent {
 		as := st.get(a)
@@ -313,6 +331,7 @@ func (st *stats) subtract(c *html.Node) {
 		as.ps -= cs.ps
 		as.imgs -= cs.imgs
 		as.lheads -= cs.lheads
+		as.btext -= cs.btext
 		if inline {
 			as.inline -= cs.inline
 			as.icomma -= cs.icomma
