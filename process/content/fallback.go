@@ -189,7 +189,7 @@ func (x *extractor) lastResort(nodes []*nethtml.Node) Result {
 		return x.result(ps, nil)
 	}
 	if x.spare != nil {
-		if ps = paragraphs([]*nethtml.Node{x.spare}, true); len(ps) > 0 {
+		if ps = x.dedupe(paragraphs([]*nethtml.Node{x.spare}, true)); len(ps) > 0 {
 			return x.result(ps, []*nethtml.Node{x.spare})
 		}
 	}
