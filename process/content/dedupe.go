@@ -408,13 +408,14 @@ func trimTail(ps []para) []para {
 	return ps
 }
 
-// endsWithStop reports whether s ends with a sentence's last punctuation,
-// or a closing quote or bracket after it.
+// endsWithStop reports whether s ends with a sentence's last punctuation
+// (or a colon, which introduces what follows), or a closing quote or
+// bracket after it.
 func endsWithStop(s string) bool {
 	s = strings.TrimRight(s, "\"'”’»)] ")
 	r, _ := utf8.DecodeLastRuneInString(s)
 	switch r {
-	case '.', '!', '?', '…', '。', '！', '？':
+	case '.', '!', '?', '…', '。', '！', '？', ':':
 		return true
 	}
 	return false
