@@ -72,8 +72,8 @@ func (x *extractor) drop(n *html.Node) bool {
 		if x.holdsBody(n) {
 			return false
 		}
-		if s := x.st.get(n); s.linkDensity() < 0.3 && (x.spare == nil || s.text-s.link > x.st.get(x.spare).text-x.st.get(x.spare).link) {
-			x.spare = n
+		if s := x.st.get(n); s.linkDensity() < 0.3 && s.text-s.link > x.spareText {
+			x.spare, x.spareText = n, s.text-s.link
 		}
 		return true
 	}

@@ -49,6 +49,7 @@ type extractor struct {
 	ldBody    string     // the longest JSON-LD articleBody
 	pruned    []cut      // what prune removed, in order
 	spare     *html.Node // the element with the most plain text that clean dropped for its class
+	spareText int        // its text outside links
 }
 
 // cut is an element that prune removed, with where it was.

@@ -98,9 +98,8 @@ func (st *stats) weight(n *html.Node) int {
 
 // neutralize finds the boilerplate words of class names that mark most of
 // the paragraph text under root, whose paragraph text is ptext: on such a
-// page (a page builder that calls every block a "widget", a CMS that files
-// the body under "standfirst") the word names the page's building blocks,
-// not its boilerplate, and it no longer counts. The stats' class weights
+// page (a page builder that calls every block a "widget") the word names
+// the page's building blocks, not its boilerplate, and it no longer counts. The stats' class weights
 // are then computed again.
 func (st *stats) neutralize(root *html.Node, ptext int) {
 	if ptext < 500 {
