@@ -110,11 +110,11 @@ type want struct {
 }
 
 // merge returns have with what w asks applied, never lowering replicas nor
-// overriding a limit an operator set, and a line per change.
-func merge(have jetstream.StreamConfig, w want) (jetstream.StreamConfig, []string) {
-	out := have
+// overriding a limit an operator set, a line per change, and a line per
+// limit kept against w.
+func merge(have jetstream.StreamConfig, w want) (out jetstream.StreamConfig, changes, kept []string) {
+	out = have
 	out.Metadata = maps.Clone(have.Metadata)
-	var changes []string
 	if w.replicas > have.Replicas {
 		out.Replicas = w.replicas
 		changes = append(changes, fmt.Sprintf("replicas %d -> %d", have.Replicas, w.replicas))
@@ -127,6 +127,8 @@ func merge(have jetstream.StreamConfig, w want) (jetstream.StreamConfig, []strin
 		if age && have.MaxAge != w.limits.MaxAge {
 			out.MaxAge = w.limits.MaxAge
 			changes = append(changes, fmt.Sprintf("max age %s -> %s", have.MaxAge, w.limits.MaxAge))
+		} else if !age && have.MaxAge != w.limits.MaxAge {
+			kept = append(kept, fmt.Sprintf("max age %s (asked %s)", have.MaxAge, w.limits.MaxAge))
 		}
 		setOwned(out.Metadata, metaMaxAge, age, out.MaxAge.String())
 		size := ownLimit(have.Metadata, metaMaxBytes, strconv.FormatInt(have.MaxBytes, 10), have.MaxBytes <= 0)
@@ -136,6 +138,8 @@ func merge(have jetstream.StreamConfig, w want) (jetstream.StreamConfig, []strin
 				out.MaxBytes = -1
 			}
 			changes = append(changes, fmt.Sprintf("max bytes %d -> %d", have.MaxBytes, out.MaxBytes))
+		} else if !size && max(have.MaxBytes, 0) != w.limits.MaxBytes {
+			kept = append(kept, fmt.Sprintf("max bytes %d (asked %d)", have.MaxBytes, w.limits.MaxBytes))
 		}
 		setOwned(out.Metadata, metaMaxBytes, size, strconv.FormatInt(out.MaxBytes, 10))
 	}
@@ -153,7 +157,7 @@ func merge(have jetstream.StreamConfig, w want) (jetstream.StreamConfig, []strin
 	if len(out.Metadata) == 0 && len(have.Metadata) == 0 {
 		out.Metadata = have.Metadata
 	}
-	return out, changes
+	return out, changes, kept
 }
 
 // ownLimit reports whether newsflow may set a limit: it set the current
@@ -300,7 +304,11 @@ func (b *Bus) ensure(ctx context.Context, name string, w want, create func() err
 		return err
 	}
 	have := s.CachedInfo().Config
-	cfg, changes := merge(have, w)
+	cfg, changes, kept := merge(have, w)
+	if len(kept) > 0 {
+		b.log.Info("keeping limits set outside newsflow (on NATS 2.9, any limit after creation); change them with the nats CLI",
+			"stream", name, "kept", strings.Join(kept, ", "))
+	}
 	if reflect.DeepEqual(cfg, have) {
 		return nil
 	}
