@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -165,7 +166,15 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 				return nil, err
 			}
 			token := randomToken()
-			if b.emb, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"), token, o.Logger, time.Second); err != nil {
+			// After a JetStream restart, reconnecting makes the consumers
+			// pull again at once instead of when a heartbeat is missed.
+			var conn atomic.Pointer[nats.Conn]
+			reconnect := func() {
+				if nc := conn.Load(); nc != nil {
+					nc.ForceReconnect()
+				}
+			}
+			if b.emb, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"), token, o.Logger, time.Second, reconnect); err != nil {
 				b.Close()
 				return nil, err
 			}
@@ -176,6 +185,7 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 			}
 			nopts = append(nopts, nats.InProcessServer(b.srv), nats.Token(token), b.closedHandler())
 			b.nc, err = nats.Connect("", nopts...)
+			conn.Store(b.nc)
 		}
 	} else {
 		if o.Creds != "" {

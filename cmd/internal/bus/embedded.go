@@ -26,7 +26,10 @@ type embedded struct {
 	// stream (its file store keeps the error) or shuts JetStream down, and
 	// only a restart of JetStream clears either.
 	stuck atomic.Bool
-	stop  chan struct{}
+	// restarted is called after JetStream restarted: the server forgot
+	// the pull requests of consumers in flight.
+	restarted func()
+	stop      chan struct{}
 	done  sync.WaitGroup
 }
 
@@ -64,7 +67,7 @@ func (l serverLog) report(level slog.Level, msg string) {
 // in-process connection it listens on a random loopback port, guarded by
 // token, so that short-lived newsflow commands on this machine (parked,
 // replay) can reach it while `run` holds the folder.
-func startEmbedded(storeDir, token string, log *slog.Logger, checkEvery time.Duration) (*embedded, error) {
+func startEmbedded(storeDir, token string, log *slog.Logger, checkEvery time.Duration, restarted func()) (*embedded, error) {
 	if err := privateDir(storeDir, log); err != nil {
 		return nil, err
 	}
@@ -84,7 +87,7 @@ func startEmbedded(storeDir, token string, log *slog.Logger, checkEvery time.Dur
 	if err != nil {
 		return nil, fmt.Errorf("bus: embedded NATS: %w", err)
 	}
-	e := &embedded{srv: srv, storeDir: storeDir, stop: make(chan struct{}),
+	e := &embedded{srv: srv, storeDir: storeDir, stop: make(chan struct{}), restarted: restarted,
 		log: log.With("component", "nats-server")}
 	srv.SetLoggerV2(serverLog{log: e.log, onError: e.noticeError}, log.Enabled(context.Background(), slog.LevelDebug), false, false)
 	srv.Start()
@@ -145,6 +148,9 @@ func (e *embedded) watch(every time.Duration) {
 			continue
 		}
 		e.log.Info("JetStream restarted")
+		if e.restarted != nil {
+			e.restarted()
+		}
 	}
 }
 
