@@ -30,7 +30,7 @@ type embedded struct {
 	// the pull requests of consumers in flight.
 	restarted func()
 	stop      chan struct{}
-	done  sync.WaitGroup
+	done      sync.WaitGroup
 }
 
 // storeErrors are what nats-server logs when its store cannot write.
