@@ -251,7 +251,7 @@ func (b *Bus) setup(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("bus: stream %s: %w", s.cfg.Name, err)
+			return fmt.Errorf("bus: stream %s: %w", s.cfg.Name, noRoom(err))
 		}
 	}
 	l := b.retentionOrDefault().Bodies
@@ -272,7 +272,7 @@ func (b *Bus) setup(ctx context.Context) error {
 		b.bodies, err = b.js.ObjectStore(ctx, BucketBodies)
 	}
 	if err != nil {
-		return fmt.Errorf("bus: object store %s: %w", BucketBodies, err)
+		return fmt.Errorf("bus: object store %s: %w", BucketBodies, noRoom(err))
 	}
 	return nil
 }
@@ -344,7 +344,18 @@ func (b *Bus) KeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetst
 		kv, err = b.js.KeyValue(ctx, cfg.Bucket)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bus: bucket %s: %w", cfg.Bucket, err)
+		return nil, fmt.Errorf("bus: bucket %s: %w", cfg.Bucket, noRoom(err))
 	}
 	return kv, nil
+}
+
+// noRoom explains the error of a server that cannot reserve a size limit:
+// JetStream sets aside every stream's MaxBytes up front, and the embedded
+// server has 75% of the disk's free space to set aside.
+func noRoom(err error) error {
+	var api *jetstream.APIError
+	if errors.As(err, &api) && api.ErrorCode == 10047 {
+		return fmt.Errorf("the server has no room to reserve the size limits (lower the --*-max-bytes settings, or free disk space): %w", err)
+	}
+	return err
 }
