@@ -73,18 +73,22 @@ func newCluster(t *testing.T) *cluster {
 	return c
 }
 
-func (c *cluster) start(t *testing.T) {
+// start starts the servers numbered which (from 0), or all of them.
+func (c *cluster) start(t *testing.T, which ...int) {
 	t.Helper()
-	for i, o := range c.opts {
-		s, err := server.NewServer(o)
+	if len(which) == 0 {
+		which = []int{0, 1, 2}
+	}
+	for _, i := range which {
+		s, err := server.NewServer(c.opts[i])
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.Start()
 		c.servers[i] = s
 	}
-	for i, s := range c.servers {
-		if !s.ReadyForConnections(30 * time.Second) {
+	for _, i := range which {
+		if !c.servers[i].ReadyForConnections(30 * time.Second) {
 			t.Fatalf("server %d did not start", i+1)
 		}
 	}
@@ -310,8 +314,9 @@ func TestSweepBodies(t *testing.T) {
 	}
 }
 
-// Setup against servers that are not up yet, then a cluster still forming,
-// waits with a log line and succeeds once the cluster is there.
+// Setup against servers that are not up yet, then a cluster still forming
+// (two servers of three), waits with a log line and succeeds once the
+// cluster is there.
 func TestSetupWaitsForCluster(t *testing.T) {
 	c := newCluster(t)
 	var logs syncBuffer
@@ -331,7 +336,18 @@ func TestSetupWaitsForCluster(t *testing.T) {
 		t.Fatalf("Connect returned before any server started: %v", err)
 	default:
 	}
-	c.start(t)
+	// Two servers of three: JetStream answers, but cannot place three
+	// replicas yet.
+	c.start(t, 0, 1)
+	eventually(t, "a JetStream error while the cluster forms", func() bool {
+		return strings.Count(logs.String(), "waiting for JetStream") > strings.Count(logs.String(), "no NATS server answers")
+	})
+	select {
+	case err := <-done:
+		t.Fatalf("Connect returned with two servers of three: %v", err)
+	default:
+	}
+	c.start(t, 2)
 	if err := <-done; err != nil {
 		t.Fatalf("Connect: %v\nlog:\n%s", err, logs.String())
 	}
