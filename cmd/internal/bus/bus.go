@@ -242,7 +242,11 @@ func (b *Bus) waitSetup(ctx context.Context) error {
 // forming cluster is tried again rather than waited for until ctx ends.
 func (b *Bus) setupAttempt(ctx context.Context) error {
 	if !b.nc.IsConnected() {
-		return fmt.Errorf("bus: %w (%s)", errNotConnected, strings.Join(b.nc.Opts.Servers, ","))
+		err := fmt.Errorf("bus: %w (%s)", errNotConnected, strings.Join(b.nc.Opts.Servers, ","))
+		if last := b.nc.LastError(); last != nil {
+			err = fmt.Errorf("%w: %v", err, last)
+		}
+		return err
 	}
 	b.compress = serverAtLeast(b.nc.ConnectedServerVersion(), 2, 10)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)

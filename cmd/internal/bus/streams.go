@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -198,7 +199,8 @@ func (b *Bus) retentionOrDefault() Retention {
 
 func (b *Bus) streamConfigs() []streamSpec {
 	r := b.retentionOrDefault()
-	base := func(name, subject, desc string, l Limits, get func(Retention) Limits) streamSpec {
+	base := func(name, subject, desc string, get func(Retention) Limits) streamSpec {
+		l := get(r)
 		cfg := jetstream.StreamConfig{
 			Name:        name,
 			Description: desc,
@@ -206,29 +208,23 @@ func (b *Bus) streamConfigs() []streamSpec {
 			Retention:   jetstream.LimitsPolicy,
 			Storage:     jetstream.FileStorage,
 			Replicas:    b.replicas,
-			Duplicates:  duplicateWindow,
+			Duplicates:  min(duplicateWindow, cmp.Or(l.MaxAge, duplicateWindow)),
 			Discard:     jetstream.DiscardOld,
 			MaxAge:      l.MaxAge,
-			MaxBytes:    l.MaxBytes,
-		}
-		if cfg.MaxBytes == 0 {
-			cfg.MaxBytes = -1
-		}
-		if cfg.MaxAge > 0 && cfg.Duplicates > cfg.MaxAge {
-			cfg.Duplicates = cfg.MaxAge
+			MaxBytes:    cmp.Or(l.MaxBytes, -1),
+			Metadata:    limitsMeta(l),
 		}
 		if b.compress {
 			cfg.Compression = jetstream.S2Compression
 		}
-		cfg.Metadata = map[string]string{metaMaxAge: cfg.MaxAge.String(), metaMaxBytes: strconv.FormatInt(cfg.MaxBytes, 10)}
 		return streamSpec{cfg: cfg, want: b.wantFor(get)}
 	}
 	return []streamSpec{
-		base(StreamRaw, subjectRaw, "newsflow: fetched article pages (ingest.RawArticle JSON)", r.Raw,
+		base(StreamRaw, subjectRaw, "newsflow: fetched article pages (ingest.RawArticle JSON)",
 			func(r Retention) Limits { return r.Raw }),
-		base(StreamArticles, subjectArticles, "newsflow: extracted article records (process.Article JSON)", r.Articles,
+		base(StreamArticles, subjectArticles, "newsflow: extracted article records (process.Article JSON)",
 			func(r Retention) Limits { return r.Articles }),
-		base(StreamParked, subjectParked, "newsflow: messages that failed for good, with their error in headers", r.Parked,
+		base(StreamParked, subjectParked, "newsflow: messages that failed for good, with their error in headers",
 			func(r Retention) Limits { return r.Parked }),
 	}
 }
@@ -277,12 +273,9 @@ func (b *Bus) setup(ctx context.Context) error {
 	return nil
 }
 
+// limitsMeta records l as set by newsflow (see merge).
 func limitsMeta(l Limits) map[string]string {
-	size := l.MaxBytes
-	if size == 0 {
-		size = -1
-	}
-	return map[string]string{metaMaxAge: l.MaxAge.String(), metaMaxBytes: strconv.FormatInt(size, 10)}
+	return map[string]string{metaMaxAge: l.MaxAge.String(), metaMaxBytes: strconv.FormatInt(cmp.Or(l.MaxBytes, -1), 10)}
 }
 
 // ensure creates stream name with create when it does not exist, and
