@@ -170,14 +170,14 @@ func TestMerge(t *testing.T) {
 	}
 	owned := map[string]string{metaMaxAge: (7 * day).String(), metaMaxBytes: "1073741824"}
 	for _, tc := range []struct {
-		name         string
-		have         jetstream.StreamConfig
-		want         want
-		replicas     int
-		age          time.Duration
-		bytes        int64
-		changed      bool
-		keepsOwnMeta bool
+		name     string
+		have     jetstream.StreamConfig
+		want     want
+		replicas int
+		age      time.Duration
+		bytes    int64
+		changed  bool
+		ownsAge  bool
 	}{
 		{"lower replicas asked", jetstream.StreamConfig{Replicas: 3, MaxAge: 7 * day, MaxBytes: 1 << 30, Metadata: owned}, w(1, 7*day), 3, 7 * day, 1 << 30, false, true},
 		{"raise replicas", jetstream.StreamConfig{Replicas: 1, MaxAge: 7 * day, MaxBytes: 1 << 30, Metadata: owned}, w(3, 7*day), 3, 7 * day, 1 << 30, true, true},
@@ -187,6 +187,7 @@ func TestMerge(t *testing.T) {
 		{"unlimited stream of an older newsflow", jetstream.StreamConfig{Replicas: 1, MaxBytes: -1}, w(1, 7*day), 1, 7 * day, 1 << 30, true, true},
 		{"limit without a record (NATS 2.9)", jetstream.StreamConfig{Replicas: 1, MaxAge: day, MaxBytes: -1}, w(1, 7*day), 1, day, 1 << 30, true, false},
 		{"no retention given", jetstream.StreamConfig{Replicas: 1, MaxAge: day, MaxBytes: 5}, want{replicas: 1}, 1, day, 5, false, false},
+		{"operator removed a limit", jetstream.StreamConfig{Replicas: 1, MaxBytes: -1, Metadata: map[string]string{metaMaxAge: setByOperator}}, w(1, 7*day), 1, 0, 1 << 30, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, changes, _ := merge(tc.have, tc.want)
@@ -196,8 +197,11 @@ func TestMerge(t *testing.T) {
 			if (len(changes) > 0) != tc.changed {
 				t.Errorf("changes %q, want changed=%v", changes, tc.changed)
 			}
-			if _, ok := got.Metadata[metaMaxAge]; ok != tc.keepsOwnMeta {
-				t.Errorf("metadata %v: newsflow's max age recorded=%v, want %v", got.Metadata, ok, tc.keepsOwnMeta)
+			if own := got.Metadata[metaMaxAge] == got.MaxAge.String(); tc.want.limits != nil && own != tc.ownsAge {
+				t.Errorf("metadata %v: max age recorded as newsflow's=%v, want %v", got.Metadata, own, tc.ownsAge)
+			}
+			if again, changes, _ := merge(got, tc.want); again.MaxAge != got.MaxAge || len(changes) > 0 {
+				t.Errorf("a second merge changes %q (max age %s -> %s)", changes, got.MaxAge, again.MaxAge)
 			}
 			if got.MaxAge > 0 && got.Duplicates > got.MaxAge {
 				t.Errorf("duplicate window %s longer than max age %s", got.Duplicates, got.MaxAge)

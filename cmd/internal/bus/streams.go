@@ -155,9 +155,6 @@ func merge(have jetstream.StreamConfig, w want) (out jetstream.StreamConfig, cha
 		out.Discard = jetstream.DiscardOld
 		changes = append(changes, "discard old")
 	}
-	if len(out.Metadata) == 0 && len(have.Metadata) == 0 {
-		out.Metadata = have.Metadata
-	}
 	return out, changes, kept
 }
 
@@ -172,12 +169,15 @@ func ownLimit(meta map[string]string, key, current string, unset bool) bool {
 	return rec == current
 }
 
+// setByOperator marks a limit newsflow leaves alone for good, even when
+// the operator later removes it.
+const setByOperator = "set outside newsflow"
+
 func setOwned(meta map[string]string, key string, own bool, value string) {
-	if own {
-		meta[key] = value
-	} else {
-		delete(meta, key)
+	if !own {
+		value = setByOperator
 	}
+	meta[key] = value
 }
 
 // limitsFor is what this connection asks for stream or bucket name's
@@ -302,7 +302,8 @@ func (b *Bus) ensure(ctx context.Context, name string, w want, create func() err
 		b.log.Info("keeping limits set outside newsflow (on NATS 2.9, any limit after creation); change them with the nats CLI",
 			"stream", name, "kept", strings.Join(kept, ", "))
 	}
-	if reflect.DeepEqual(cfg, have) {
+	// Servers before 2.10 keep no metadata: nothing to record there.
+	if reflect.DeepEqual(cfg, have) || len(changes) == 0 && !b.compress {
 		return nil
 	}
 	if _, err := b.js.UpdateStream(ctx, cfg); err != nil {
