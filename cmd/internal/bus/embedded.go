@@ -41,6 +41,9 @@ var storeErrors = []string{"no space left", "Critical write error", "will be DIS
 type serverLog struct {
 	log     *slog.Logger
 	onError func(msg string)
+	// fatal keeps the first fatal message: the server expects its logger
+	// to exit on one, and newsflow reports it instead.
+	fatal *atomic.Pointer[string]
 }
 
 func (l serverLog) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
@@ -53,7 +56,9 @@ func (l serverLog) Errorf(format string, v ...any) {
 	l.report(slog.LevelError, fmt.Sprintf(format, v...))
 }
 func (l serverLog) Fatalf(format string, v ...any) {
-	l.report(slog.LevelError, fmt.Sprintf(format, v...))
+	msg := fmt.Sprintf(format, v...)
+	l.fatal.CompareAndSwap(nil, &msg)
+	l.report(slog.LevelError, msg)
 }
 
 func (l serverLog) report(level slog.Level, msg string) {
@@ -89,11 +94,20 @@ func startEmbedded(storeDir, token string, log *slog.Logger, checkEvery time.Dur
 	}
 	e := &embedded{srv: srv, storeDir: storeDir, stop: make(chan struct{}), restarted: restarted,
 		log: log.With("component", "nats-server")}
-	srv.SetLoggerV2(serverLog{log: e.log, onError: e.noticeError}, log.Enabled(context.Background(), slog.LevelDebug), false, false)
+	var fatal atomic.Pointer[string]
+	srv.SetLoggerV2(serverLog{log: e.log, onError: e.noticeError, fatal: &fatal}, log.Enabled(context.Background(), slog.LevelDebug), false, false)
 	srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
+	ready := false
+	for deadline := time.Now().Add(30 * time.Second); !ready && fatal.Load() == nil && time.Now().Before(deadline); {
+		ready = srv.ReadyForConnections(100 * time.Millisecond)
+	}
+	if !ready || fatal.Load() != nil {
 		srv.Shutdown()
-		return nil, fmt.Errorf("bus: embedded NATS did not start (JetStream store %s)", storeDir)
+		why := "did not start"
+		if msg := fatal.Load(); msg != nil {
+			why = *msg
+		}
+		return nil, fmt.Errorf("bus: embedded NATS (JetStream store %s): %s", storeDir, why)
 	}
 	e.done.Add(1)
 	go e.watch(checkEvery)

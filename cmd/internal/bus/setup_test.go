@@ -428,3 +428,26 @@ func TestDataFilesPrivate(t *testing.T) {
 		}
 	}
 }
+
+// An embedded server that cannot start JetStream (its folder is a file
+// here) fails Connect with the server's reason, instead of being waited for.
+func TestEmbeddedFatalReported(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "jetstream"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "jetstream", "jetstream"), []byte("not a folder"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	b, err := Connect(ctx, Options{DataDir: dir, Logger: testLogger(t)})
+	if err == nil {
+		b.Close()
+		t.Fatal("Connect succeeded without a usable JetStream folder")
+	}
+	if ctx.Err() != nil || !strings.Contains(err.Error(), "JetStream") {
+		t.Fatalf("Connect: %v (after waiting: %v), want the server's reason", err, ctx.Err())
+	}
+	t.Log(err)
+}
