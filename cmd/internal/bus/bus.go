@@ -174,7 +174,7 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 					nc.ForceReconnect()
 				}
 			}
-			if b.emb, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"), token, o.Logger, time.Second, reconnect); err != nil {
+			if b.emb, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"), token, o.Logger, reconnect); err != nil {
 				b.Close()
 				return nil, err
 			}

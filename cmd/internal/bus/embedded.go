@@ -71,8 +71,10 @@ func (l serverLog) report(level slog.Level, msg string) {
 // startEmbedded starts a NATS server with JetStream in storeDir. Besides the
 // in-process connection it listens on a random loopback port, guarded by
 // token, so that short-lived newsflow commands on this machine (parked,
-// replay) can reach it while `run` holds the folder.
-func startEmbedded(storeDir, token string, log *slog.Logger, checkEvery time.Duration, restarted func()) (*embedded, error) {
+// replay) can reach it while `run` holds the folder. It logs through log,
+// and restarts JetStream when its disk filled and has room again, calling
+// restarted afterwards.
+func startEmbedded(storeDir, token string, log *slog.Logger, restarted func()) (*embedded, error) {
 	if err := privateDir(storeDir, log); err != nil {
 		return nil, err
 	}
@@ -110,7 +112,7 @@ func startEmbedded(storeDir, token string, log *slog.Logger, checkEvery time.Dur
 		return nil, fmt.Errorf("bus: embedded NATS (JetStream store %s): %s", storeDir, why)
 	}
 	e.done.Add(1)
-	go e.watch(checkEvery)
+	go e.watch(time.Second)
 	return e, nil
 }
 
