@@ -451,3 +451,32 @@ func TestEmbeddedFatalReported(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// A second connect with the same settings changes nothing: no stream
+// update (an update of a replicated stream is not free).
+func TestSetupIdempotent(t *testing.T) {
+	for _, r := range []Retention{DefaultRetention(), {}} {
+		testSetupIdempotent(t, r)
+	}
+}
+
+func testSetupIdempotent(t *testing.T, r Retention) {
+	url := runServer(t).ClientURL()
+	var logs syncBuffer
+	for i := range 2 {
+		b, err := Connect(t.Context(), Options{URL: url, Retention: &r, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := b.FeedStores(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+		if i == 0 {
+			logs = syncBuffer{}
+		}
+	}
+	if out := logs.String(); strings.Contains(out, "updated") || strings.Contains(out, "created") {
+		t.Errorf("retention %+v: the second connect changed streams:\n%s", r, out)
+	}
+}

@@ -67,7 +67,8 @@ type Limits struct {
 type Retention struct {
 	Raw, Articles, Parked Limits
 	// Bodies is the NEWS_BODIES object store; its objects also go once the
-	// messages that reference them are gone (see SweepBodies).
+	// messages that reference them are gone (see SweepBodies). When full it
+	// refuses new objects rather than drop parts of old ones.
 	Bodies Limits
 	// Seen is the seen bucket: MaxAge is how long an item id is remembered,
 	// and beyond MaxBytes the oldest ids are forgotten (such an item would
@@ -309,9 +310,7 @@ func (b *Bus) ensure(ctx context.Context, name string, w want, create func() err
 	if _, err := b.js.UpdateStream(ctx, cfg); err != nil {
 		return fmt.Errorf("update (%s): %w", strings.Join(changes, ", "), err)
 	}
-	if len(changes) > 0 {
-		b.log.Info("updated", "stream", name, "changes", strings.Join(changes, ", "))
-	}
+	b.log.Info("updated", "stream", name, "changes", cmp.Or(strings.Join(changes, ", "), "limits recorded as newsflow's or an operator's"))
 	return nil
 }
 
