@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/newsflow/newsflow/cmd/internal/bus"
 	"github.com/newsflow/newsflow/ingest"
 )
 
@@ -28,6 +29,7 @@ type config struct {
 	interval     time.Duration
 	workers      int
 	replicas     int
+	retention    bus.Retention
 	maxDeliver   int
 	ackWait      time.Duration
 	logLevel     slog.Level
@@ -82,6 +84,19 @@ func (e *envFlags) duration(p *time.Duration, name, env string, def time.Duratio
 	e.fs.DurationVar(p, name, def, usage+" ($"+env+")")
 }
 
+// replicas binds --replicas, which every command that connects to NATS
+// reads: none may make a stream with fewer replicas than asked.
+func (e *envFlags) replicas(p *int) {
+	e.integer(p, "replicas", "NEWSFLOW_REPLICAS", 1, "stream and bucket replicas (3 in a NATS cluster); existing ones with more keep theirs")
+}
+
+func checkReplicas(n int) []error {
+	if n < 1 || n > 5 {
+		return []error{fmt.Errorf("--replicas: %d is not between 1 and 5", n)}
+	}
+	return nil
+}
+
 // parseConfig reads the flags of a pipeline command. roles are the stages it
 // runs; the feeds file is needed only with the ingest role.
 func parseConfig(name string, args []string, roles []string, stderr io.Writer) (config, error) {
@@ -104,7 +119,8 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	if slices.Contains(roles, "process") {
 		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", 2, "processor workers")
 	}
-	e.integer(&c.replicas, "replicas", "NEWSFLOW_REPLICAS", 1, "stream replicas (3 in a NATS cluster)")
+	e.replicas(&c.replicas)
+	e.retentionFlags(&c.retention)
 	e.integer(&c.maxDeliver, "max-deliver", "NEWSFLOW_MAX_DELIVER", 5, "deliveries of a failing message before it is parked")
 	e.duration(&c.ackWait, "ack-wait", "NEWSFLOW_ACK_WAIT", 15*time.Second, "how long a message held by a crashed worker waits before another gets it")
 	e.str(&c.httpAddr, "http", "NEWSFLOW_HTTP", "", "serve /healthz and /metrics on this address (e.g. :8080)")
@@ -135,9 +151,8 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	if slices.Contains(roles, "process") && (c.workers < 1 || c.workers > 256) {
 		errs = append(errs, fmt.Errorf("--workers: %d is not between 1 and 256", c.workers))
 	}
-	if c.replicas < 1 || c.replicas > 5 {
-		errs = append(errs, fmt.Errorf("--replicas: %d is not between 1 and 5", c.replicas))
-	}
+	errs = append(errs, checkReplicas(c.replicas)...)
+	errs = append(errs, checkRetention(c.retention)...)
 	if c.ackWait < time.Second {
 		errs = append(errs, fmt.Errorf("--ack-wait: %s is too short (at least 1s)", c.ackWait))
 	}

@@ -29,12 +29,14 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	e.str(&creds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
 	var allowPrivate bool
 	e.boolean(&allowPrivate, "allow-private-networks", "NEWSFLOW_ALLOW_PRIVATE_NETWORKS", false, "allow fetching again from private-network and loopback addresses")
+	var replicas int
+	e.replicas(&replicas)
 	all := fs.Bool("all", false, "retry every parked message")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if len(e.errs) > 0 {
-		return joinLines(e.errs)
+	if errs := append(e.errs, checkReplicas(replicas)...); len(errs) > 0 {
+		return joinLines(errs)
 	}
 	var seqs []uint64
 	for _, a := range fs.Args() {
@@ -47,7 +49,7 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if args[0] == "retry" && !*all && len(seqs) == 0 {
 		return fmt.Errorf("parked retry: name the messages by sequence number, or give --all")
 	}
-	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Join: true, Name: "newsflow parked",
+	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Join: true, Replicas: replicas, Name: "newsflow parked",
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline
 		}
 	}()
 	p.bus, err = bus.Connect(ctx, bus.Options{URL: cfg.natsURL, Creds: cfg.natsCreds, DataDir: cfg.dataDir,
-		Name: "newsflow " + strings.Join(cfg.roles, "+"), Replicas: cfg.replicas, Logger: log})
+		Name: "newsflow " + strings.Join(cfg.roles, "+"), Replicas: cfg.replicas, Retention: &cfg.retention, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package bus
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -251,24 +250,6 @@ func (p *busPublisher) PublishRaw(ctx context.Context, a ingest.RawArticle) erro
 	}
 	p.n.Add(1)
 	return nil
-}
-
-// syncBuffer is a log sink tests read while the poller writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestIngestResumesAfterBusRestart stops the NATS server for 3 s in the
