@@ -16,13 +16,12 @@ here=deploy/images
 # A root filesystem like distroless static's nonroot image: CA certificates,
 # users root, nobody and nonroot (65532), /tmp.
 base="$out/newsflow/base"
-rm -rf "$base" && mkdir -p "$base/etc/ssl/certs" "$base/tmp" "$base/home/nonroot" "$out/newsflow/data"
+rm -rf "$base" && mkdir -p "$base/etc/ssl/certs" "$base/tmp" "$out/newsflow/data"
 cp /etc/ssl/certs/ca-certificates.crt "$base/etc/ssl/certs/"
 chmod 1777 "$base/tmp"
 printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' \
   'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >"$base/etc/passwd"
 printf '%s\n' 'root:x:0:' 'nobody:x:65534:' 'tty:x:5:' 'staff:x:50:' 'nonroot:x:65532:' >"$base/etc/group"
-chown -R 65532:65532 "$base/home/nonroot" 2>/dev/null || true
 
 CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out/newsflow/newsflow" ./cmd/newsflow
 CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$out/newsflow/nats-server" github.com/nats-io/nats-server/v2
@@ -53,7 +52,6 @@ if [ ! -f "$root/.complete-$pgver" ]; then
   chmod 1777 "$root/tmp"
   printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' 'postgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh' >"$root/etc/passwd"
   printf '%s\n' 'root:x:0:' 'postgres:x:999:' >"$root/etc/group"
-  chown -R 999:999 "$root/var/run/postgresql" "$root/var/lib/postgresql"
   chmod 700 "$root/var/lib/postgresql/data"
   touch "$root/.complete-$pgver"
 fi
