@@ -45,6 +45,9 @@ func TestComposeUnderFaults(t *testing.T) {
 	if out, err := exec.Command("docker", "info").CombinedOutput(); err != nil {
 		t.Skipf("docker info: %v\n%s", err, out)
 	}
+	if len(composeCommand()) == 0 {
+		t.Skip("neither docker compose nor docker-compose is installed")
+	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -134,12 +137,15 @@ func newStack(t *testing.T, root string) *stack {
 }
 
 // composeCommand is `docker compose` where the plugin is installed, else
-// the standalone docker-compose.
+// the standalone docker-compose, else nil.
 func composeCommand() []string {
 	if exec.Command("docker", "compose", "version").Run() == nil {
 		return []string{"docker", "compose"}
 	}
-	return []string{"docker-compose"}
+	if _, err := exec.LookPath("docker-compose"); err == nil {
+		return []string{"docker-compose"}
+	}
+	return nil
 }
 
 // feedImage builds the feed server into an image on top of newsflow:local.
