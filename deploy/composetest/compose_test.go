@@ -55,14 +55,24 @@ func TestComposeUnderFaults(t *testing.T) {
 	s := newStack(t, root)
 	s.up()
 
-	// Throughput: a backlog of items, read by 1, 4 and then 2 process
-	// containers; the rate is how fast NEWS_ARTICLES grows.
+	// Throughput: a backlog of raw articles, gathered with process scaled
+	// to 0 and read by 1, 4 and then 2 process containers; the rate is how
+	// fast NEWS_ARTICLES grows.
 	const backlog = 3000
+	s.scaleProcess(0)
 	s.release(backlog)
+	s.checkFor(10*time.Minute, func() error {
+		raw, err := s.stream("NEWS_RAW")
+		if err == nil && raw.State.LastSeq < backlog {
+			err = fmt.Errorf("%d of %d raw articles published", raw.State.LastSeq, backlog)
+		}
+		return err
+	})
 	rates := map[int]float64{}
 	for _, n := range []int{1, 4, 2} {
 		s.scaleProcess(n)
-		rates[n] = s.processRate(30 * time.Second)
+		rates[n] = s.processRate(20 * time.Second)
+		t.Logf("throughput with %d process containers: %.1f records/s", n, rates[n])
 	}
 
 	// Faults, while items keep coming.
@@ -350,7 +360,8 @@ type streamDetail struct {
 }
 
 // streams gathers the streams' state from the servers that lead them
-// (with leader-only, a server's /jsz reports the streams it leads).
+// (with stream-leader-only, a server's /jsz reports the streams it leads:
+// only a leader knows whether its followers are current).
 func (s *stack) streams() (map[string]streamDetail, error) {
 	out := map[string]streamDetail{}
 	var errs []error
@@ -358,7 +369,7 @@ func (s *stack) streams() (map[string]streamDetail, error) {
 	for _, svc := range []string{"nats-1", "nats-2", "nats-3"} {
 		for _, c := range s.containers(svc) {
 			var z jsz
-			if err := getJSON("http://"+ip(c)+":8222/jsz?accounts=true&streams=true&consumers=true&config=true&leader-only=true", &z); err != nil {
+			if err := getJSON("http://"+ip(c)+":8222/jsz?accounts=true&streams=true&consumers=true&config=true&stream-leader-only=true", &z); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", svc, err))
 				continue
 			}
@@ -470,7 +481,6 @@ func (s *stack) faults() []healed {
 	}
 	// fault runs inject, then repair, then waits for the services to be healthy and records to flow.
 	fault := func(name string, inject, repair func(), services ...string) {
-		s.t.Logf("fault: %s", name)
 		inject()
 		n, _ := s.storedCount()
 		start := time.Now()
@@ -478,6 +488,7 @@ func (s *stack) faults() []healed {
 		s.waitHealthy(services...)
 		s.checkFor(5*time.Minute, func() error { return flowing(n) })
 		out = append(out, healed{name, time.Since(start)})
+		s.t.Logf("fault %q healed in %s", name, time.Since(start).Round(100*time.Millisecond))
 	}
 	kill := func(c string) func() { return func() { run(s.t, "", nil, "docker", "kill", c) } }
 	start := func(c string) func() { return func() { run(s.t, "", nil, "docker", "start", c) } }
