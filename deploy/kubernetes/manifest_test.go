@@ -385,14 +385,17 @@ func TestProbesServed(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	feeds := filepath.Join(dir, "feeds.txt")
-	os.WriteFile(feeds, []byte("# none\n"), 0o644)
+	os.WriteFile(feeds, []byte("http://feeds.invalid/feed.xml\n"), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "run", "--feeds", feeds, "--data", filepath.Join(dir, "data"), "--http", addr)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cancel(); <-exited })
 	for path := range paths {
 		var last string
 		deadline := time.Now().Add(2 * time.Minute)
@@ -407,6 +410,11 @@ func TestProbesServed(t *testing.T) {
 				last = resp.Status + ": " + string(body)
 			} else {
 				last = err.Error()
+			}
+			select {
+			case <-exited:
+				t.Fatalf("newsflow exited: %s\n%s", cmd.ProcessState, logs.String())
+			default:
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("GET %s: %s", path, last)
