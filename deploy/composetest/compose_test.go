@@ -55,11 +55,13 @@ func TestComposeUnderFaults(t *testing.T) {
 	s := newStack(t, root)
 	s.up()
 
-	// Throughput: a backlog of raw articles, gathered with process scaled
-	// to 0 and read by 1, 4 and then 2 process containers; the rate is how
-	// fast NEWS_ARTICLES grows.
-	const backlog = 3000
-	s.scaleProcess(0)
+	// Throughput: four process containers up and paused while a backlog
+	// of raw articles gathers, then 1, 4 and 2 of them running; the rate is
+	// how fast NEWS_ARTICLES grows.
+	const backlog = 1500
+	s.scaleProcess(4)
+	procs := s.containers("process")
+	s.docker(append([]string{"pause"}, procs...)...)
 	s.release(backlog)
 	s.checkFor(10*time.Minute, func() error {
 		raw, err := s.stream("NEWS_RAW")
@@ -69,14 +71,25 @@ func TestComposeUnderFaults(t *testing.T) {
 		return err
 	})
 	rates := map[int]float64{}
+	s.docker("unpause", procs[0])
+	rates[1] = s.processRate(20 * time.Second)
+	s.docker(append([]string{"unpause"}, procs[1:]...)...)
+	rates[4] = s.processRate(20 * time.Second)
+	s.docker("pause", procs[2], procs[3])
+	rates[2] = s.processRate(20 * time.Second)
+	s.docker("unpause", procs[2], procs[3])
 	for _, n := range []int{1, 4, 2} {
+		t.Logf("throughput with %d process containers running: %.1f records/s", n, rates[n])
+	}
+	// And scaling for real: 1, 4, then 2 containers, with items flowing.
+	stopFeed := s.feedSteadily(8, time.Second)
+	for _, n := range []int{1, 4, 2} {
+		start := time.Now()
 		s.scaleProcess(n)
-		rates[n] = s.processRate(20 * time.Second)
-		t.Logf("throughput with %d process containers: %.1f records/s", n, rates[n])
+		t.Logf("scaled process to %d in %s", n, time.Since(start).Round(100*time.Millisecond))
 	}
 
 	// Faults, while items keep coming.
-	stopFeed := s.feedSteadily(8, time.Second)
 	heal := s.faults()
 	stopFeed()
 
@@ -301,6 +314,12 @@ func (s *stack) feedSteadily(n int, period time.Duration) (stop func()) {
 	return func() { close(done); wg.Wait() }
 }
 
+// docker runs a docker command and fails the test if it fails.
+func (s *stack) docker(args ...string) {
+	s.t.Helper()
+	run(s.t, "", nil, "docker", args...)
+}
+
 func (s *stack) released() []string {
 	s.t.Helper()
 	var urls []string
@@ -431,7 +450,7 @@ func (s *stack) processRate(window time.Duration) float64 {
 	if raw, err := s.stream("NEWS_RAW"); err == nil {
 		for _, c := range raw.Consumers {
 			if c.Name == "process" && c.Pending == 0 {
-				s.t.Logf("note: the process backlog ran out during the window with %d containers", len(s.containers("process")))
+				s.t.Logf("note: the process backlog ran out during the window")
 			}
 		}
 	}
