@@ -123,7 +123,7 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	e.retentionFlags(&c.retention)
 	e.integer(&c.maxDeliver, "max-deliver", "NEWSFLOW_MAX_DELIVER", 5, "deliveries of a failing message before it is parked")
 	e.duration(&c.ackWait, "ack-wait", "NEWSFLOW_ACK_WAIT", 15*time.Second, "how long a message held by a crashed worker waits before another gets it")
-	e.str(&c.httpAddr, "http", "NEWSFLOW_HTTP", "", "serve /healthz and /metrics on this address (e.g. :8080)")
+	e.str(&c.httpAddr, "http", "NEWSFLOW_HTTP", "", "serve /livez, /readyz, /healthz and /metrics on this address (e.g. :8080)")
 	e.str(&level, "log-level", "NEWSFLOW_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
