@@ -1,13 +1,19 @@
 package store
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/newsflow/newsflow/process"
+	"github.com/newsflow/newsflow/store/storetest"
 )
 
 // searchFixture stores a small made-up newsroom and returns it by id.
@@ -270,4 +276,87 @@ func mustUpsertB(tb testing.TB, s store, batch ...process.Article) {
 	if _, err := s.Upsert(tb.Context(), batch); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// testUpgrade stores an article in a schema at version 1, as an older
+// newsflow left it, then opens the store: the migration indexes it.
+// v1 creates the schema at version 1; insert stores a row from the
+// parameters id, url, feed, title, published, fetched_at, language,
+// content_hash, extractor_version, record.
+func testUpgrade(t *testing.T, exec func(sql string, args ...any), open func() store, v1 []string, insert string) {
+	a := sampleArticle("old", 1)
+	a.Text = "The lighthouse keeper retired after forty winters."
+	for _, q := range v1 {
+		exec(q)
+	}
+	exec(insert, a.ID, a.URL, a.Feed, a.Title, sqliteTime(a.Published), sqliteTime(a.FetchedAt), a.Language, a.ContentHash, a.ExtractorVersion, mustJSON(t, a))
+	s := open()
+	if got := ids(mustSearch(t, s, Query{Q: `"lighthouse keeper"`})); !slices.Equal(got, []string{"old"}) {
+		t.Errorf("after the upgrade, search finds %v, want [old]", got)
+	}
+	if got := ids(mustSearch(t, s, Query{Site: a.SiteName})); !slices.Equal(got, []string{"old"}) {
+		t.Errorf("after the upgrade, the site filter finds %v, want [old]", got)
+	}
+	b := sampleArticle("new", 2)
+	b.Text = "A new keeper arrived."
+	mustUpsert(t, s, b)
+	if got := ids(mustSearch(t, s, Query{Q: "keeper", Sort: SortPublished})); !slices.Equal(got, []string{"old", "new"}) {
+		t.Errorf("keeper = %v, want [old new]", got)
+	}
+}
+
+func TestSQLiteUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(q string, args ...any) {
+		if _, err := db.ExecContext(t.Context(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	testUpgrade(t, exec, func() store { return openSQLiteAt(t, path) }, []string{
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`,
+		sqliteSchema[0],
+		`INSERT INTO schema_migrations (version, applied_at) VALUES (1, 'then')`,
+	}, `INSERT INTO articles (id, seq, url, feed, title, published, fetched_at, first_seen, language, content_hash, extractor_version, record)
+		VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)`)
+}
+
+func TestPostgresUpgrade(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	exec := func(q string, args ...any) {
+		if _, err := conn.Exec(t.Context(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	testUpgrade(t, exec, func() store {
+		p, err := OpenPostgres(t.Context(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p
+	}, []string{
+		pgSchemaTables,
+		postgresSchema[0],
+		`INSERT INTO schema_migrations (version) VALUES (1)`,
+	}, `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen, language, content_hash, extractor_version, record)
+		VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $6::timestamptz, $7, $8, $9, $10)`)
+}
+
+func openSQLiteAt(t *testing.T, path string) *SQLite {
+	s, err := OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
