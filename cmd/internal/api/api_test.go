@@ -170,7 +170,7 @@ func TestSearchPagesAndFields(t *testing.T) {
 func TestGetArticle(t *testing.T) {
 	backends(t, func(t *testing.T, srv *httptest.Server) {
 		var ans struct {
-			Article        process.Article    `json:"article"`
+			Article        process.Article  `json:"article"`
 			NearDuplicates []map[string]any `json:"near_duplicates"`
 		}
 		get(t, srv, "/api/v1/articles/ferry-copy", http.StatusOK, &ans)
