@@ -7,12 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/newsflow/newsflow/cmd/internal/api"
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 )
 
-// serveStatus serves /healthz and /metrics on addr until ctx ends:
+// serveStatus serves /healthz, /metrics and the article API (see mountAPI)
+// on addr until ctx ends:
 // /healthz answers 200 while the NATS connection is up (503 otherwise), for
 // container probes; /metrics gives the stages' counters and the consumers'
 // backlog in Prometheus's text format.
@@ -33,6 +36,10 @@ func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		p.writeMetrics(r.Context(), w)
 	})
+	if err := p.mountAPI(mux, addr); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -44,6 +51,25 @@ func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("--http %s: %w", addr, err)
 	}
+	return nil
+}
+
+// mountAPI serves the article API (/api/v1/) on mux when this process has
+// a store: on a loopback address, or on any other with an API token.
+func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
+	articles, ok := p.db.(api.Articles)
+	if !ok {
+		return nil
+	}
+	token, err := api.TokenFromEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if err := api.CheckAddr(addr, token); err != nil {
+		p.log.Warn("the article API is off", "err", err)
+		return nil
+	}
+	api.New(articles, token, p.log).Register(mux)
 	return nil
 }
 
