@@ -317,7 +317,23 @@ func TestSQLiteUpgrade(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	testUpgrade(t, exec, func() store { return openSQLiteAt(t, path) }, []string{
+	open := func() store {
+		// An older database can be read, not searched, until a writer
+		// migrates it.
+		ro, err := OpenSQLiteReadOnly(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		if _, err := ro.Get(t.Context(), "old"); err != nil {
+			t.Errorf("read-only Get of a version-1 database: %v", err)
+		}
+		if _, err := ro.Search(t.Context(), Query{Q: "keeper"}); err == nil || !strings.Contains(err.Error(), "schema version 1") {
+			t.Errorf("read-only Search of a version-1 database: %v, want an error naming the version", err)
+		}
+		return openSQLiteAt(t, path)
+	}
+	testUpgrade(t, exec, open, []string{
 		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`,
 		sqliteSchema[0],
 		`INSERT INTO schema_migrations (version, applied_at) VALUES (1, 'then')`,
