@@ -87,7 +87,11 @@ func benchArticles(b *testing.B) int {
 // and without the full-text index), then measures searches with filters
 // and phrases: p50 and p95 in milliseconds.
 //
-//	go test -run '^$' -bench SearchSQLite -benchtime 200x ./store/
+//	go test -run '^$' -bench SearchSQLite -benchtime 100x -timeout 60m ./store/
+//
+// $NEWSFLOW_BENCH_KEEP=FILE keeps a copy of the filled database, and
+// $NEWSFLOW_BENCH_DB=FILE searches such a copy instead of filling a new
+// store (the upsert figures are then not measured).
 func BenchmarkSearchSQLite(b *testing.B) {
 	n := benchArticles(b)
 	c := newBenchCorpus(1)
@@ -96,6 +100,91 @@ func BenchmarkSearchSQLite(b *testing.B) {
 		arts[i] = c.article(i)
 	}
 
+	var s *SQLite
+	if path := os.Getenv("NEWSFLOW_BENCH_DB"); path != "" {
+		// A database kept by an earlier run (NEWSFLOW_BENCH_KEEP) with the
+		// same articles: search it without filling a new one.
+		var err error
+		if s, err = OpenSQLiteReadOnly(b.Context(), path); err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		if got, err := s.Count(b.Context()); err != nil || got != n {
+			b.Fatalf("NEWSFLOW_BENCH_DB=%s holds %d articles (%v), want %d", path, got, err, n)
+		}
+	} else {
+		s = fillSearchBench(b, arts)
+	}
+
+	// Phrases are two or three consecutive words of a stored text, so that
+	// every search finds something. Content phrases leave out the 100 most
+	// frequent words, the part that "the", "of" and "and" play in real text
+	// (8% of all words for the first here); stopword phrases may hold them.
+	// Filters are a feed, a language and the last 30 days.
+	r := rand.New(rand.NewPCG(5, 6))
+	rank := make(map[string]int, len(c.vocab))
+	for i, w := range c.vocab {
+		rank[w] = i
+	}
+	phraseOf := func(content bool) string {
+		for {
+			words := strings.Fields(arts[r.IntN(n)].Text)
+			k := r.IntN(len(words) - 3)
+			words = words[k : k+2+r.IntN(2)]
+			for i := range words {
+				words[i] = strings.Trim(words[i], ".")
+			}
+			if !content || !slices.ContainsFunc(words, func(w string) bool { return rank[w] < 100 }) {
+				return `"` + strings.Join(words, " ") + `"`
+			}
+		}
+	}
+	phrase := func() string { return phraseOf(true) }
+	filtered := func(q Query) Query {
+		q.Feed = fmt.Sprintf("feed-%02d", r.IntN(20))
+		q.Language = "en"
+		q.Since = baseTime.Add(-30 * 24 * time.Hour)
+		return q
+	}
+	for _, bm := range []struct {
+		name  string
+		query func() Query
+	}{
+		{"PhraseFilters", func() Query { return filtered(Query{Q: phrase()}) }},
+		{"PhraseWordFilters", func() Query { return filtered(Query{Q: phrase() + " " + c.vocab[r.IntN(2000)]}) }},
+		{"PhraseFiltersByDate", func() Query { return filtered(Query{Q: phrase(), Sort: SortPublished}) }},
+		{"Phrase", func() Query { return Query{Q: phrase()} }},
+		{"StopwordPhraseFilters", func() Query { return filtered(Query{Q: phraseOf(false)}) }},
+		{"CommonWord", func() Query { return Query{Q: c.vocab[r.IntN(10)]} }},
+		{"FiltersOnly", func() Query { return filtered(Query{}) }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			var times []time.Duration
+			found := 0
+			for b.Loop() {
+				q := bm.query()
+				start := time.Now()
+				p, err := s.Search(b.Context(), q)
+				times = append(times, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+				found += len(p.Articles)
+			}
+			slices.Sort(times)
+			pct := func(p float64) float64 {
+				return float64(times[int(p*float64(len(times)-1))]) / float64(time.Millisecond)
+			}
+			b.ReportMetric(pct(0.5), "p50-ms")
+			b.ReportMetric(pct(0.95), "p95-ms")
+			b.ReportMetric(float64(found)/float64(len(times)), "results/op")
+		})
+	}
+}
+
+// fillSearchBench fills a new store with arts and reports the upsert rate.
+func fillSearchBench(b *testing.B, arts []process.Article) *SQLite {
+	n := len(arts)
 	// The first tenth goes into two stores in turn, batch by batch, so
 	// that both see the same machine: one with the full-text index and a
 	// baseline without its triggers. The rest fills the indexed store.
@@ -135,52 +224,5 @@ func BenchmarkSearchSQLite(b *testing.B) {
 		}
 	}
 
-	// Phrases are two or three consecutive words of a stored text, so that
-	// every search finds something; filters are a feed, a language and the
-	// last 30 days.
-	r := rand.New(rand.NewPCG(5, 6))
-	phrase := func() string {
-		words := strings.Fields(arts[r.IntN(n)].Text)
-		k := r.IntN(len(words) - 3)
-		return `"` + strings.Trim(strings.Join(words[k:k+2+r.IntN(2)], " "), ".") + `"`
-	}
-	filtered := func(q Query) Query {
-		q.Feed = fmt.Sprintf("feed-%02d", r.IntN(20))
-		q.Language = "en"
-		q.Since = baseTime.Add(-30 * 24 * time.Hour)
-		return q
-	}
-	for _, bm := range []struct {
-		name  string
-		query func() Query
-	}{
-		{"PhraseFilters", func() Query { return filtered(Query{Q: phrase()}) }},
-		{"PhraseWordFilters", func() Query { return filtered(Query{Q: phrase() + " " + c.vocab[r.IntN(2000)]}) }},
-		{"PhraseFiltersByDate", func() Query { return filtered(Query{Q: phrase(), Sort: SortPublished}) }},
-		{"Phrase", func() Query { return Query{Q: phrase()} }},
-		{"CommonWord", func() Query { return Query{Q: c.vocab[r.IntN(10)]} }},
-		{"FiltersOnly", func() Query { return filtered(Query{}) }},
-	} {
-		b.Run(bm.name, func(b *testing.B) {
-			var times []time.Duration
-			found := 0
-			for b.Loop() {
-				q := bm.query()
-				start := time.Now()
-				p, err := s.Search(b.Context(), q)
-				times = append(times, time.Since(start))
-				if err != nil {
-					b.Fatal(err)
-				}
-				found += len(p.Articles)
-			}
-			slices.Sort(times)
-			pct := func(p float64) float64 {
-				return float64(times[int(p*float64(len(times)-1))]) / float64(time.Millisecond)
-			}
-			b.ReportMetric(pct(0.5), "p50-ms")
-			b.ReportMetric(pct(0.95), "p95-ms")
-			b.ReportMetric(float64(found)/float64(len(times)), "results/op")
-		})
-	}
+	return s
 }
