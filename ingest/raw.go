@@ -5,9 +5,15 @@ package ingest
 
 import "time"
 
-// RawSchemaVersion is the version of the RawArticle JSON shape. It is raised
-// when a field changes meaning, so that old streams stay decodable on replay.
-const RawSchemaVersion = 1
+// RawSchemaVersion is the version of the RawArticle encoding that EncodeRaw
+// writes. It is raised when a field changes meaning, so that old streams
+// stay decodable on replay (DecodeRaw reads every version up to this one).
+//
+//   - 1: one JSON object, the body base64-encoded in "body"; a fetch error
+//     in the header map under Newsflow-Fetch-Error.
+//   - 2: a JSON header line with every field but the body, then the body's
+//     raw bytes; the fetch error in "fetch_error".
+const RawSchemaVersion = 2
 
 // RawArticle is one fetched article page together with the feed item that
 // pointed to it: everything the processor needs, and nothing it has to fetch.
@@ -24,12 +30,16 @@ type RawArticle struct {
 	// URL is the page that was requested; FinalURL is where redirects ended.
 	URL      string `json:"url"`
 	FinalURL string `json:"final_url,omitempty"`
-	// Status and Header are the HTTP response's.
+	// Status and Header are the HTTP response's, as the origin sent them.
 	Status int                 `json:"status"`
 	Header map[string][]string `json:"header,omitempty"`
+	// FetchError is why the page could not be fetched, when ingest gave it
+	// up (the item is published all the same, so that the failure is
+	// parked where it can be seen and retried). Empty for a fetched page.
+	FetchError string `json:"fetch_error,omitempty"`
 	// Body is the page as served, undecoded (its charset is the processor's
-	// business).
-	Body      []byte    `json:"body"`
+	// business). EncodeRaw writes it after the JSON header, not in it.
+	Body      []byte    `json:"body,omitempty"`
 	FetchedAt time.Time `json:"fetched_at"`
 }
 

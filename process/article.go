@@ -4,6 +4,9 @@
 package process
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/newsflow/newsflow/ingest"
@@ -69,4 +72,37 @@ type Dateline struct {
 	Place   string   `json:"place"`
 	Sources []string `json:"sources,omitempty"`
 	Date    string   `json:"date,omitempty"` // YYYY-MM-DD
+}
+
+// ErrNewerArticleSchema is wrapped by DecodeArticle's error for a record
+// written by a newer processor than this build: not bad, only not readable
+// yet, so it waits for an upgrade rather than be parked.
+var ErrNewerArticleSchema = errors.New("article schema_version is newer than this build reads")
+
+// EncodeArticle returns the payload of a news.article message: the record
+// as JSON, in the current schema (ArticleSchemaVersion).
+func EncodeArticle(a Article) ([]byte, error) {
+	a.SchemaVersion = ArticleSchemaVersion
+	data, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("encode article %s: %w", a.ID, err)
+	}
+	return data, nil
+}
+
+// DecodeArticle parses the payload of a news.article message. JSON that
+// does not decode gives the decoder's error (wrapped, so that a
+// *json.UnmarshalTypeError can be found); a record of a newer schema gives
+// an error wrapping ErrNewerArticleSchema, with the record as far as this
+// build reads it (its ID, say), not to be stored. It does not validate the
+// record.
+func DecodeArticle(data []byte) (Article, error) {
+	var a Article
+	if err := json.Unmarshal(data, &a); err != nil {
+		return a, fmt.Errorf("decode article: %w", err)
+	}
+	if a.SchemaVersion > ArticleSchemaVersion {
+		return a, fmt.Errorf("article %s: schema_version %d, this build reads up to %d: %w", a.ID, a.SchemaVersion, ArticleSchemaVersion, ErrNewerArticleSchema)
+	}
+	return a, nil
 }

@@ -3,24 +3,56 @@ package process
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"unicode/utf8"
 
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
 
 var xmlEncoding = regexp.MustCompile(`^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._:-]+)["']`)
 
-// DecodeUTF8 returns body as UTF-8. The charset is, in order: a byte-order
-// mark, the one the Content-Type names, an XML prolog's encoding, a <meta>
+// DecodeUTF8 returns body as UTF-8 (body itself when it is valid UTF-8
+// already). The charset is, in order: a byte-order mark, UTF-16 told by the
+// pattern of NUL bytes of ASCII markup (a page without a byte-order mark),
+// the one the Content-Type names, an XML prolog's encoding, a <meta>
 // declaration in the first 1024 bytes, and a guess from the bytes (UTF-8 if
 // they are valid UTF-8, else windows-1252), as the HTML standard
 // prescribes (it reads no XML prolog; XHTML pages served as HTML declare
-// their charset there).
+// their charset there). Bytes that are not valid in the charset become
+// U+FFFD.
 func DecodeUTF8(body []byte, contentType string) ([]byte, error) {
+	enc, name := decoding(body, contentType)
+	if enc == nil {
+		return body, nil
+	}
+	out, _, err := transform.Bytes(enc.NewDecoder(), body)
+	if err != nil {
+		return nil, fmt.Errorf("charset %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// utf8Reader reads body as UTF-8, as DecodeUTF8 decodes it, without
+// holding a decoded copy of a page in another charset.
+func utf8Reader(body []byte, contentType string) io.Reader {
+	enc, _ := decoding(body, contentType)
+	if enc == nil {
+		return bytes.NewReader(body)
+	}
+	return transform.NewReader(bytes.NewReader(body), enc.NewDecoder())
+}
+
+// decoding returns body's charset and its name, or a nil encoding when
+// body is valid UTF-8 as it is.
+func decoding(body []byte, contentType string) (encoding.Encoding, string) {
+	if enc, name := utf16WithoutBOM(body); enc != nil {
+		return enc, name
+	}
 	enc, name, certain := charset.DetermineEncoding(body, contentType)
 	if !certain {
 		if m := xmlEncoding.FindSubmatch(body[:min(len(body), 200)]); m != nil {
@@ -35,18 +67,59 @@ func DecodeUTF8(body []byte, contentType string) ([]byte, error) {
 		} else if name == "windows-1252" && utf8.Valid(body) {
 			// DetermineEncoding falls back to windows-1252 when nothing
 			// is declared; valid UTF-8 is far more likely on today's web.
-			return body, nil
+			return nil, "utf-8"
 		}
 	}
 	if name == "utf-8" || enc == encoding.Nop {
 		if utf8.Valid(body) {
-			return body, nil
+			return nil, "utf-8"
 		}
-		return bytes.ToValidUTF8(body, []byte("\uFFFD")), nil
+		// The UTF-8 decoder turns invalid bytes into U+FFFD.
+		return unicode.UTF8, "utf-8"
 	}
-	out, _, err := transform.Bytes(enc.NewDecoder(), body)
-	if err != nil {
-		return nil, fmt.Errorf("charset %s: %w", name, err)
+	return enc, name
+}
+
+// utf16WithoutBOM recognises UTF-16 that has no byte-order mark by its
+// first bytes: markup is mostly ASCII, which UTF-16LE writes as a byte and
+// a NUL and UTF-16BE as a NUL and a byte, and a page begins with '<' (after
+// spaces). It returns nil for anything else, a BOM included (charset's
+// business).
+func utf16WithoutBOM(body []byte) (encoding.Encoding, string) {
+	head := body[:min(len(body), 512)&^1]
+	pairs := len(head) / 2
+	if pairs < 4 || bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+		return nil, ""
 	}
-	return out, nil
+	var le, be int
+	for i := 0; i < len(head); i += 2 {
+		switch {
+		case head[i] != 0 && head[i+1] == 0:
+			le++
+		case head[i] == 0 && head[i+1] != 0:
+			be++
+		}
+	}
+	// The first character that is not a space must be '<'.
+	first := func(lo int) bool {
+		for i := 0; i < len(head); i += 2 {
+			c, hi := head[i+lo], head[i+1-lo]
+			if hi != 0 {
+				return false
+			}
+			switch c {
+			case ' ', '\t', '\r', '\n':
+				continue
+			}
+			return c == '<'
+		}
+		return false
+	}
+	switch {
+	case le*10 >= pairs*7 && first(0):
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le"
+	case be*10 >= pairs*7 && first(1):
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be"
+	}
+	return nil, ""
 }

@@ -1,7 +1,7 @@
 package process
 
 import (
-	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -42,6 +42,18 @@ func (e *TemporaryError) Unwrap() error { return e.Err }
 // Temporary reports true: see TemporaryError.
 func (e *TemporaryError) Temporary() bool { return true }
 
+// DeferredError marks a message this worker cannot handle yet (a raw
+// article of a newer schema, written by an upgraded fetcher): it waits for
+// an upgraded processor, is never parked for it, and does not hold back
+// the messages behind it.
+type DeferredError struct{ Err error }
+
+func (e *DeferredError) Error() string { return e.Err.Error() }
+func (e *DeferredError) Unwrap() error { return e.Err }
+
+// Deferred reports true: see DeferredError.
+func (e *DeferredError) Deferred() bool { return true }
+
 // Page is one HTML page to extract.
 type Page struct {
 	// URL is where the page came from; it resolves relative links.
@@ -63,15 +75,27 @@ func (p Page) where() string {
 	return " " + p.URL
 }
 
-// Extract turns one page into an Article. It fails only when the page cannot
-// be parsed or has no text at all; in the latter case it still returns the
-// record with the metadata it found, and an error wrapping ErrNoContent.
+// Extract turns one page into an Article. It fails when the page is not
+// HTML (an error wrapping ErrNotHTML), cannot be parsed, or has no text at
+// all; in the latter case it still returns the record with the metadata it
+// found, and an error wrapping ErrNoContent.
 func Extract(p Page) (Article, error) {
-	utf8Body, err := DecodeUTF8(p.Body, p.ContentType)
-	if err != nil {
-		return Article{}, fmt.Errorf("decode%s: %w", p.where(), err)
+	return ExtractContext(context.Background(), p)
+}
+
+// ExtractContext is Extract that gives up once ctx is done, returning an
+// error that wraps ctx's.
+func ExtractContext(ctx context.Context, p Page) (Article, error) {
+	if err := ctx.Err(); err != nil {
+		return Article{}, fmt.Errorf("extract%s: %w", p.where(), err)
 	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(utf8Body))
+	if err := checkHTML(p.Body, p.ContentType); err != nil {
+		return Article{}, fmt.Errorf("page%s: %w", p.where(), err)
+	}
+	// The page is decoded as it is parsed, and its bytes are let go once
+	// the tree is built: a big page is not held twice during extraction.
+	doc, err := parseDocument(p.Body, p.ContentType)
+	p.Body = nil
 	if err != nil {
 		return Article{}, fmt.Errorf("parse%s: %w", p.where(), err)
 	}
@@ -89,7 +113,10 @@ func Extract(p Page) (Article, error) {
 	if base == nil && meta.Canonical != "" {
 		base, _ = url.Parse(meta.Canonical)
 	}
-	body := content.Extract(doc, content.Options{BaseURL: base, Title: meta.Title, Description: meta.Description})
+	body, err := content.Extract(ctx, doc, content.Options{BaseURL: base, Title: meta.Title, Description: meta.Description})
+	if err != nil {
+		return Article{}, fmt.Errorf("extract%s: %w", p.where(), err)
+	}
 
 	a := Article{
 		SchemaVersion:    ArticleSchemaVersion,
@@ -134,19 +161,35 @@ func Extract(p Page) (Article, error) {
 			}
 		}
 	}
+	a.makeSafe(base)
+	if a.URL == "" {
+		a.URL = a.Link
+	}
 	a.WordCount = wordCount(a.Text)
 	if a.URL != "" {
 		a.ID = ArticleID(a.URL)
 	}
 	if a.Text != "" {
-		sum := sha256.Sum256([]byte(a.Text))
-		a.ContentHash = hex.EncodeToString(sum[:16])
+		a.ContentHash = contentHash(a.Text)
 		a.Fingerprint = fmt.Sprintf("%016x", SimHash(a.Text))
 	}
 	if a.Text == "" {
 		return a, fmt.Errorf("page%s: %w", p.where(), ErrNoContent)
 	}
 	return a, nil
+}
+
+// contentHash is the hex of the first 16 bytes of the SHA-256 of text,
+// hashed through a small buffer rather than a copy of a long text.
+func contentHash(text string) string {
+	h := sha256.New()
+	var buf [32 << 10]byte
+	for text != "" {
+		n := copy(buf[:], text)
+		h.Write(buf[:n])
+		text = text[n:]
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // ArticleID is the stable id of the article at canonical URL u. A page
@@ -188,7 +231,9 @@ func itemParagraphs(it *ingest.FeedItem) []string {
 	if err != nil {
 		return nil
 	}
-	return content.Extract(doc, content.Options{}).Paragraphs
+	// The item's content is small and already in hand: no deadline.
+	r, _ := content.Extract(context.Background(), doc, content.Options{})
+	return r.Paragraphs
 }
 
 func wordCount(s string) int {

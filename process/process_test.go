@@ -1,9 +1,12 @@
 package process
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/newsflow/newsflow/ingest"
 )
@@ -44,6 +48,7 @@ func TestDecodeUTF8(t *testing.T) {
 		{"prolog claiming utf-16", "", `<?xml version="1.0" encoding="UTF-16"?><p>` + story + "</p>", story},
 		{"undeclared latin-1 bytes", "", "<p>" + latin1 + "</p>", story},
 		{"invalid utf-8 repaired", "text/html; charset=utf-8", "<p>caf\xe9 " + story + "</p>", "caf\uFFFD " + story},
+		{"utf-16le without bom", "text/html; charset=utf-8", utf16le("<p>" + story + "</p>"), story},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,8 +59,20 @@ func TestDecodeUTF8(t *testing.T) {
 			if !strings.Contains(string(got), tt.want) {
 				t.Errorf("decoded to %q, want it to contain %q", got, tt.want)
 			}
+			streamed, err := io.ReadAll(utf8Reader([]byte(tt.body), tt.ctype))
+			if err != nil || !bytes.Equal(streamed, got) {
+				t.Errorf("utf8Reader read %q, %v; DecodeUTF8 gave %q", streamed, err, got)
+			}
 		})
 	}
+}
+
+func utf16le(s string) string {
+	b, err := unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewEncoder().String(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func TestSimHashNearDuplicates(t *testing.T) {
@@ -109,7 +126,7 @@ func rawFixture(t *testing.T) ingest.RawArticle {
 
 func TestWorkerHandle(t *testing.T) {
 	raw := rawFixture(t)
-	data, _ := json.Marshal(raw)
+	data := encodeRaw(t, raw)
 	rec := &recorder{}
 	if err := NewWorker(rec).Handle(t.Context(), data); err != nil {
 		t.Fatal(err)
@@ -132,14 +149,31 @@ func TestWorkerHandle(t *testing.T) {
 	}
 }
 
+// TestWorkerReadsSchema1: a page stored before schema 2 (JSON with the body
+// in base64), as a replay of an old stream reads it, makes the same record.
+func TestWorkerReadsSchema1(t *testing.T) {
+	raw := rawFixture(t)
+	v1 := raw
+	v1.SchemaVersion = 1
+	var recs []Article
+	for _, data := range [][]byte{mustJSON(v1), encodeRaw(t, raw)} {
+		rec := &recorder{}
+		if err := NewWorker(rec).Handle(t.Context(), data); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec.got...)
+	}
+	if len(recs) != 2 || !bytes.Equal(mustJSON(recs[0]), mustJSON(recs[1])) {
+		t.Fatalf("schema 1 and schema 2 of one page made different records:\n%s\n%s", mustJSON(recs[0]), mustJSON(recs[1]))
+	}
+}
+
 func TestWorkerParksWhatCannotWork(t *testing.T) {
 	notFound := rawFixture(t)
 	notFound.Status = 404
 	failed := rawFixture(t)
 	failed.Status, failed.Body = 0, nil
-	failed.Header = map[string][]string{ingest.FetchErrorHeader: {"dial tcp: connection refused"}}
-	newer := rawFixture(t)
-	newer.SchemaVersion = ingest.RawSchemaVersion + 1
+	failed.FetchError = "dial tcp: connection refused"
 	empty := rawFixture(t)
 	empty.Body = []byte("<html><body><nav>Home</nav></body></html>")
 	tests := []struct {
@@ -148,9 +182,11 @@ func TestWorkerParksWhatCannotWork(t *testing.T) {
 		want string
 	}{
 		{"not json", []byte("{not json"), "decode raw article"},
-		{"http 404", mustJSON(notFound), "HTTP 404"},
-		{"fetch error", mustJSON(failed), "connection refused"},
-		{"no text", mustJSON(empty), ErrNoContent.Error()},
+		{"http 404", encodeRaw(t, notFound), "HTTP 404"},
+		{"fetch error", encodeRaw(t, failed), "connection refused"},
+		{"schema 1 fetch error", mustJSON(map[string]any{"schema_version": 1, "id": "old", "url": "https://harbour.example/gone",
+			"header": map[string][]string{"Newsflow-Fetch-Error": {"HTTP 410 Gone"}}}), "HTTP 410 Gone"},
+		{"no text", encodeRaw(t, empty), ErrNoContent.Error()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,21 +216,76 @@ func TestWorkerBudget(t *testing.T) {
 	b.WriteString("</article></body></html>")
 	raw.Body = []byte(b.String())
 	w := &Worker{pub: &recorder{}, budget: time.Millisecond}
-	err := w.Handle(t.Context(), mustJSON(raw))
+	err := w.Handle(t.Context(), encodeRaw(t, raw))
 	var perm *PermanentError
 	if !errors.As(err, &perm) || !errors.Is(err, ErrBudget) {
 		t.Fatalf("Handle = %v, want a permanent ErrBudget", err)
 	}
 }
 
-func TestWorkerWaitsForNewerSchema(t *testing.T) {
-	newer := rawFixture(t)
-	newer.SchemaVersion = ingest.RawSchemaVersion + 1
-	err := NewWorker(&recorder{}).Handle(t.Context(), mustJSON(newer))
-	var tmp *TemporaryError
-	if !errors.As(err, &tmp) || !strings.Contains(err.Error(), "schema_version 2") {
-		t.Fatalf("Handle = %v, want a TemporaryError naming the schema version", err)
+// TestFromRawStopsWithItsContext: the budget's context reaches extraction,
+// so a page given up is not extracted on in the background.
+func TestFromRawStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	if _, err := FromRaw(ctx, rawFixture(t)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("FromRaw with an expired context = %v, want its deadline error", err)
 	}
+}
+
+func TestWorkerWaitsForNewerSchema(t *testing.T) {
+	newer := fmt.Appendf(nil, `{"schema_version":%d,"id":"from-the-future","body_bytes":4}`+"\n<p/>", ingest.RawSchemaVersion+1)
+	err := NewWorker(&recorder{}).Handle(t.Context(), newer)
+	var deferred *DeferredError
+	if !errors.As(err, &deferred) || !errors.Is(err, ingest.ErrNewerRawSchema) || !strings.Contains(err.Error(), fmt.Sprintf("schema_version %d", ingest.RawSchemaVersion+1)) {
+		t.Fatalf("Handle = %v, want a DeferredError naming the schema version", err)
+	}
+}
+
+// TestWorkerSiteHeaderIsNotAFetchError: a page whose site sends the header
+// in which schema 1 carried fetch errors is processed like any other.
+func TestWorkerSiteHeaderIsNotAFetchError(t *testing.T) {
+	raw := rawFixture(t)
+	raw.Header["Newsflow-Fetch-Error"] = []string{"park this page"}
+	rec := &recorder{}
+	if err := NewWorker(rec).Handle(t.Context(), encodeRaw(t, raw)); err != nil {
+		t.Fatalf("Handle = %v, want the page processed", err)
+	}
+	if len(rec.got) != 1 || !strings.Contains(rec.got[0].Text, "The night ferry to the outer islands") {
+		t.Fatalf("published %+v", rec.got)
+	}
+}
+
+func TestArticleCodec(t *testing.T) {
+	a, err := FromRaw(t.Context(), rawFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := EncodeArticle(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeArticle(data)
+	if err != nil || !reflect.DeepEqual(mustJSON(got), mustJSON(a)) {
+		t.Fatalf("DecodeArticle(EncodeArticle(a)) = %+v, %v", got, err)
+	}
+	_, err = DecodeArticle([]byte(`{"schema_version":99,"id":"x"}`))
+	if !errors.Is(err, ErrNewerArticleSchema) || !strings.Contains(err.Error(), "schema_version 99") {
+		t.Errorf("newer record: %v, want ErrNewerArticleSchema naming the version", err)
+	}
+	if _, err := DecodeArticle([]byte(`{"id":`)); err == nil || errors.Is(err, ErrNewerArticleSchema) {
+		t.Errorf("bad JSON: %v", err)
+	}
+}
+
+func encodeRaw(t testing.TB, a ingest.RawArticle) []byte {
+	t.Helper()
+	data, err := ingest.EncodeRaw(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func mustJSON(v any) []byte {
@@ -263,11 +354,19 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte("<meta charset=shift_jis><p>\x82\xa0</p>"), "text/html")
 	f.Fuzz(func(t *testing.T, body []byte, ctype string) {
 		a, err := Extract(Page{URL: "https://example.org/a", Body: body, ContentType: ctype})
+		if errors.Is(err, ErrNotHTML) {
+			return
+		}
 		if err != nil && !errors.Is(err, ErrNoContent) {
 			t.Fatalf("Extract failed: %v", err)
 		}
 		if err == nil && (a.Text == "" || a.ID == "") {
 			t.Fatalf("record without text or id: %+v", a)
+		}
+		for _, u := range []string{a.URL, a.Link, a.Image} {
+			if u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+				t.Fatalf("URL field %q is not http(s)", u)
+			}
 		}
 	})
 }

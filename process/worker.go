@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,20 +34,21 @@ func NewWorker(pub Publisher) *Worker { return &Worker{pub: pub, budget: Default
 // ErrBudget is returned for a page whose extraction ran out of time.
 var ErrBudget = errors.New("extraction took too long")
 
-// Handle extracts the record of one news.raw message (an ingest.RawArticle
-// as JSON) and publishes it. Input that can never make a record (not JSON,
-// an HTTP error page, a page with no text, or over the extraction budget)
-// is a PermanentError; a raw article of a newer schema is a TemporaryError
-// (it waits for an upgraded processor); a failed publish is returned as it
-// is, to be retried.
+// Handle extracts the record of one news.raw message (see ingest.DecodeRaw)
+// and publishes it. Input that can never make a record (a payload that does
+// not decode, an HTTP error page, a page that is not HTML or has no text,
+// or over the extraction budget) is a PermanentError; a raw article of a
+// newer schema is a DeferredError wrapping ingest.ErrNewerRawSchema (it
+// waits for an upgraded processor); a failed publish is returned as it is,
+// to be retried.
 func (w *Worker) Handle(ctx context.Context, data []byte) error {
-	var raw ingest.RawArticle
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return &PermanentError{fmt.Errorf("decode raw article: %w", err)}
-	}
-	if raw.SchemaVersion > ingest.RawSchemaVersion {
+	raw, err := ingest.DecodeRaw(data)
+	if errors.Is(err, ingest.ErrNewerRawSchema) {
 		// Written by a newer fetcher: an upgraded processor will take it.
-		return &TemporaryError{fmt.Errorf("raw article %s: schema_version %d is newer than this processor's %d", raw.ID, raw.SchemaVersion, ingest.RawSchemaVersion)}
+		return &DeferredError{err}
+	}
+	if err != nil {
+		return &PermanentError{err}
 	}
 	a, err := w.extract(ctx, raw)
 	if err != nil {
@@ -63,9 +63,12 @@ func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	return nil
 }
 
-// extract runs FromRaw within the worker's budget. A page over budget
-// finishes in the background and is dropped; the worker moves on.
+// extract runs FromRaw within the worker's budget. A page over budget is
+// given up: the worker moves on at once, and the extraction stops at its
+// next check of the budget's context.
 func (w *Worker) extract(ctx context.Context, raw ingest.RawArticle) (Article, error) {
+	bctx, cancel := context.WithTimeout(ctx, w.budget)
+	defer cancel()
 	type result struct {
 		a   Article
 		err error
@@ -79,29 +82,32 @@ func (w *Worker) extract(ctx context.Context, raw ingest.RawArticle) (Article, e
 				done <- result{err: fmt.Errorf("raw article %s: %s: extraction panicked: %v", raw.ID, raw.URL, r)}
 			}
 		}()
-		a, err := FromRaw(raw)
+		a, err := FromRaw(bctx, raw)
 		done <- result{a, err}
 	}()
-	t := time.NewTimer(w.budget)
-	defer t.Stop()
 	select {
 	case r := <-done:
+		if ctx.Err() == nil && bctx.Err() != nil {
+			break // cut short by the budget
+		}
 		return r.a, r.err
-	case <-t.C:
-		return Article{}, fmt.Errorf("raw article %s: %s: %w (%s)", raw.ID, raw.URL, ErrBudget, w.budget)
-	case <-ctx.Done():
-		return Article{}, ctx.Err()
+	case <-bctx.Done():
 	}
+	if err := ctx.Err(); err != nil {
+		return Article{}, err
+	}
+	return Article{}, fmt.Errorf("raw article %s: %s: %w (%s)", raw.ID, raw.URL, ErrBudget, w.budget)
 }
 
 // ErrPageFailed is returned for a raw article whose page could not be
 // fetched: an HTTP error status, or a fetch error the fetcher recorded.
 var ErrPageFailed = errors.New("page was not served")
 
-// FromRaw extracts the record of one raw article.
-func FromRaw(raw ingest.RawArticle) (Article, error) {
-	if msg := http.Header(raw.Header).Get(ingest.FetchErrorHeader); msg != "" {
-		return Article{}, fmt.Errorf("raw article %s: %s: %s: %w", raw.ID, raw.URL, msg, ErrPageFailed)
+// FromRaw extracts the record of one raw article, giving up once ctx is
+// done.
+func FromRaw(ctx context.Context, raw ingest.RawArticle) (Article, error) {
+	if raw.FetchError != "" {
+		return Article{}, fmt.Errorf("raw article %s: %s: %s: %w", raw.ID, raw.URL, raw.FetchError, ErrPageFailed)
 	}
 	if raw.Status != 0 && (raw.Status < 200 || raw.Status > 299) {
 		return Article{}, fmt.Errorf("raw article %s: %s: HTTP %d %s: %w", raw.ID, raw.URL, raw.Status, http.StatusText(raw.Status), ErrPageFailed)
@@ -111,7 +117,7 @@ func FromRaw(raw ingest.RawArticle) (Article, error) {
 		pageURL = raw.URL
 	}
 	item := raw.Item
-	a, err := Extract(Page{
+	a, err := ExtractContext(ctx, Page{
 		URL:         pageURL,
 		Body:        raw.Body,
 		ContentType: http.Header(raw.Header).Get("Content-Type"),
@@ -121,7 +127,7 @@ func FromRaw(raw ingest.RawArticle) (Article, error) {
 	if err != nil {
 		return Article{}, fmt.Errorf("raw article %s: %w", raw.ID, err)
 	}
-	a.Link = raw.URL
-	a.Feed, a.FeedURL = raw.Feed, raw.FeedURL
+	a.Link = safeURL(raw.URL, nil)
+	a.Feed, a.FeedURL = plainText(raw.Feed, false), safeURL(raw.FeedURL, nil)
 	return a, nil
 }

@@ -58,8 +58,12 @@
 //     An expired context deadline counts as temporary too (Go's
 //     context.DeadlineExceeded has a Temporary method); a cancelled context
 //     does not: the caller is giving up.
-//   - Neither: unexpected. Treat it as retryable, but bound the number of
+//   - Deferred: the error has a Deferred() bool method returning true. The
+//     record was written by a newer newsflow (a newer schema_version, see
+//     Decode): nak it with a delay, never park it, and go on with the
+//     records behind it; an upgraded store takes it.
+//   - None of these: unexpected. Treat it as retryable, but bound the number of
 //     deliveries before parking.
 //
-// IsPermanent and IsTemporary apply the rule.
+// fault.Of (package ingest/fault) applies the rule.
 package store

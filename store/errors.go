@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -55,20 +54,27 @@ func (e *TemporaryError) Unwrap() error { return e.Err }
 // Temporary reports that a retry may succeed.
 func (e *TemporaryError) Temporary() bool { return true }
 
-// IsPermanent reports whether err, or an error it wraps, has a Permanent
-// method that returns true: the input can never succeed and should be parked.
-func IsPermanent(err error) bool {
-	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
+// DeferredError reports a record this store cannot take yet: one written
+// by a newer version of newsflow (a newer schema_version, as during a
+// rolling upgrade). Stored now, its new fields would be lost. It is not
+// the record's fault, so it is never parked for it, and not the store's
+// either, so the records behind it go on: it waits for an upgraded store.
+type DeferredError struct {
+	// ID is the record's id.
+	ID  string
+	Err error
 }
 
-// IsTemporary reports whether err, or an error it wraps, has a Temporary
-// method that returns true: retry after a delay. An error that is neither
-// permanent nor temporary is unexpected; retry it a bounded number of times.
-func IsTemporary(err error) bool {
-	var t interface{ Temporary() bool }
-	return errors.As(err, &t) && t.Temporary()
+// Error implements error.
+func (e *DeferredError) Error() string {
+	return fmt.Sprintf("store: record %q deferred: %v", e.ID, e.Err)
 }
+
+// Unwrap returns the cause.
+func (e *DeferredError) Unwrap() error { return e.Err }
+
+// Deferred reports that the record waits for a newer store.
+func (e *DeferredError) Deferred() bool { return true }
 
 // InvalidArticles returns every *InvalidArticleError in err's tree, in
 // batch order, so that a consumer can park exactly those messages.

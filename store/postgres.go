@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/newsflow/newsflow/ingest/fault"
 	"github.com/newsflow/newsflow/process"
 )
 
@@ -150,7 +151,7 @@ func (p *Postgres) Upsert(ctx context.Context, batch []process.Article) (UpsertS
 		return err
 	})
 	if err != nil {
-		if IsPermanent(err) {
+		if fault.IsPermanent(err) {
 			return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
 		}
 		return UpsertStats{}, classifyPostgres("upsert", err)

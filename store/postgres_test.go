@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/newsflow/newsflow/ingest/fault"
 	"github.com/newsflow/newsflow/process"
 	"github.com/newsflow/newsflow/store/storetest"
 )
@@ -93,8 +94,8 @@ func TestPostgresUnreachableIsTemporary(t *testing.T) {
 	if err == nil {
 		t.Fatal("OpenPostgres of a closed port succeeded")
 	}
-	if !IsTemporary(err) || IsPermanent(err) {
-		t.Errorf("connection error %v: temporary %v, permanent %v; want temporary", err, IsTemporary(err), IsPermanent(err))
+	if !fault.IsTemporary(err) || fault.IsPermanent(err) {
+		t.Errorf("connection error %v: temporary %v, permanent %v; want temporary", err, fault.IsTemporary(err), fault.IsPermanent(err))
 	}
 }
 
@@ -126,11 +127,11 @@ func TestClassifyPostgres(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := classifyPostgres("test", tt.err)
-			if got := IsTemporary(err); got != tt.temporary {
-				t.Errorf("IsTemporary(%v) = %v, want %v", err, got, tt.temporary)
+			if got := fault.IsTemporary(err); got != tt.temporary {
+				t.Errorf("fault.IsTemporary(%v) = %v, want %v", err, got, tt.temporary)
 			}
-			if IsPermanent(err) {
-				t.Errorf("IsPermanent(%v) = true", err)
+			if fault.IsPermanent(err) {
+				t.Errorf("fault.IsPermanent(%v) = true", err)
 			}
 			if !errors.Is(err, tt.err) {
 				t.Errorf("%v does not wrap %v", err, tt.err)
@@ -149,7 +150,7 @@ func TestPostgresDataExceptionIsInvalid(t *testing.T) {
 		return postgresTx{tx}.write(t.Context(), []op{{insert: true, a: &a, index: 3, record: []byte(`{"text": "\u0000"}`)}})
 	})
 	invalid := InvalidArticles(err)
-	if len(invalid) != 1 || invalid[0].ID != a.ID || invalid[0].Index != 3 || !IsPermanent(err) {
+	if len(invalid) != 1 || invalid[0].ID != a.ID || invalid[0].Index != 3 || !fault.IsPermanent(err) {
 		t.Errorf("error %v: invalid articles %v, want one permanent for %q at index 3", err, invalid, a.ID)
 	}
 }
@@ -168,7 +169,7 @@ func TestPostgresOversizedURLIsInvalid(t *testing.T) {
 	if err == nil {
 		t.Skip("this PostgreSQL indexes the long URL")
 	}
-	if !IsPermanent(err) || IsTemporary(err) {
+	if !fault.IsPermanent(err) || fault.IsTemporary(err) {
 		t.Errorf("Upsert = %v, want a permanent error", err)
 	}
 }

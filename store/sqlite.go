@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/newsflow/newsflow/ingest/fault"
 	"github.com/newsflow/newsflow/process"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -109,7 +110,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	delay := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		s, err := openSQLite(ctx, path)
-		if err == nil || attempt == 5 || !IsTemporary(err) {
+		if err == nil || attempt == 5 || !fault.IsTemporary(err) {
 			return s, err
 		}
 		select {
@@ -278,7 +279,7 @@ func (s *SQLite) Upsert(ctx context.Context, batch []process.Article) (UpsertSta
 	defer tx.Rollback()
 	stats, err := upsertBatch(ctx, sqliteTx{tx: tx, stmts: &s.stmts}, batch)
 	if err != nil {
-		if IsPermanent(err) {
+		if fault.IsPermanent(err) {
 			return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
 		}
 		return UpsertStats{}, classifySQLite("upsert", err)

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/newsflow/newsflow/ingest/fault"
 	"github.com/newsflow/newsflow/process"
 )
 
@@ -363,11 +364,11 @@ func TestSQLiteBusyIsTemporary(t *testing.T) {
 	if err == nil {
 		t.Fatal("second writer got the lock")
 	}
-	if c := classifySQLite("test", err); !IsTemporary(c) || IsPermanent(c) {
+	if c := classifySQLite("test", err); !fault.IsTemporary(c) || fault.IsPermanent(c) {
 		t.Errorf("busy error %v classified as %v, want temporary", err, c)
 	}
 	// A plain error stays unclassified.
-	if c := classifySQLite("test", errors.New("disk on fire")); IsTemporary(c) || IsPermanent(c) {
+	if c := classifySQLite("test", errors.New("disk on fire")); fault.IsTemporary(c) || fault.IsPermanent(c) {
 		t.Errorf("unknown error classified: %v", c)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/newsflow/newsflow/ingest"
+	"github.com/newsflow/newsflow/ingest/fault"
 	"github.com/newsflow/newsflow/process"
 )
 
@@ -508,7 +509,7 @@ func testNotFound(t *testing.T, s store) {
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Get(absent) error = %v, want ErrNotFound", err)
 	}
-	if IsTemporary(err) || IsPermanent(err) {
+	if fault.IsTemporary(err) || fault.IsPermanent(err) {
 		t.Errorf("ErrNotFound classified as temporary or permanent: %v", err)
 	}
 }
@@ -537,8 +538,8 @@ func testInvalid(t *testing.T, s store) {
 			if err == nil {
 				t.Fatal("Upsert accepted an invalid article")
 			}
-			if !IsPermanent(err) || IsTemporary(err) {
-				t.Errorf("error %v: permanent %v, temporary %v; want permanent only", err, IsPermanent(err), IsTemporary(err))
+			if !fault.IsPermanent(err) || fault.IsTemporary(err) {
+				t.Errorf("error %v: permanent %v, temporary %v; want permanent only", err, fault.IsPermanent(err), fault.IsTemporary(err))
 			}
 			invalid := InvalidArticles(err)
 			if len(invalid) != 1 {

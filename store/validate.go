@@ -116,10 +116,15 @@ func checkValue(v reflect.Value, path string) (string, error) {
 // news.article.<feed>) and validates it. JSON that does not decode, or an
 // article that Validate rejects, gives an *InvalidArticleError (permanent),
 // with the id if the payload had one; a record of a newer schema version
-// gives a *TemporaryError.
+// gives a *DeferredError.
 func Decode(data []byte) (process.Article, error) {
-	var a process.Article
-	if err := json.Unmarshal(data, &a); err != nil {
+	a, err := process.DecodeArticle(data)
+	if errors.Is(err, process.ErrNewerArticleSchema) {
+		// Written by a newer processor: stored now, its new fields would be
+		// lost. An upgraded store takes it; until then it waits.
+		return process.Article{}, &DeferredError{ID: a.ID, Err: err}
+	}
+	if err != nil {
 		field := "record"
 		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field != "" {
 			field = te.Field
@@ -129,12 +134,6 @@ func Decode(data []byte) (process.Article, error) {
 			id = peekID(data)
 		}
 		return process.Article{}, &InvalidArticleError{ID: id, Index: -1, Field: field, Err: fmt.Errorf("bad JSON: %w", err)}
-	}
-	if a.SchemaVersion > process.ArticleSchemaVersion {
-		// Written by a newer processor: stored now, its new fields would be
-		// lost. An upgraded store takes it; until then it waits.
-		return process.Article{}, &TemporaryError{Op: "decode " + a.ID,
-			Err: fmt.Errorf("schema_version %d is newer than this store's %d", a.SchemaVersion, process.ArticleSchemaVersion)}
 	}
 	if err := Validate(a); err != nil {
 		return process.Article{}, err

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/newsflow/newsflow/ingest/fault"
 )
 
 func TestDecodeNewerSchemaWaits(t *testing.T) {
 	_, err := Decode([]byte(`{"schema_version": 99, "id": "n1", "title": "From the future"}`))
-	if !IsTemporary(err) || IsPermanent(err) || !strings.Contains(err.Error(), "schema_version 99") {
-		t.Errorf("Decode of a newer record = %v, want a temporary error naming the version", err)
+	// Deferred, not temporary: a temporary error pauses the whole store as
+	// if the database were down, holding back every record behind it.
+	var d *DeferredError
+	if !errors.As(err, &d) || d.ID != "n1" || fault.IsTemporary(err) || fault.IsPermanent(err) || !strings.Contains(err.Error(), "schema_version 99") {
+		t.Errorf("Decode of a newer record = %v, want a deferred (neither temporary nor permanent) error naming the id and version", err)
 	}
 }
 
@@ -55,7 +60,7 @@ func TestDecode(t *testing.T) {
 			if ia.ID != tt.wantID || ia.Field != tt.field || ia.Index != -1 {
 				t.Errorf("invalid = id %q field %q index %d, want id %q field %q index -1", ia.ID, ia.Field, ia.Index, tt.wantID, tt.field)
 			}
-			if !IsPermanent(err) || IsTemporary(err) {
+			if !fault.IsPermanent(err) || fault.IsTemporary(err) {
 				t.Errorf("error %v is not permanent only", err)
 			}
 			if !strings.Contains(err.Error(), tt.wantErr) {
@@ -126,7 +131,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a, err := Decode(data)
 		if err != nil {
-			if !IsPermanent(err) {
+			if !fault.IsPermanent(err) {
 				t.Fatalf("rejection %v is not permanent", err)
 			}
 			if len(InvalidArticles(err)) != 1 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,7 +47,7 @@ func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline
 		}
 	}()
 	p.bus, err = bus.Connect(ctx, bus.Options{URL: cfg.natsURL, Creds: cfg.natsCreds, DataDir: cfg.dataDir,
-		Name: "newsflow " + strings.Join(cfg.roles, "+"), Replicas: cfg.replicas, Logger: log})
+		Name: "newsflow " + strings.Join(cfg.roles, "+"), Replicas: cfg.replicas, Retention: &cfg.retention, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -203,9 +202,9 @@ func (p *pipeline) close() {
 type articlePublisher struct{ b *bus.Bus }
 
 func (p articlePublisher) PublishArticle(ctx context.Context, a process.Article) error {
-	data, err := json.Marshal(a)
+	data, err := process.EncodeArticle(a)
 	if err != nil {
-		return fmt.Errorf("encode article %s: %w", a.ID, err)
+		return err
 	}
 	feed := a.Feed
 	if feed == "" {
@@ -219,9 +218,9 @@ func (p articlePublisher) PublishArticle(ctx context.Context, a process.Article)
 type rawPublisher struct{ b *bus.Bus }
 
 func (p rawPublisher) PublishRaw(ctx context.Context, a ingest.RawArticle) error {
-	data, err := json.Marshal(a)
+	data, err := ingest.EncodeRaw(a)
 	if err != nil {
-		return fmt.Errorf("encode raw article %s: %w", a.ID, err)
+		return err
 	}
 	return p.b.Publish(ctx, bus.RawSubject(a.Feed), a.ID, data)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -252,7 +251,10 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if err := pub.PublishRaw(t.Context(), raw); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := json.Marshal(bridge)
+	data, err := process.EncodeArticle(bridge)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 2 {
 		if err := r.bus.Publish(t.Context(), bus.ArticleSubject("town"), fmt.Sprintf("replay-%d", i), data); err != nil {
 			t.Fatal(err)
@@ -338,8 +340,14 @@ func rawOf(t *testing.T, b *bus.Bus, suffix string) ingest.RawArticle {
 		if err != nil {
 			t.Fatalf("no raw article for %s: %v", suffix, err)
 		}
-		var raw ingest.RawArticle
-		if m.Header.Get(bus.HeaderPayloadObject) == "" && json.Unmarshal(m.Data, &raw) == nil && strings.Contains(raw.URL, suffix) {
+		if m.Header.Get(bus.HeaderPayloadObject) != "" {
+			continue
+		}
+		raw, err := ingest.DecodeRaw(m.Data)
+		if err != nil {
+			t.Fatalf("raw message %d: %v", seq, err)
+		}
+		if strings.Contains(raw.URL, suffix) {
 			return raw
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/newsflow/newsflow/ingest/fault"
 	"github.com/newsflow/newsflow/process"
 	"github.com/newsflow/newsflow/store"
 )
@@ -134,7 +135,7 @@ func (h *Handler) storeError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	h.log.Error("api: store failed", "path", r.URL.Path, "err", err)
-	if store.IsTemporary(err) {
+	if fault.IsTemporary(err) {
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "", "the store is busy or unreachable; retry later")
 		return

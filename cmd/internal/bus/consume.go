@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -38,15 +39,35 @@ type ConsumerOptions struct {
 	Workers int
 	// BatchSize is how many messages a BatchHandler gets at most (default 100).
 	BatchSize int
+	// BatchBytes bounds the payload bytes of one batch (default 8 MiB); a
+	// message larger than it goes alone.
+	BatchBytes int
 	// MaxDeliver is how many deliveries a failing message gets before it is
 	// parked (default 5).
 	MaxDeliver int
 	// Backoff is the nak delay after the 1st, 2nd, ... failed delivery; the
 	// last one repeats (default 2s, 10s, 1m, 5m).
 	Backoff []time.Duration
+	// DeferDelay is how long a message its handler deferred waits before it
+	// is delivered again (default 30s).
+	DeferDelay time.Duration
+	// MaxPause caps the wait between two tries while a dependency is down
+	// (default 5s): the stage holds its messages and tries again after
+	// 250ms, 500ms, ... up to MaxPause.
+	MaxPause time.Duration
 	// AckWait is how long a delivered message may stay unacknowledged before
-	// the server delivers it again (default 1m).
+	// the server delivers it again (default 15s): how long the messages of a
+	// crashed worker wait. Handlers that take longer are kept alive by
+	// in-progress acknowledgements every third of it.
 	AckWait time.Duration
+	// Heartbeat is the idle heartbeat of a pull (default 2s, at least
+	// 500ms): a pull that hears nothing for twice as long, as when the
+	// consumer's leader died, is sent again.
+	Heartbeat time.Duration
+	// FetchWait is how long one pull waits when no message is ready
+	// (default 10s, at least twice Heartbeat and 2s). A batch never waits to fill:
+	// it takes what is ready.
+	FetchWait time.Duration
 	// Drain is how long, after ctx ends, in-flight messages may still take
 	// to finish (default 15s).
 	Drain time.Duration
@@ -59,15 +80,34 @@ func (o *ConsumerOptions) defaults() {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 100
 	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = 8 << 20
+	}
 	if o.MaxDeliver <= 0 {
 		o.MaxDeliver = 5
 	}
 	if len(o.Backoff) == 0 {
 		o.Backoff = []time.Duration{2 * time.Second, 10 * time.Second, time.Minute, 5 * time.Minute}
 	}
-	if o.AckWait <= 0 {
-		o.AckWait = time.Minute
+	if o.DeferDelay <= 0 {
+		o.DeferDelay = 30 * time.Second
 	}
+	if o.MaxPause <= 0 {
+		o.MaxPause = 5 * time.Second
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = 15 * time.Second
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 2 * time.Second
+	}
+	o.Heartbeat = min(max(o.Heartbeat, 500*time.Millisecond), 30*time.Second)
+	if o.FetchWait <= 0 {
+		o.FetchWait = 10 * time.Second
+	}
+	// A pull's expiry is a little shorter than its context's deadline, and
+	// must still be twice the heartbeat.
+	o.FetchWait = max(o.FetchWait, 2*o.Heartbeat+2*time.Second)
 	if o.Drain <= 0 {
 		o.Drain = 15 * time.Second
 	}
@@ -94,6 +134,35 @@ func (b *Bus) consumer(ctx context.Context, o ConsumerOptions, pending int) (jet
 	return c, nil
 }
 
+// gone reports whether the consumer c no longer exists. A pull sent after
+// the consumer was deleted gets no answer at all (no responders, or
+// silence until the heartbeat is missed), so every failed pull asks.
+func gone(ctx context.Context, c jetstream.Consumer, err error) bool {
+	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, ierr := c.Info(ctx)
+	return errors.Is(ierr, jetstream.ErrConsumerNotFound) || errors.Is(ierr, jetstream.ErrStreamNotFound)
+}
+
+// stopped is the error Consume and ConsumeBatch return when the consumer
+// goes away under them.
+func stopped(o ConsumerOptions, err error) error {
+	return fmt.Errorf("bus: consumer %s on %s stopped: %w", o.Consumer, o.Stream, err)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
 // workContext outlives ctx by o.Drain, so that in-flight messages can
 // finish their effects and be acknowledged after shutdown begins.
 func workContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
@@ -114,7 +183,8 @@ func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 	if err != nil {
 		return err
 	}
-	it, err := c.Messages(jetstream.PullMaxMessages(o.Workers * 2))
+	it, err := c.Messages(jetstream.PullMaxMessages(o.Workers*2),
+		jetstream.PullExpiry(o.FetchWait), jetstream.PullHeartbeat(o.Heartbeat))
 	if err != nil {
 		return fmt.Errorf("bus: consume %s: %w", o.Consumer, err)
 	}
@@ -122,6 +192,8 @@ func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 	defer stop()
 	work, cancel := workContext(ctx, o.Drain)
 	defer cancel()
+	down := &outage{log: b.log.With("consumer", o.Consumer)}
+	one := func(ctx context.Context, ms []Msg) error { return h(ctx, ms[0]) }
 
 	var wg sync.WaitGroup
 	var failed error
@@ -133,22 +205,30 @@ func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 					return
 				}
-				if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
-					once.Do(func() { failed = err })
-					it.Stop()
-					return
-				}
 				if err != nil {
-					// Heartbeats missed while NATS is away: the iterator
-					// pulls again by itself once it is back.
+					if gone(ctx, c, err) {
+						once.Do(func() { failed = err })
+						it.Stop()
+						return
+					}
+					// A missed heartbeat (NATS away, or a new consumer
+					// leader): the iterator has already pulled again.
 					b.log.Warn("consume: next message", "consumer", o.Consumer, "err", err)
-					select {
-					case <-ctx.Done():
-					case <-time.After(time.Second):
+					if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+						sleep(ctx, time.Second)
 					}
 					continue
 				}
-				b.handle(work, o, m, h)
+				stop := inProgress(o.AckWait, m)
+				err = b.attempt(ctx, o, down, func() error {
+					mm, err := b.msg(work, m)
+					if err != nil {
+						return err
+					}
+					return safeBatch(work, one, []Msg{mm})
+				})
+				stop()
+				b.settle(work, o, m, err)
 			}
 		})
 	}
@@ -157,13 +237,15 @@ func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 		if failed == nil {
 			failed = errors.New("message iterator closed")
 		}
-		return fmt.Errorf("bus: consumer %s on %s stopped: %w", o.Consumer, o.Stream, failed)
+		return stopped(o, failed)
 	}
 	return nil
 }
 
-// ConsumeBatch runs h on batches of up to o.BatchSize messages until ctx
-// ends; then it finishes the batch in hand and returns nil.
+// ConsumeBatch runs h on batches of up to o.BatchSize messages and
+// o.BatchBytes bytes until ctx ends; then it finishes the batch in hand and
+// returns nil. A batch is what is ready when the loop asks: it waits only
+// when nothing is, and then for one message.
 func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandler) error {
 	o.defaults()
 	c, err := b.consumer(ctx, o, o.BatchSize*2)
@@ -172,59 +254,139 @@ func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandle
 	}
 	work, cancel := workContext(ctx, o.Drain)
 	defer cancel()
+	down := &outage{log: b.log.With("consumer", o.Consumer)}
+	f := &batcher{b: b, c: c, o: o}
+	defer f.release(work)
 	for ctx.Err() == nil {
-		batch, err := c.Fetch(o.BatchSize, jetstream.FetchMaxWait(time.Second))
-		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return fmt.Errorf("bus: consumer %s on %s stopped: %w", o.Consumer, o.Stream, err)
-		}
-		if err != nil {
+		batch, err := f.next(ctx, work)
+		if err != nil && ctx.Err() == nil {
+			if gone(ctx, c, err) {
+				return stopped(o, err)
+			}
 			b.log.Warn("consume: fetch", "consumer", o.Consumer, "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
+			sleep(ctx, 500*time.Millisecond)
 		}
-		var raw []jetstream.Msg
-		var msgs []Msg
-		for m := range batch.Messages() {
-			mm, err := b.msg(work, m)
-			if err != nil {
-				b.settle(work, o, m, err)
-				continue
-			}
-			raw, msgs = append(raw, m), append(msgs, mm)
-		}
-		if err := batch.Error(); errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
-			return fmt.Errorf("bus: consumer %s on %s stopped: %w", o.Consumer, o.Stream, err)
-		}
-		if len(msgs) == 0 {
-			continue
-		}
-		stop := inProgress(o.AckWait, raw...)
-		err = safeBatch(work, h, msgs)
-		stop()
-		if err != nil && len(msgs) > 1 && !IsTemporary(err) {
-			for i := range msgs {
-				b.settle(work, o, raw[i], safeBatch(work, h, msgs[i:i+1]))
-			}
-			continue
-		}
-		for _, m := range raw {
-			b.settle(work, o, m, err)
-		}
-		if IsTemporary(err) {
-			// A dependency is down: stop pulling for a while rather than
-			// cycle the backlog through naks.
-			pause := o.backoff(msgs[0].Deliveries)
-			b.log.Warn("consume: pausing after a temporary failure", "consumer", o.Consumer, "pause", pause)
-			select {
-			case <-ctx.Done():
-			case <-time.After(pause):
-			}
+		if len(batch) > 0 {
+			b.runBatch(ctx, work, o, down, h, batch, f.queue)
 		}
 	}
 	return nil
+}
+
+// runBatch hands batch to h and settles each message by the outcome. A
+// batch that fails for a reason other than a dependency's outage is handed
+// over again one message at a time, so that only the failing ones are
+// retried or parked.
+func (b *Bus) runBatch(ctx, work context.Context, o ConsumerOptions, down *outage, h BatchHandler, batch []item, queued []jetstream.Msg) {
+	raw := make([]jetstream.Msg, len(batch), len(batch)+len(queued))
+	msgs := make([]Msg, len(batch))
+	for i, it := range batch {
+		raw[i], msgs[i] = it.raw, it.msg
+	}
+	stop := inProgress(o.AckWait, append(raw, queued...)...)
+	defer stop()
+	err := b.attempt(ctx, o, down, func() error { return safeBatch(work, h, msgs) })
+	if err != nil && len(msgs) > 1 && decide(err, 1, &o).fate != hold {
+		for i := range msgs {
+			err := b.attempt(ctx, o, down, func() error { return safeBatch(work, h, msgs[i:i+1]) })
+			b.settle(work, o, raw[i], err)
+		}
+		return
+	}
+	for _, m := range raw {
+		b.settle(work, o, m, err)
+	}
+}
+
+// item is a delivered message with its payload.
+type item struct {
+	raw jetstream.Msg
+	msg Msg
+}
+
+// batcher forms batches from what the consumer has ready.
+type batcher struct {
+	b *Bus
+	c jetstream.Consumer
+	o ConsumerOptions
+	// queue holds delivered messages not yet in a batch; carry one whose
+	// payload did not fit the last batch.
+	queue []jetstream.Msg
+	carry *item
+}
+
+// next returns the next batch: the messages ready now, up to o.BatchSize
+// and o.BatchBytes; if none are, it waits up to o.FetchWait for one and
+// adds what else is ready by then.
+func (f *batcher) next(ctx, work context.Context) ([]item, error) {
+	var err error
+	if len(f.queue) == 0 && f.carry == nil {
+		f.queue, err = f.fill(ctx)
+	}
+	var batch []item
+	size := 0
+	if f.carry != nil {
+		batch, size, f.carry = append(batch, *f.carry), len(f.carry.msg.Data), nil
+	}
+	for len(f.queue) > 0 && len(batch) < f.o.BatchSize {
+		m := f.queue[0]
+		f.queue = f.queue[1:]
+		mm, merr := f.b.msg(work, m)
+		if merr != nil {
+			f.b.settle(work, f.o, m, merr)
+			continue
+		}
+		if len(batch) > 0 && size+len(mm.Data) > f.o.BatchBytes {
+			f.carry = &item{m, mm}
+			break
+		}
+		batch, size = append(batch, item{m, mm}), size+len(mm.Data)
+	}
+	return batch, err
+}
+
+// fill fetches the messages that are ready, or, if none are, waits for one
+// and takes it with what else is ready then.
+func (f *batcher) fill(ctx context.Context) ([]jetstream.Msg, error) {
+	ms, err := collect(f.c.FetchNoWait(f.o.BatchSize))
+	if err != nil || len(ms) > 0 {
+		return ms, err
+	}
+	wait, cancel := context.WithTimeout(ctx, f.o.FetchWait)
+	defer cancel()
+	ms, err = collect(f.c.Fetch(1, jetstream.FetchContext(wait), jetstream.FetchHeartbeat(f.o.Heartbeat)))
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	if err != nil || len(ms) == 0 || f.o.BatchSize == 1 {
+		return ms, err
+	}
+	more, err := collect(f.c.FetchNoWait(f.o.BatchSize - 1))
+	return append(ms, more...), err
+}
+
+// collect reads a fetch to its end.
+func collect(mb jetstream.MessageBatch, err error) ([]jetstream.Msg, error) {
+	if err != nil {
+		return nil, err
+	}
+	var ms []jetstream.Msg
+	for m := range mb.Messages() {
+		ms = append(ms, m)
+	}
+	return ms, mb.Error()
+}
+
+// release gives back the messages fetched but not handled, so that they
+// are delivered again at once rather than after AckWait.
+func (f *batcher) release(ctx context.Context) {
+	if f.carry != nil {
+		f.queue = append(f.queue, f.carry.raw)
+	}
+	for _, m := range f.queue {
+		_ = m.Nak()
+	}
+	f.queue, f.carry = nil, nil
 }
 
 func (b *Bus) msg(ctx context.Context, m jetstream.Msg) (Msg, error) {
@@ -239,14 +401,63 @@ func (b *Bus) msg(ctx context.Context, m jetstream.Msg) (Msg, error) {
 	return mm, nil
 }
 
-func (b *Bus) handle(ctx context.Context, o ConsumerOptions, m jetstream.Msg, h Handler) {
-	stop := inProgress(o.AckWait, m)
-	mm, err := b.msg(ctx, m)
-	if err == nil {
-		err = safeBatch(ctx, func(ctx context.Context, ms []Msg) error { return h(ctx, ms[0]) }, []Msg{mm})
+// outage tracks a stage's dependency being down, so that the stage logs
+// the outage once when it begins and once when it ends, however many
+// workers wait it out.
+type outage struct {
+	log     *slog.Logger
+	mu      sync.Mutex
+	waiting int
+	since   time.Time
+}
+
+func (d *outage) enter(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.waiting++; d.waiting == 1 && d.since.IsZero() {
+		d.since = time.Now()
+		d.log.Warn("a dependency is down; holding messages and trying again until it is back", "err", err)
 	}
-	stop()
-	b.settle(ctx, o, m, err)
+}
+
+// leave ends one worker's wait; back says whether the dependency answered.
+func (d *outage) leave(back bool, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.waiting--; d.waiting > 0 || d.since.IsZero() {
+		return
+	}
+	down := time.Since(d.since).Round(time.Millisecond)
+	if back {
+		d.log.Info("the dependency is back; resuming", "down_for", down, "err", err)
+	} else {
+		d.log.Warn("stopping while the dependency is down", "down_for", down, "err", err)
+	}
+	d.since = time.Time{}
+}
+
+// attempt runs try and, while it fails temporarily (a dependency is down),
+// runs it again after a pause that doubles from 250ms up to o.MaxPause,
+// until it gives another result or ctx ends. The messages wait in hand,
+// neither naked nor redelivered, so that none of them is delayed past the
+// outage's end.
+func (b *Bus) attempt(ctx context.Context, o ConsumerOptions, down *outage, try func() error) error {
+	err := try()
+	if decide(err, 1, &o).fate != hold {
+		return err
+	}
+	down.enter(err)
+	for pause := 250 * time.Millisecond; ctx.Err() == nil; pause = min(2*pause, o.MaxPause) {
+		if sleep(ctx, pause); ctx.Err() != nil {
+			break
+		}
+		if err = try(); decide(err, 1, &o).fate != hold {
+			down.leave(true, err)
+			return err
+		}
+	}
+	down.leave(false, err)
+	return err
 }
 
 // inProgress tells the server, every third of ackWait, that ms are still
@@ -280,7 +491,7 @@ func safeBatch(ctx context.Context, h BatchHandler, ms []Msg) (err error) {
 	return h(ctx, ms)
 }
 
-// settle acknowledges, naks or parks m according to err.
+// settle acknowledges, naks or parks m as decide says for err.
 func (b *Bus) settle(ctx context.Context, o ConsumerOptions, m jetstream.Msg, err error) {
 	var delivered uint64 = 1
 	md, mdErr := m.Metadata()
@@ -288,16 +499,23 @@ func (b *Bus) settle(ctx context.Context, o ConsumerOptions, m jetstream.Msg, er
 		delivered = md.NumDelivered
 	}
 	log := b.log.With("consumer", o.Consumer, "subject", m.Subject(), "delivery", delivered)
-	if err == nil {
+	d := decide(err, delivered, &o)
+	switch d.fate {
+	case ack:
 		if aerr := m.DoubleAck(ctx); aerr != nil {
 			log.Warn("ack failed; the message will be redelivered", "err", aerr)
 		}
 		return
-	}
-	if !IsPermanent(err) && (IsTemporary(err) || delivered < uint64(o.MaxDeliver)) {
-		delay := o.backoff(delivered)
-		log.Warn("failed; will retry", "err", err, "retry_in", delay)
-		if nerr := m.NakWithDelay(delay); nerr != nil {
+	case retry, deferred, hold:
+		switch d.fate {
+		case deferred:
+			log.Info("deferred; will try again", "err", err, "retry_in", d.delay)
+		case hold:
+			log.Warn("dependency still down at shutdown; will retry", "err", err, "retry_in", d.delay)
+		default:
+			log.Warn("failed; will retry", "err", err, "retry_in", d.delay)
+		}
+		if nerr := m.NakWithDelay(d.delay); nerr != nil {
 			log.Warn("nak failed; the message will be redelivered after the ack wait", "err", nerr)
 		}
 		return

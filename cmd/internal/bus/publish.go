@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,6 +28,17 @@ const (
 
 // headroom is kept free of a message's payload for headers and framing.
 const headroom = 16 << 10
+
+// publishTimeout bounds one publish's wait for the stream's
+// acknowledgement, whatever the caller's deadline: an ack lost with a
+// server that died mid-publish fails the publish within seconds, as a
+// temporary error, instead of holding the caller until its own deadline.
+const publishTimeout = 5 * time.Second
+
+// bodyTimeout bounds putting or getting a payload of n bytes in
+// BucketBodies: it is sent in many chunks, so it gets half a minute and
+// two seconds per MiB, which a busy machine's disk keeps well within.
+func bodyTimeout(n int) time.Duration { return 30*time.Second + time.Duration(n>>20)*2*time.Second }
 
 // Publish publishes data on subject with Nats-Msg-Id msgID, so that
 // JetStream drops a repeat within its duplicate window. It returns once the
@@ -50,7 +62,12 @@ func (b *Bus) publish(ctx context.Context, m *nats.Msg, msgID string) error {
 	if msgID != "" {
 		opts = append(opts, jetstream.WithMsgID(msgID))
 	}
-	if _, err := b.js.PublishMsg(ctx, m, opts...); err != nil {
+	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	defer cancel()
+	if _, err := b.js.PublishMsg(pctx, m, opts...); err != nil {
+		if ctx.Err() == nil && pctx.Err() != nil {
+			err = fmt.Errorf("no acknowledgement within %s: %w", publishTimeout, err)
+		}
 		return temporary(fmt.Errorf("bus: publish to %s: %w", m.Subject, err))
 	}
 	return nil
@@ -64,6 +81,8 @@ func (b *Bus) putBody(ctx context.Context, msgID string, data []byte) (string, e
 	if msgID != "" {
 		name = msgID + "-" + name[:16]
 	}
+	ctx, cancel := context.WithTimeout(ctx, bodyTimeout(len(data)))
+	defer cancel()
 	if _, err := b.bodies.PutBytes(ctx, name, data); err != nil {
 		return "", temporary(fmt.Errorf("bus: store %d-byte payload as %s/%s: %w", len(data), BucketBodies, name, err))
 	}
@@ -77,6 +96,9 @@ func (b *Bus) payload(ctx context.Context, m jetstream.Msg) ([]byte, error) {
 	if name == "" {
 		return m.Data(), nil
 	}
+	// The size is not known before the get: allow for a large page.
+	ctx, cancel := context.WithTimeout(ctx, bodyTimeout(25<<20))
+	defer cancel()
 	data, err := b.bodies.GetBytes(ctx, name)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		// In a cluster a replica that lags the put can answer first: not
