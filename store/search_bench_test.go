@@ -116,47 +116,57 @@ func BenchmarkSearchSQLite(b *testing.B) {
 		s = fillSearchBench(b, arts)
 	}
 
-	// Phrases are two or three consecutive words of a stored text, so that
-	// every search finds something. Content phrases leave out the 100 most
-	// frequent words, the part that "the", "of" and "and" play in real text
-	// (8% of all words for the first here); stopword phrases may hold them.
-	// Filters are a feed, a language and the last 30 days.
+	// Phrases are two or three consecutive words of a stored text. Content
+	// phrases leave out the 100 most frequent words, the part that "the",
+	// "of" and "and" play in real text (8% of all words for the first
+	// here); stopword phrases may hold them. Filters are the feed and
+	// language of the text the phrase comes from and the 30 days before
+	// it was published, so that every filtered search finds it.
 	r := rand.New(rand.NewPCG(5, 6))
 	rank := make(map[string]int, len(c.vocab))
 	for i, w := range c.vocab {
 		rank[w] = i
 	}
-	phraseOf := func(content bool) string {
+	phraseQuery := func(content, filter bool) Query {
 		for {
-			words := strings.Fields(arts[r.IntN(n)].Text)
+			src := &arts[r.IntN(n)]
+			words := strings.Fields(src.Text)
 			k := r.IntN(len(words) - 3)
 			words = words[k : k+2+r.IntN(2)]
 			for i := range words {
 				words[i] = strings.Trim(words[i], ".")
 			}
-			if !content || !slices.ContainsFunc(words, func(w string) bool { return rank[w] < 100 }) {
-				return `"` + strings.Join(words, " ") + `"`
+			if content && slices.ContainsFunc(words, func(w string) bool { return rank[w] < 100 }) {
+				continue
 			}
+			q := Query{Q: `"` + strings.Join(words, " ") + `"`}
+			if filter {
+				q.Feed, q.Language, q.Since = src.Feed, src.Language, src.Published.Add(-30*24*time.Hour)
+			}
+			return q
 		}
-	}
-	phrase := func() string { return phraseOf(true) }
-	filtered := func(q Query) Query {
-		q.Feed = fmt.Sprintf("feed-%02d", r.IntN(20))
-		q.Language = "en"
-		q.Since = baseTime.Add(-30 * 24 * time.Hour)
-		return q
 	}
 	for _, bm := range []struct {
 		name  string
 		query func() Query
 	}{
-		{"PhraseFilters", func() Query { return filtered(Query{Q: phrase()}) }},
-		{"PhraseWordFilters", func() Query { return filtered(Query{Q: phrase() + " " + c.vocab[r.IntN(2000)]}) }},
-		{"PhraseFiltersByDate", func() Query { return filtered(Query{Q: phrase(), Sort: SortPublished}) }},
-		{"Phrase", func() Query { return Query{Q: phrase()} }},
-		{"StopwordPhraseFilters", func() Query { return filtered(Query{Q: phraseOf(false)}) }},
+		{"PhraseFilters", func() Query { return phraseQuery(true, true) }},
+		{"PhraseWordFilters", func() Query {
+			q := phraseQuery(true, true)
+			q.Q += " " + c.vocab[100+r.IntN(200)]
+			return q
+		}},
+		{"PhraseFiltersByDate", func() Query {
+			q := phraseQuery(true, true)
+			q.Sort = SortPublished
+			return q
+		}},
+		{"Phrase", func() Query { return phraseQuery(true, false) }},
+		{"StopwordPhraseFilters", func() Query { return phraseQuery(false, true) }},
 		{"CommonWord", func() Query { return Query{Q: c.vocab[r.IntN(10)]} }},
-		{"FiltersOnly", func() Query { return filtered(Query{}) }},
+		{"FiltersOnly", func() Query {
+			return Query{Feed: fmt.Sprintf("feed-%02d", r.IntN(20)), Language: "en", Since: baseTime.Add(-30 * 24 * time.Hour)}
+		}},
 	} {
 		b.Run(bm.name, func(b *testing.B) {
 			var times []time.Duration
