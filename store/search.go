@@ -241,6 +241,15 @@ func (b *sqlBuilder) keyset(p *plan, published func(time.Time) any) string {
 	return " ORDER BY key DESC NULLS LAST, seq DESC"
 }
 
+// pageSQL returns the query of a page: inner selects (seq, key) of the
+// matching articles, where and order apply the cursor and the order, and
+// only the page's rows are then joined to their records, so that the sort
+// does not carry every match's record.
+func pageSQL(inner, where, order, limit string) string {
+	return "SELECT p.seq AS seq, a.record AS record, p.key AS key FROM (SELECT seq, key FROM (" + inner + ") i" +
+		where + order + " LIMIT " + limit + ") p JOIN articles a ON a.seq = p.seq" + order
+}
+
 // searchRow is one row of a search: seq, the record and the sort key.
 type searchRow struct {
 	seq       int64

@@ -46,10 +46,10 @@ func (p *Postgres) Search(ctx context.Context, q Query) (Page, error) {
 		`EXISTS (SELECT 1 FROM jsonb_array_elements_text(CASE jsonb_typeof(a.record->'authors') WHEN 'array' THEN a.record->'authors' ELSE '[]' END) j
 			WHERE lower(j) = lower({}))`,
 		"lower(a.site_name) = lower({})", published)
-	inner := "SELECT a.seq AS seq, a.record AS record, " + key + " AS key FROM " + from + b.whereSQL()
+	inner := "SELECT a.seq AS seq, " + key + " AS key FROM " + from + b.whereSQL()
 	outer := sqlBuilder{placeholder: b.placeholder, args: b.args}
 	order := outer.keyset(&pl, published)
-	query := "SELECT seq, record, key FROM (" + inner + ") s" + outer.whereSQL() + order + " LIMIT " + outer.arg(pl.Limit+1)
+	query := pageSQL(inner, outer.whereSQL(), order, outer.arg(pl.Limit+1))
 	rows, err := p.pool.Query(ctx, query, outer.args...)
 	if err != nil {
 		return Page{}, classifyPostgres("search", err)

@@ -70,10 +70,10 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 	b.filters(&p,
 		"EXISTS (SELECT 1 FROM json_each(a.record, '$.authors') j WHERE lower(j.value) = lower({}))",
 		"a.site_name = {} COLLATE NOCASE", published)
-	inner := "SELECT a.seq AS seq, a.record AS record, " + key + " AS key FROM " + from + b.whereSQL()
+	inner := "SELECT a.seq AS seq, " + key + " AS key FROM " + from + b.whereSQL()
 	outer := sqlBuilder{placeholder: b.placeholder, args: b.args}
 	order := outer.keyset(&p, published)
-	query := "SELECT seq, record, key FROM (" + inner + ")" + outer.whereSQL() + order + " LIMIT " + outer.arg(p.Limit+1)
+	query := pageSQL(inner, outer.whereSQL(), order, outer.arg(p.Limit+1))
 	rows, err := s.r.QueryContext(ctx, query, outer.args...)
 	if err != nil {
 		return Page{}, classifySQLite("search", err)
