@@ -222,8 +222,10 @@ func (b *sqlBuilder) filters(p *plan, author, site string, published func(time.T
 }
 
 // keyset adds the condition that starts a page after the cursor, on the
-// outer query's columns key and seq, and returns the ORDER BY.
-func (b *sqlBuilder) keyset(p *plan, published func(time.Time) any) string {
+// outer query's columns key and seq, and returns the ORDER BY. nullsLast is
+// what the backend needs to put NULL last in a descending order (SQLite
+// does so already, and then uses an index for the order).
+func (b *sqlBuilder) keyset(p *plan, published func(time.Time) any, nullsLast string) string {
 	if p.Sort == SortRelevance {
 		if c := p.after; c != nil {
 			b.where("(key > {} OR (key = {} AND seq > {}))", c.Score, c.Score, c.Seq)
@@ -238,7 +240,7 @@ func (b *sqlBuilder) keyset(p *plan, published func(time.Time) any) string {
 			b.where("(key < {} OR (key = {} AND seq < {}) OR key IS NULL)", t, t, c.Seq)
 		}
 	}
-	return " ORDER BY key DESC NULLS LAST, seq DESC"
+	return " ORDER BY key DESC" + nullsLast + ", seq DESC"
 }
 
 // pageSQL returns the query of a page: inner selects (seq, key) of the

@@ -48,7 +48,7 @@ func (p *Postgres) Search(ctx context.Context, q Query) (Page, error) {
 		"lower(a.site_name) = lower({})", published)
 	inner := "SELECT a.seq AS seq, " + key + " AS key FROM " + from + b.whereSQL()
 	outer := sqlBuilder{placeholder: b.placeholder, args: b.args}
-	order := outer.keyset(&pl, published)
+	order := outer.keyset(&pl, published, " NULLS LAST")
 	query := pageSQL(inner, outer.whereSQL(), order, outer.arg(pl.Limit+1))
 	rows, err := p.pool.Query(ctx, query, outer.args...)
 	if err != nil {

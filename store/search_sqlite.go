@@ -72,7 +72,7 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 		"a.site_name = {} COLLATE NOCASE", published)
 	inner := "SELECT a.seq AS seq, " + key + " AS key FROM " + from + b.whereSQL()
 	outer := sqlBuilder{placeholder: b.placeholder, args: b.args}
-	order := outer.keyset(&p, published)
+	order := outer.keyset(&p, published, "")
 	query := pageSQL(inner, outer.whereSQL(), order, outer.arg(p.Limit+1))
 	rows, err := s.r.QueryContext(ctx, query, outer.args...)
 	if err != nil {
