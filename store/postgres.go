@@ -75,6 +75,8 @@ var postgresSchema = []string{
 	CREATE INDEX articles_fp_band1 ON articles (fp_band1) WHERE fp_band1 IS NOT NULL;
 	CREATE INDEX articles_fp_band2 ON articles (fp_band2) WHERE fp_band2 IS NOT NULL;
 	CREATE INDEX articles_fp_band3 ON articles (fp_band3) WHERE fp_band3 IS NOT NULL;`,
+	// 2: full-text search.
+	postgresSearchMigration,
 }
 
 // OpenPostgres connects to the PostgreSQL database of the DSN (a URL or

@@ -5,7 +5,8 @@
 //
 //	newsflow run --feeds FILE [--data DIR]   the whole pipeline in one process
 //	newsflow extract [--url URL] PATH...     extraction on local HTML files
-//	newsflow articles export [--data DIR]    stored articles as JSON Lines
+//	newsflow articles export [--data DIR]    stored articles as JSON Lines or CSV
+//	newsflow articles search QUERY           full-text search of the stored articles
 //	newsflow demo                            the pipeline on a bundled sample site
 //	newsflow healthcheck                     a container health check
 package main
@@ -36,7 +37,8 @@ const usage = `newsflow: an event-driven news ingestion pipeline
 Commands:
   run --feeds FILE [--data DIR]   run the whole pipeline in one process
   extract [--url URL] PATH...     extract articles from local HTML files
-  articles export [--data DIR]    print the stored articles as JSON Lines
+  articles export [--data DIR]    print the stored articles as JSON Lines or CSV
+  articles search QUERY           search the stored articles (words, "a phrase", OR, -word)
   demo                            run the pipeline against a bundled sample site
   parked list | retry [SEQ...]    messages that failed for good, and sending them back
   replay raw | articles           extract the stored pages again, or rebuild a database

@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/newsflow/newsflow/cmd/internal/api"
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 )
 
@@ -20,7 +22,8 @@ import (
 //     (stages ended), 503 naming what is wrong otherwise;
 //   - /healthz answers 200 while the NATS connection is up (503 otherwise);
 //   - /metrics gives the stages' counters and the consumers' backlog in
-//     Prometheus's text format.
+//     Prometheus's text format;
+//   - /api/v1/ is the article API (see mountAPI).
 func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -48,6 +51,10 @@ func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		p.writeMetrics(r.Context(), w)
 	})
+	if err := p.mountAPI(mux, addr); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -77,6 +84,25 @@ func (p *pipeline) ready(ctx context.Context, stages context.Context) error {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
+	return nil
+}
+
+// mountAPI serves the article API (/api/v1/) on mux when this process has
+// a store: on a loopback address, or on any other with an API token.
+func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
+	articles, ok := p.db.(api.Articles)
+	if !ok {
+		return nil
+	}
+	token, err := api.TokenFromEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if err := api.CheckAddr(addr, token); err != nil {
+		p.log.Warn("the article API is off", "err", err)
+		return nil
+	}
+	api.New(articles, token, p.log).Register(mux)
 	return nil
 }
 
