@@ -67,8 +67,9 @@ func (b dateBounds) ok(t time.Time) bool {
 //
 // The modification date comes from structured sources only (JSON-LD,
 // meta, microdata, the feed item). A page that shows its modification day
-// but nowhere its publication day is dated by the day it shows; a
-// timestamp a day off the date in the URL is shown in the offset that
+// by its headline but nowhere its publication day is dated by the day it
+// shows; structured data whose day the page never shows yields to an
+// earlier date by the headline; a timestamp a day off the date in the URL is shown in the offset that
 // puts it on the URL's day (see agreeWithDay).
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
@@ -124,7 +125,16 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 		mod = h.FeedUpdated
 	}
 
-	pub, _ = findPublished(p, ld, h, urls, b, parse, scanned)
+	pub, src := findPublished(p, ld, h, urls, b, parse, scanned)
+	// Structured data whose publication day the page shows nowhere, while
+	// the headline's own date element shows an earlier day (one that no
+	// time zone puts the structured instant on): the structured date is
+	// the template's (when the page was last rendered or saved).
+	if (src == "jsonld" || src == "meta") && !scanned().days[dayOf(pub)] {
+		if d, _ := visibleDates(p, parse, false, nearH1); !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+			pub = d
+		}
+	}
 	// A page that shows its modification day by its headline but nowhere
 	// its publication day presents itself as of the modification (a
 	// republished or reworked story): the day it shows is its date. The
