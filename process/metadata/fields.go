@@ -17,8 +17,19 @@ var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • "
 // and the elements marked as a post's title, the one that best matches the
 // title the metadata gives (og:title, the JSON-LD headline, <title>...);
 // else that metadata title with the site's name cut off; else the first
-// <h1>.
+// <h1>; its typographic apostrophes written plain.
 func pickTitle(p *page, ld ldArticle, site string, base *url.URL) string {
+	return plainApostrophes.Replace(pickTitleTypeset(p, ld, site, base))
+}
+
+// plainApostrophes writes typographic single quotes and apostrophes
+// (‘ ’) as the ASCII one: the same title reads "Beginner’s" on one page of
+// a site and "Beginner's" in its feed or on the next page, and one
+// spelling lets titles be compared and searched. Double quotes are kept.
+var plainApostrophes = strings.NewReplacer("\u2019", "'", "\u2018", "'")
+
+// pickTitleTypeset is pickTitle before the apostrophes are made plain.
+func pickTitleTypeset(p *page, ld ldArticle, site string, base *url.URL) string {
 	host := ""
 	if base != nil {
 		host = strings.TrimPrefix(strings.ToLower(base.Hostname()), "www.")
