@@ -269,6 +269,9 @@ const maxBylineDistance = 32 << 10
 // Jane Doe".
 var rxTextByline = regexp.MustCompile(`(?i)^(by|written by|authored by|article by|words by|story by|author|contributors?)\s*:?\s+(.+)$`)
 
+// rxGluedBy is a "By" label glued to the capitalized name after it.
+var rxGluedBy = regexp.MustCompile(`^By(\p{Lu}\p{Ll}+\s.+)$`)
+
 // textBylines finds a byline in the text right after the headline: a line
 // "By Jane Doe ...", or a label line ("Written by") followed by the name.
 func textBylines(p *page) []string {
@@ -301,6 +304,13 @@ func textBylines(p *page) []string {
 		// "Written by Jane Doe" anywhere; "By Jane Doe" near the headline.
 		if m := rxTextByline.FindStringSubmatch(line); m != nil && (pos < nearHeadline || !strings.EqualFold(m[1], "by")) {
 			if n := cutByline(m[2]); hasName(n) {
+				return []string{n}
+			}
+		}
+		// "ByJane Doe": the label and the name in elements of their own
+		// with no space between them.
+		if m := rxGluedBy.FindStringSubmatch(line); m != nil && pos < nearHeadline {
+			if n := cutByline(m[1]); hasName(n) {
 				return []string{n}
 			}
 		}

@@ -17,8 +17,47 @@ var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • "
 // and the elements marked as a post's title, the one that best matches the
 // title the metadata gives (og:title, the JSON-LD headline, <title>...);
 // else that metadata title with the site's name cut off; else the first
-// <h1>.
+// <h1>; without taglines set off by " | ", its typographic apostrophes
+// written plain.
 func pickTitle(p *page, ld ldArticle, site string, base *url.URL) string {
+	return plainApostrophes.Replace(cutTaglines(pickTitleTypeset(p, ld, site, base)))
+}
+
+// maxTaglineWords is the most words a part of a title set off by " | "
+// has when it is a tagline, section or site name rather than headline.
+const maxTaglineWords = 4
+
+// cutTaglines keeps the headline of a title made of parts set off by
+// " | " ("Best Movers in Town 2025 | Top 19 Companies", "Opinion | How
+// Sleep Works"): its longest part, when every other part is short enough
+// for a tagline, a section or a site name.
+func cutTaglines(t string) string {
+	parts := strings.Split(t, " | ")
+	if len(parts) < 2 {
+		return t
+	}
+	best := 0
+	for i, s := range parts {
+		if len(strings.Fields(s)) > len(strings.Fields(parts[best])) {
+			best = i
+		}
+	}
+	for i, s := range parts {
+		if i != best && len(strings.Fields(s)) > maxTaglineWords {
+			return t
+		}
+	}
+	return strings.TrimSpace(parts[best])
+}
+
+// plainApostrophes writes typographic single quotes and apostrophes
+// (‘ ’) as the ASCII one: the same title reads "Beginner’s" on one page of
+// a site and "Beginner's" in its feed or on the next page, and one
+// spelling lets titles be compared and searched. Double quotes are kept.
+var plainApostrophes = strings.NewReplacer("\u2019", "'", "\u2018", "'")
+
+// pickTitleTypeset is pickTitle before the apostrophes are made plain.
+func pickTitleTypeset(p *page, ld ldArticle, site string, base *url.URL) string {
 	host := ""
 	if base != nil {
 		host = strings.TrimPrefix(strings.ToLower(base.Hostname()), "www.")

@@ -87,3 +87,16 @@ func TestIsSlug(t *testing.T) {
 		}
 	}
 }
+
+func TestCutTaglines(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Best Kayaks for Calm Lakes 2024 | Nine Models Tested", "Best Kayaks for Calm Lakes 2024"},
+		{"Opinion | Why the River Floods Every Spring", "Why the River Floods Every Spring"},
+		{"Ten Lakes Worth the Long Drive | The Best Places to Swim This Summer", "Ten Lakes Worth the Long Drive | The Best Places to Swim This Summer"},
+		{"Rivers and Lakes", "Rivers and Lakes"},
+	} {
+		if got := cutTaglines(tc.in); got != tc.want {
+			t.Errorf("cutTaglines(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
