@@ -99,7 +99,7 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		e.str(&c.store, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
 	if slices.Contains(roles, "process") {
-		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", 2, "processor workers")
+		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", defaultWorkers(), "processor workers (default two per core, at most 16)")
 	}
 	e.integer(&c.replicas, "replicas", "NEWSFLOW_REPLICAS", 1, "stream replicas (3 in a NATS cluster)")
 	e.integer(&c.maxDeliver, "max-deliver", "NEWSFLOW_MAX_DELIVER", 5, "deliveries of a failing message before it is parked")
