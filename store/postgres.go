@@ -305,6 +305,14 @@ func (p *Postgres) firstSeen(ctx context.Context, id string) (time.Time, error) 
 	return t, err
 }
 
+// Ping checks that the database answers, for readiness probes.
+func (p *Postgres) Ping(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		return classifyPostgres("ping", err)
+	}
+	return nil
+}
+
 // Close closes the connections.
 func (p *Postgres) Close() error {
 	p.pool.Close()

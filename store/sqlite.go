@@ -452,6 +452,11 @@ func (s *SQLite) firstSeen(ctx context.Context, id string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, v)
 }
 
+// Ping checks that the database file can be read, for readiness probes.
+func (s *SQLite) Ping(ctx context.Context) error {
+	return s.r.PingContext(ctx)
+}
+
 // Close closes the database.
 func (s *SQLite) Close() error {
 	var errs []error

@@ -19,6 +19,8 @@ type Store interface {
 	Each(ctx context.Context, fn func(process.Article) error) error
 	// Count returns the number of stored articles.
 	Count(ctx context.Context) (int, error)
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error
 }

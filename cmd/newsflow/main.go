@@ -7,6 +7,7 @@
 //	newsflow extract [--url URL] PATH...     extraction on local HTML files
 //	newsflow articles export [--data DIR]    stored articles as JSON Lines
 //	newsflow demo                            the pipeline on a bundled sample site
+//	newsflow healthcheck                     a container health check
 package main
 
 import (
@@ -40,6 +41,7 @@ Commands:
   parked list | retry [SEQ...]    messages that failed for good, and sending them back
   replay raw | articles           extract the stored pages again, or rebuild a database
   ingest | process | store        run one role alone against an external NATS (--nats)
+  healthcheck [--url URL]         exit 0 if the status server ($NEWSFLOW_HTTP) is ready
 
 Run "newsflow COMMAND -h" for a command's flags.
 `
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "extract":
 		return cmdExtract(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -12,11 +12,16 @@ import (
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 )
 
-// serveStatus serves /healthz and /metrics on addr until ctx ends:
-// /healthz answers 200 while the NATS connection is up (503 otherwise), for
-// container probes; /metrics gives the stages' counters and the consumers'
-// backlog in Prometheus's text format.
-func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
+// serveStatus serves the probes and /metrics on addr until ctx ends:
+//   - /livez answers 200 while the process serves at all (a liveness probe
+//     must not restart a worker because NATS or the database is down);
+//   - /readyz answers 200 when the NATS connection is up, the store (if this
+//     process runs the store role) answers, and the stages are not draining
+//     (stages ended), 503 naming what is wrong otherwise;
+//   - /healthz answers 200 while the NATS connection is up (503 otherwise);
+//   - /metrics gives the stages' counters and the consumers' backlog in
+//     Prometheus's text format.
+func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--http %s: %w", addr, err)
@@ -25,6 +30,16 @@ func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !p.bus.Conn().IsConnected() {
 			http.Error(w, "nats: not connected", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := p.ready(r.Context(), stages); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "ok\n")
@@ -43,6 +58,24 @@ func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
 	p.log.Info("status server listening", "addr", ln.Addr().String())
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("--http %s: %w", addr, err)
+	}
+	return nil
+}
+
+// ready says why this process should not be sent work, or nil.
+func (p *pipeline) ready(ctx context.Context, stages context.Context) error {
+	if stages.Err() != nil {
+		return errors.New("draining")
+	}
+	if !p.bus.Conn().IsConnected() {
+		return errors.New("nats: not connected")
+	}
+	if p.db != nil {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := p.db.Ping(ctx); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
 	}
 	return nil
 }

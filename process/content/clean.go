@@ -69,7 +69,13 @@ func (x *extractor) drop(n *html.Node) bool {
 		return false
 	}
 	if x.st.weight(n) < 0 {
-		return !x.holdsBody(n)
+		if x.holdsBody(n) {
+			return false
+		}
+		if s := x.st.get(n); s.linkDensity() < 0.3 && s.text-s.link > x.spareText {
+			x.spare, x.spareText = n, s.text-s.link
+		}
+		return true
 	}
 	return false
 }

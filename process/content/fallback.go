@@ -164,3 +164,55 @@ func covers(ps []para, words map[string]bool) bool {
 	}
 	return len(seen)*5 >= len(words)*4
 }
+
+// lastResort is the text of a page whose chosen container came out empty:
+// the container as it was before pruning, less its link lists; else the
+// JSON-LD articleBody; else the element with the most plain text that
+// cleaning dropped for its class name. An empty text is only returned for
+// a page that has none of these.
+func (x *extractor) lastResort(nodes []*nethtml.Node) Result {
+	for i := len(x.pruned) - 1; i >= 0; i-- {
+		c := x.pruned[i]
+		c.parent.InsertBefore(c.node, c.next)
+	}
+	x.pruned = nil
+	var ps []para
+	for _, p := range paragraphs(nodes, true) {
+		if x.linkDensity(p) < 0.5 {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) > 0 {
+		return x.result(ps, nodes)
+	}
+	if ps = x.ldParagraphs(); len(ps) > 0 {
+		return x.result(ps, nil)
+	}
+	if x.spare != nil {
+		if ps = x.dedupe(paragraphs([]*nethtml.Node{x.spare}, true)); len(ps) > 0 {
+			return x.result(ps, []*nethtml.Node{x.spare})
+		}
+	}
+	return Result{}
+}
+
+// result is the Result of paragraphs ps: the HTML is that of nodes, or, with
+// none, the paragraphs escaped.
+func (x *extractor) result(ps []para, nodes []*nethtml.Node) Result {
+	r := Result{Paragraphs: make([]string, 0, len(ps))}
+	for _, p := range ps {
+		r.Paragraphs = append(r.Paragraphs, p.text)
+	}
+	if nodes != nil {
+		r.HTML = sanitize(nodes, x.opts.BaseURL)
+		return r
+	}
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString("<p>")
+		b.WriteString(html.EscapeString(p.text))
+		b.WriteString("</p>")
+	}
+	r.HTML = b.String()
+	return r
+}

@@ -160,6 +160,15 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			}
 		}
 	}
+	// Other meta tags named for the publication date ("published",
+	// "w-published-date", "cXenseParse:publishtime").
+	for _, m := range p.metas {
+		if isPublishedKey(m.key) {
+			if t := parse(m.content); !t.IsZero() {
+				return t, "meta"
+			}
+		}
+	}
 	for _, discarded := range []bool{false, true} {
 		for _, t := range p.times {
 			if t.published && t.discarded == discarded {
@@ -232,6 +241,15 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 		}
 	}
 	return time.Time{}, ""
+}
+
+// isPublishedKey reports whether a meta tag's name says it holds the
+// publication date.
+func isPublishedKey(k string) bool {
+	if !strings.Contains(k, "publish") || strings.Contains(k, "publisher") || strings.Contains(k, "modif") || strings.Contains(k, "updat") {
+		return false
+	}
+	return k == "published" || strings.Contains(k, "date") || strings.Contains(k, "time")
 }
 
 // Where visibleDates looks: right after the headline, where an article's
