@@ -117,7 +117,7 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		e.str(&c.store, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
 	if slices.Contains(roles, "process") {
-		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", 2, "processor workers")
+		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", defaultWorkers(), "processor workers (default two per core, at most 16)")
 	}
 	e.replicas(&c.replicas)
 	e.retentionFlags(&c.retention)
