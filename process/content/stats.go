@@ -15,7 +15,7 @@ type stat struct {
 	link    int   // text inside <a>
 	inline  int   // text not inside a block-level descendant
 	commas  int   // commas in all text
-	ptext   int   // text in <p> elements that are not mostly links
+	ptext   int   // text in paragraphs (see runningText) that are not mostly links
 	icomma  int   // commas in the inline text
 	ps      int   // <p> descendants
 	imgs    int   // <img> descendants
