@@ -50,6 +50,7 @@ type extractor struct {
 	pruned    []cut      // what prune removed, in order
 	spare     *html.Node // the element with the most plain text that clean dropped for its class
 	spareText int        // its text outside links
+	controls  []string   // ids that a control seen so far opens (aria-controls): collapsed panels
 }
 
 // cut is an element that prune removed, with where it was.

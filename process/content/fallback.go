@@ -149,7 +149,45 @@ func (x *extractor) narrowToLD(nodes []*nethtml.Node, found []para) *nethtml.Nod
 	for _, n := range nodes {
 		visit(n)
 	}
+	if best != nil && x.oneOfSeries(best, nodes) {
+		return nil // the articleBody sums up one item of a listicle, not the page
+	}
 	return best
+}
+
+// oneOfSeries reports whether n, or an ancestor of it inside the chosen
+// nodes, is one item of a listicle: it has a sibling of the same tag and
+// class that holds text of its own, and an introduction of another shape
+// comes before the series. (Stories in an endless stream have no such
+// introduction; each stands alone.)
+func (x *extractor) oneOfSeries(n *nethtml.Node, nodes []*nethtml.Node) bool {
+	for ; n != nil && n.Parent != nil; n = n.Parent {
+		for _, top := range nodes {
+			if n == top {
+				return false
+			}
+		}
+		class := attr(n, "class")
+		if class == "" {
+			continue
+		}
+		same := func(c *nethtml.Node) bool {
+			return c.Type == nethtml.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == class
+		}
+		series, intro := false, false
+		for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case same(c):
+				series = series || (c != n && x.st.get(c).text >= x.st.get(n).text/4)
+			case c.Type == nethtml.ElementNode && !series && c != n && !isAncestor(c, n):
+				intro = intro || x.st.get(c).ptext >= 100
+			}
+		}
+		if series && intro {
+			return true
+		}
+	}
+	return false
 }
 
 // covers reports whether the paragraphs hold at least 80% of words.

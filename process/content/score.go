@@ -349,6 +349,8 @@ func (x *extractor) fishy(n *html.Node) bool {
 		return true
 	case weight > 0 && ld > 0.6:
 		return true
+	case weight <= 0 && s.lheads >= 2 && ld > 0.2 && s.ptext < 1000:
+		return true // a grid of teasers: linked headings over short summaries
 	}
 	return false
 }

@@ -15,7 +15,7 @@ type stat struct {
 	link    int   // text inside <a>
 	inline  int   // text not inside a block-level descendant
 	commas  int   // commas in all text
-	ptext   int   // text in <p> elements that are not mostly links
+	ptext   int   // text in paragraphs (see runningText) that are not mostly links
 	icomma  int   // commas in the inline text
 	ps      int   // <p> descendants
 	imgs    int   // <img> descendants
@@ -179,7 +179,7 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 			s.commas += cs.commas
 			s.ps += cs.ps
 			s.ptext += cs.ptext
-			if c.DataAtom == atom.P && cs.link*2 < cs.text {
+			if runningText(c, &cs) {
 				s.ptext += cs.text - cs.ptext
 			}
 			s.imgs += cs.imgs
@@ -302,18 +302,39 @@ func own(c *html.Node, cs *stat) (lheads, btext int) {
 	return 0, 0
 }
 
+// runningText reports whether element c, whose subtree's stat is cs,
+// counts as a paragraph of running text: a <p>, or a <div> that holds only
+// text and phrasing elements, enough of it for a sentence or two, as pages
+// that write paragraphs without <p> do; in both cases not mostly links.
+func runningText(c *html.Node, cs *stat) bool {
+	switch c.DataAtom {
+	case atom.P:
+	case atom.Div:
+		if cs.inline != cs.text || cs.text < divPara {
+			return false
+		}
+	default:
+		return false
+	}
+	return cs.link*2 < cs.text
+}
+
+// divPara is the least text, in non-space bytes, of a <div> that runningText
+// counts as a paragraph.
+const divPara = 150
+
 // subtract takes element c's subtree out of its ancestors' stats, before c
 // is removed: cheaper than computing the stats again. All counts stay exact
 // except ptext when c sits inside a <p>, which only guards cleaning.
 func (st *stats) subtract(c *html.Node) {
 	cs := *st.get(c)
 	ptext := cs.ptext
+	if runningText(c, &cs) {
+		ptext = cs.text
+	}
 	switch c.DataAtom {
 	case atom.P:
 		cs.ps++
-		if cs.link*2 < cs.text {
-			ptext = cs.text
-		}
 	case atom.Img:
 		cs.imgs++
 	}
