@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -267,7 +268,7 @@ func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandle
 			sleep(ctx, 500*time.Millisecond)
 		}
 		if len(batch) > 0 {
-			b.runBatch(ctx, work, o, down, h, batch, f.queue)
+			b.runBatch(ctx, work, o, down, h, batch, f.held())
 		}
 	}
 	return nil
@@ -343,6 +344,16 @@ func (f *batcher) next(ctx, work context.Context) ([]item, error) {
 		batch, size = append(batch, item{m, mm}), size+len(mm.Data)
 	}
 	return batch, err
+}
+
+// held is the delivered messages not in the batch in hand: the queue and
+// the carry. They are kept in progress while the batch runs, so that the
+// server does not deliver them elsewhere meanwhile.
+func (f *batcher) held() []jetstream.Msg {
+	if f.carry == nil {
+		return f.queue
+	}
+	return append(slices.Clip(f.queue), f.carry.raw)
 }
 
 // fill fetches the messages that are ready, or, if none are, waits for one
