@@ -603,16 +603,15 @@ func TestPollerRunStopsPromptly(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after 20 seconds.
+// waitFor is checkFor for a condition that has no state to report.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	checkFor(t, 20*time.Second, func() error {
+		if !cond() {
+			return fmt.Errorf("waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestPollerShutdownReleasesClaim(t *testing.T) {
