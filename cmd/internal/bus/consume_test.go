@@ -539,3 +539,34 @@ func TestOutageKeepsCarriedMessagesInProgress(t *testing.T) {
 		t.Errorf("%d deliveries of messages held in progress during the outage", n)
 	}
 }
+
+// reloading is a consumer whose server answers "not found" for its first
+// infos, as a JetStream that restarts does until it has reloaded its
+// streams and consumers from disk.
+type reloading struct {
+	jetstream.Consumer
+	notFound int
+	infos    int
+}
+
+func (c *reloading) Info(context.Context) (*jetstream.ConsumerInfo, error) {
+	c.infos++
+	if c.infos <= c.notFound {
+		return nil, jetstream.ErrConsumerNotFound
+	}
+	return &jetstream.ConsumerInfo{}, nil
+}
+
+// A consumer that is not found once, while JetStream reloads, is not gone;
+// one still not found when asked again is.
+func TestGoneAsksTwice(t *testing.T) {
+	if gone(t.Context(), &reloading{notFound: 1}) {
+		t.Error("a consumer not found once, then found, is gone")
+	}
+	if !gone(t.Context(), &reloading{notFound: 2}) {
+		t.Error("a consumer not found twice is not gone")
+	}
+	if gone(t.Context(), &reloading{}) {
+		t.Error("a consumer found is gone")
+	}
+}
