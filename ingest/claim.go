@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 )
@@ -111,6 +112,9 @@ type heartbeat struct {
 // cancels the round.
 func (p *Poller) heartbeat(ctx context.Context, cancel func(), log *slog.Logger, f Feed, st FeedState, rev uint64) *heartbeat {
 	h := &heartbeat{rev: rev, done: make(chan struct{})}
+	// The round writes st's maps while the heartbeat saves st: it renews
+	// the claim with copies, and the round's own save writes its counts.
+	st.PageFailures, st.GivenUp = maps.Clone(st.PageFailures), maps.Clone(st.GivenUp)
 	h.wg.Go(func() {
 		t := time.NewTicker(p.cfg.ClaimTTL / 3)
 		defer t.Stop()

@@ -400,3 +400,9 @@ func TestClientRefusesNonHTMLPages(t *testing.T) {
 		})
 	}
 }
+
+// isTimeout reports whether err is a network or context timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}

@@ -1,10 +1,8 @@
 package ingest
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 )
@@ -91,17 +89,4 @@ func temporaryStatus(code int) bool {
 		return true
 	}
 	return false
-}
-
-// isTimeout reports whether err is a network or context timeout.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
-}
-
-// isPermanent reports whether err, or an error it wraps, has a Permanent
-// method that reports true.
-func isPermanent(err error) bool {
-	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
 }

@@ -143,7 +143,7 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 		p.stats.publishErrors.Add(1)
 		// An outage is retried within seconds; a publish that can never
 		// succeed (the error says it is permanent) waits for the backoff.
-		r.fail(fmt.Errorf("publish item %s of %s: %w", id, r.f.URL, err), !isPermanent(err))
+		r.fail(fmt.Errorf("publish item %s of %s: %w", id, r.f.URL, err), !fault.IsPermanent(err))
 		return true
 	}
 	p.stats.itemsPublished.Add(1)

@@ -603,16 +603,15 @@ func TestPollerRunStopsPromptly(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after 20 seconds.
+// waitFor is checkFor for a condition that has no state to report.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	checkFor(t, 20*time.Second, func() error {
+		if !cond() {
+			return fmt.Errorf("waiting for %s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestPollerShutdownReleasesClaim(t *testing.T) {
@@ -800,5 +799,50 @@ func TestPollerPagesThatFailForGood(t *testing.T) {
 	}
 	if s := h.state.get(token); s.ETag != `"odd-1"` || s.PageFailures != nil {
 		t.Errorf("feed state %+v: all items handled, the ETag should be saved", s)
+	}
+}
+
+// TestHeartbeatDoesNotShareRoundMaps: the claim's heartbeat saves the feed's
+// state while the round counts page failures; it must not read the maps the
+// round writes (under -race, and at times without it, sharing them fails).
+func TestHeartbeatDoesNotShareRoundMaps(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/feed.xml" {
+			w.Header().Set("Content-Type", "application/rss+xml")
+			var b strings.Builder
+			b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>Breakwater News</title>`)
+			for i := 1; i <= 30; i++ {
+				fmt.Fprintf(&b, "<item><title>Tide table %d</title><link>http://%s/p/%d</link><guid>t%d</guid></item>", i, r.Host, i, i)
+			}
+			b.WriteString("</channel></rss>")
+			w.Write([]byte(b.String()))
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+		http.Error(w, "the server is being rebuilt", http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	h := newHarness(t)
+	f, err := NewFeed(srv.URL+"/feed.xml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := h.poller(t, nil, func(c *PollerConfig) {
+		c.Feeds = []Feed{f}
+		c.MaxPageAttempts = 100
+		c.ClaimTTL = 6 * time.Millisecond // a heartbeat every 2ms
+	})
+	for round := 1; round <= 3; round++ {
+		pollDue(t, p)
+		h.clock.Advance(testInterval)
+		st := h.state.get(f.Token)
+		if len(st.PageFailures) != 30 {
+			t.Fatalf("round %d: %d items with page failures, want 30", round, len(st.PageFailures))
+		}
+		for id, n := range st.PageFailures {
+			if n != round {
+				t.Fatalf("round %d: item %s failed %d times", round, id, n)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,14 +66,23 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	refetch := refetcher(ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: allowPrivate}))
+	// One message that cannot go back (its page still fails) stays parked
+	// and does not keep the others from going.
+	var errs []error
 	for _, seq := range seqs {
 		if err := b.RetryParkedWith(ctx, seq, func(subject string, data []byte) ([]byte, error) {
 			return refetch(ctx, subject, data)
 		}); err != nil {
-			return err
+			if ctx.Err() != nil {
+				return err
+			}
+			errs = append(errs, err)
 		}
 	}
-	fmt.Fprintf(stdout, "%d parked messages sent back to their stage\n", len(seqs))
+	fmt.Fprintf(stdout, "%d parked messages sent back to their stage\n", len(seqs)-len(errs))
+	if len(errs) > 0 {
+		return fmt.Errorf("parked retry: %d of %d stay parked:\n  %w", len(errs), len(seqs), errors.Join(errs...))
+	}
 	return nil
 }
 

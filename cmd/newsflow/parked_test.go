@@ -7,12 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
+	"github.com/newsflow/newsflow/ingest"
 )
 
 // TestParkedRetryFetchesAgain: a page that answered 500 until its item was
@@ -68,5 +70,75 @@ func TestParkedRetryFetchesAgain(t *testing.T) {
 	eventually(t, "the mended page stored", func() bool { return r.storedStats().Inserted == 1 })
 	if n := streamCount(t, r.bus, bus.StreamParked); n != 0 {
 		t.Errorf("%d still parked", n)
+	}
+}
+
+// TestParkedRetryGoesOn: a page that still fails stays parked with its new
+// error, and the messages after it in the same `parked retry` are sent back
+// all the same.
+func TestParkedRetryGoesOn(t *testing.T) {
+	var fixed atomic.Bool // only /mended.html is ever fixed
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Two Gazettes</title>
+<item><title>The lost page</title><link>http://%[1]s/lost.html</link><guid>lost-1</guid></item>
+<item><title>The ferry runs again</title><link>http://%[1]s/mended.html</link><guid>mended-1</guid></item></channel></rss>`, r.Host)
+		case "/mended.html":
+			if !fixed.Load() {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html lang="en"><head><title>The ferry runs again</title></head><body><article><h1>The ferry runs again</h1>`+
+				strings.Repeat("<p>After a winter in the yard the old ferry took its first crossing of the year on Monday, with a new engine and a fresh coat of paint.</p>", 4)+
+				`</article></body></html>`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	feeds := filepath.Join(dir, "feeds.txt")
+	if err := os.WriteFile(feeds, []byte(srv.URL+"/feed.xml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(feeds, filepath.Join(dir, "data"))
+	r := startPipeline(t, cfg)
+	defer r.stop(t)
+	eventually(t, "both pages parked", func() bool { return streamCount(t, r.bus, bus.StreamParked) == 2 })
+	// The page that still fails goes first.
+	var lost, mended string
+	if err := r.bus.EachParked(t.Context(), func(p bus.Parked) error {
+		s, err := r.bus.JetStream().Stream(t.Context(), bus.StreamParked)
+		if err != nil {
+			return err
+		}
+		m, err := s.GetMsg(t.Context(), p.Seq)
+		if err != nil {
+			return err
+		}
+		a, err := ingest.DecodeRaw(m.Data)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(a.URL, "/lost.html") {
+			lost = strconv.FormatUint(p.Seq, 10)
+		} else {
+			mended = strconv.FormatUint(p.Seq, 10)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fixed.Store(true)
+	err := cmdParked(t.Context(), []string{"retry", "--data", cfg.dataDir, "--allow-private-networks", lost, mended}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("retry: %v, want the lost page's 404", err)
+	}
+	eventually(t, "the mended page stored", func() bool { return r.storedStats().Inserted == 1 })
+	if n := streamCount(t, r.bus, bus.StreamParked); n != 1 {
+		t.Errorf("%d parked after the retry, want the lost page's message alone", n)
 	}
 }

@@ -132,15 +132,15 @@ func (r *running) stop(t *testing.T) {
 	r.close()
 }
 
+// eventually is checkFor for a condition that has no state to report.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	checkFor(t, 60*time.Second, func() error {
+		if !cond() {
+			return fmt.Errorf("waiting for %s", what)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func streamCount(t *testing.T, b *bus.Bus, name string) uint64 {

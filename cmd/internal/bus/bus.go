@@ -140,8 +140,6 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 	b := &Bus{log: o.Logger, replicas: o.Replicas, retention: o.Retention}
 	nopts := []nats.Option{
 		nats.Name(o.Name),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				o.Logger.Warn("nats disconnected", "err", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -134,17 +135,28 @@ func (b *Bus) consumer(ctx context.Context, o ConsumerOptions, pending int) (jet
 	return c, nil
 }
 
+// goneRecheck is how long gone waits before it asks a second time.
+const goneRecheck = 2 * time.Second
+
 // gone reports whether the consumer c no longer exists. A pull sent after
 // the consumer was deleted gets no answer at all (no responders, or
-// silence until the heartbeat is missed), so every failed pull asks.
-func gone(ctx context.Context, c jetstream.Consumer, err error) bool {
-	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return true
+// silence until the heartbeat is missed), so every failed pull asks, even
+// one that says the consumer was deleted or not found. A JetStream that
+// restarts (see embedded) answers "not found" for the
+// streams and consumers it has not reloaded yet, so a "not found" counts
+// only when it is still the answer goneRecheck later.
+func gone(ctx context.Context, c jetstream.Consumer) bool {
+	notFound := func() bool {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, ierr := c.Info(ctx)
+		return errors.Is(ierr, jetstream.ErrConsumerNotFound) || errors.Is(ierr, jetstream.ErrStreamNotFound)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	_, ierr := c.Info(ctx)
-	return errors.Is(ierr, jetstream.ErrConsumerNotFound) || errors.Is(ierr, jetstream.ErrStreamNotFound)
+	if !notFound() {
+		return false
+	}
+	sleep(ctx, goneRecheck)
+	return ctx.Err() == nil && notFound()
 }
 
 // stopped is the error Consume and ConsumeBatch return when the consumer
@@ -206,7 +218,7 @@ func (b *Bus) Consume(ctx context.Context, o ConsumerOptions, h Handler) error {
 					return
 				}
 				if err != nil {
-					if gone(ctx, c, err) {
+					if gone(ctx, c) {
 						once.Do(func() { failed = err })
 						it.Stop()
 						return
@@ -260,14 +272,14 @@ func (b *Bus) ConsumeBatch(ctx context.Context, o ConsumerOptions, h BatchHandle
 	for ctx.Err() == nil {
 		batch, err := f.next(ctx, work)
 		if err != nil && ctx.Err() == nil {
-			if gone(ctx, c, err) {
+			if gone(ctx, c) {
 				return stopped(o, err)
 			}
 			b.log.Warn("consume: fetch", "consumer", o.Consumer, "err", err)
 			sleep(ctx, 500*time.Millisecond)
 		}
 		if len(batch) > 0 {
-			b.runBatch(ctx, work, o, down, h, batch, f.queue)
+			b.runBatch(ctx, work, o, down, h, batch, f.held())
 		}
 	}
 	return nil
@@ -343,6 +355,16 @@ func (f *batcher) next(ctx, work context.Context) ([]item, error) {
 		batch, size = append(batch, item{m, mm}), size+len(mm.Data)
 	}
 	return batch, err
+}
+
+// held is the delivered messages not in the batch in hand: the queue and
+// the carry. They are kept in progress while the batch runs, so that the
+// server does not deliver them elsewhere meanwhile.
+func (f *batcher) held() []jetstream.Msg {
+	if f.carry == nil {
+		return f.queue
+	}
+	return append(slices.Clip(f.queue), f.carry.raw)
 }
 
 // fill fetches the messages that are ready, or, if none are, waits for one

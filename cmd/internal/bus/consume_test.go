@@ -480,3 +480,93 @@ func TestConsumeResumesAfterLeaderDies(t *testing.T) {
 		}
 	}
 }
+
+// While a batch is held through an outage longer than AckWait, the
+// messages fetched with it but left out of it (the one carried over for
+// BatchBytes, the rest of the queue) stay in progress: a second loop on the
+// same consumer is not handed them again.
+func TestOutageKeepsCarriedMessagesInProgress(t *testing.T) {
+	b := connectURL(t, runServer(t).ClientURL())
+	for i := range 3 {
+		if err := b.Publish(t.Context(), ArticleSubject("carry"), strconv.Itoa(i), bytes.Repeat([]byte{'x'}, 600)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var down atomic.Bool
+	down.Store(true)
+	var failures, redelivered, handled atomic.Int32
+	o := ConsumerOptions{Stream: StreamArticles, Consumer: "t-carry", BatchBytes: 1000, AckWait: time.Second,
+		MaxPause: 250 * time.Millisecond}
+	h := func(_ context.Context, ms []Msg) error {
+		for _, m := range ms {
+			if m.Deliveries > 1 {
+				redelivered.Add(1)
+			}
+		}
+		if down.Load() {
+			failures.Add(1)
+			return tempErr{errors.New("database down")}
+		}
+		handled.Add(int32(len(ms)))
+		return nil
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 2)
+	go func() { done <- b.ConsumeBatch(ctx, o, h) }()
+	checkFor(t, 10*time.Second, func() error {
+		if failures.Load() == 0 {
+			return errors.New("the first loop has not tried its batch yet")
+		}
+		return nil
+	})
+	go func() { done <- b.ConsumeBatch(ctx, o, h) }()
+	// Three ack waits: a message not kept in progress is delivered again.
+	time.Sleep(3 * o.AckWait)
+	down.Store(false)
+	checkFor(t, 10*time.Second, func() error {
+		if n := handled.Load(); n < 3 {
+			return fmt.Errorf("%d of 3 messages handled", n)
+		}
+		return nil
+	})
+	cancel()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := redelivered.Load(); n > 0 {
+		t.Errorf("%d deliveries of messages held in progress during the outage", n)
+	}
+}
+
+// reloading is a consumer whose server answers "not found" for its first
+// infos, as a JetStream that restarts does until it has reloaded its
+// streams and consumers from disk.
+type reloading struct {
+	jetstream.Consumer
+	notFound int
+	infos    int
+}
+
+func (c *reloading) Info(context.Context) (*jetstream.ConsumerInfo, error) {
+	c.infos++
+	if c.infos <= c.notFound {
+		return nil, jetstream.ErrConsumerNotFound
+	}
+	return &jetstream.ConsumerInfo{}, nil
+}
+
+// A consumer that is not found once, while JetStream reloads, is not gone;
+// one still not found when asked again is.
+func TestGoneAsksTwice(t *testing.T) {
+	if gone(t.Context(), &reloading{notFound: 1}) {
+		t.Error("a consumer not found once, then found, is gone")
+	}
+	if !gone(t.Context(), &reloading{notFound: 2}) {
+		t.Error("a consumer not found twice is not gone")
+	}
+	if gone(t.Context(), &reloading{}) {
+		t.Error("a consumer found is gone")
+	}
+}
