@@ -157,9 +157,9 @@ func (b *Bus) replayFrom(ctx context.Context, stream string, cfg jetstream.Order
 	}
 	// A pull's byte limit must let the largest message through.
 	maxBytes := max(replayPullBytes, 2*int(b.nc.MaxPayload()))
-	it, err := c.Messages(jetstream.PullMaxMessages(replayPullMsgs), jetstream.PullMaxBytes(maxBytes))
+	it, err := c.Messages(jetstream.PullMaxMessagesWithBytesLimit(replayPullMsgs, maxBytes))
 	if err != nil {
-		return true, wrap(err)
+		return !errors.Is(err, jetstream.ErrInvalidOption), wrap(err)
 	}
 	defer it.Stop()
 	for {
