@@ -139,6 +139,9 @@ func (r *replay) run(ctx context.Context, fn func(ctx context.Context, seq uint6
 				r.log.Warn("replay: could not record how far it got; a new replay starts over", "err", perr)
 			}
 		}
+		if ctx.Err() != nil && r.done > 0 {
+			return fmt.Errorf("replay: interrupted after stream sequence %d (run it again to resume, or with --restart to start over): %w", r.done, err)
+		}
 		return err
 	}
 	if err := r.cps.Delete(cctx, r.key); err != nil {
