@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 	"github.com/newsflow/newsflow/ingest"
+	"github.com/newsflow/newsflow/ingest/fault"
 )
 
 // replayPages is how many raw pages the replay tests store.
@@ -190,8 +192,8 @@ func TestReplayResumesAfterInterrupt(t *testing.T) {
 	}
 }
 
-// startJetStream starts a NATS server with JetStream in storeDir on port
-// (0: a random one).
+// startJetStream starts a NATS server with JetStream in storeDir on
+// port.
 func startJetStream(t *testing.T, port int, storeDir string) *server.Server {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: storeDir, NoLog: true, NoSigs: true})
@@ -240,5 +242,59 @@ func TestReplaySurvivesServerRestart(t *testing.T) {
 	}
 	if n, err := recordsIn(url, ""); err != nil || n != replayPages {
 		t.Errorf("NEWS_ARTICLES holds %d records (%v), want %d\n%s", n, err, replayPages, out.String())
+	}
+}
+
+// retry waits out temporary errors, gives up on unclassified ones after
+// retryLimit tries, and returns permanent and deferred ones at once.
+func TestReplayRetry(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tt := range []struct {
+		name      string
+		err       error
+		failFirst int
+		wantTries int
+		wantErr   bool
+	}{
+		{"temporary then fine", fault.AsTemporary(errors.New("bus down")), 3, 4, false},
+		{"permanent", fault.AsPermanent(errors.New("not a page")), 100, 1, true},
+		{"deferred", fault.AsDeferred(errors.New("newer schema")), 100, 1, true},
+		{"unclassified", errors.New("odd"), 100, retryLimit, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tries := 0
+			err := retry(t.Context(), log, "test", func() error {
+				if tries++; tries <= tt.failFirst {
+					return tt.err
+				}
+				return nil
+			})
+			if tries != tt.wantTries || (err != nil) != tt.wantErr {
+				t.Errorf("%d tries, err %v; want %d tries, error %v", tries, err, tt.wantTries, tt.wantErr)
+			}
+		})
+	}
+}
+
+// The progress line says count, total, rate and time left; the bar is
+// redrawn in place only on a terminal.
+func TestReplayProgressLine(t *testing.T) {
+	var out bytes.Buffer
+	p := newProgress(&out, "raw")
+	p.begin(200, 0)
+	p.start = time.Now().Add(-10 * time.Second)
+	for range 50 {
+		p.add(outcomeDone)
+	}
+	p.add(outcomeFailed)
+	line := p.line()
+	for _, want := range []string{"51/200 (26%)", "5.1/s", "ETA 29s", "1 failed"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("progress line %q lacks %q", line, want)
+		}
+	}
+	p.show()
+	if p.tty || strings.Contains(out.String(), "\r") || !strings.HasPrefix(out.String(), "replay raw: 51/200") {
+		t.Errorf("plain progress (not a terminal) = %q", out.String())
 	}
 }
