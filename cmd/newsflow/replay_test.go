@@ -110,7 +110,7 @@ func replayedCount(t *testing.T, out string) int {
 // replayOnce runs `newsflow replay raw` to its end and returns its output.
 func replayOnce(t *testing.T, args ...string) string {
 	t.Helper()
-	var out bytes.Buffer
+	var out syncBuffer
 	if err := run(t.Context(), append([]string{"replay", "raw"}, args...), &out, &out); err != nil {
 		t.Fatalf("replay: %v\n%s", err, out.String())
 	}
