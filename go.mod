@@ -8,6 +8,8 @@ require (
 	golang.org/x/text v0.44.0
 )
 
+require code.dny.dev/ssrf v0.3.0
+
 require (
 	github.com/RadhiFadlillah/whatlanggo v0.0.0-20240916001553-aac1f0f737fc // indirect
 	github.com/abadojack/whatlanggo v1.0.1

@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/netip"
@@ -13,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"code.dny.dev/ssrf"
 )
 
 // Defaults of ClientOptions.
@@ -131,6 +135,18 @@ func checkScheme(u *url.URL) error {
 // statuses as errors. The error, when no usable response came, is a
 // *FetchError.
 func (c *Client) Get(ctx context.Context, rawURL string, h http.Header) (*Response, error) {
+	return c.get(ctx, rawURL, h, false)
+}
+
+// GetPage is Get for an article page: a 2xx response that is not HTML, by
+// its Content-Type or, when that is missing or generic, by its first bytes,
+// is refused with an error wrapping ErrNotHTML before the rest of its body
+// is read.
+func (c *Client) GetPage(ctx context.Context, rawURL string, h http.Header) (*Response, error) {
+	return c.get(ctx, rawURL, h, true)
+}
+
+func (c *Client) get(ctx context.Context, rawURL string, h http.Header, page bool) (*Response, error) {
 	ferr := func(err error) error { return &FetchError{URL: rawURL, Err: err} }
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -171,7 +187,23 @@ func (c *Client) Get(ctx context.Context, rawURL string, h http.Header) (*Respon
 		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode,
 			Err: fmt.Errorf("%w: %d bytes announced, limit is %d", ErrBodyTooLarge, resp.ContentLength, max)}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	var rd io.Reader = resp.Body
+	page = page && resp.StatusCode >= 200 && resp.StatusCode < 300
+	ctype := resp.Header.Get("Content-Type")
+	if page {
+		// A type that decides alone is decided before any byte is read;
+		// a missing or generic one by the first bytes.
+		var head []byte
+		if !declaredHTML(ctype) {
+			br := bufio.NewReaderSize(resp.Body, sniffLen)
+			head, _ = br.Peek(sniffLen) // a shorter body is sniffed as it is
+			rd = br
+		}
+		if err := checkHTML(ctype, head); err != nil {
+			return nil, &FetchError{URL: rawURL, Status: resp.StatusCode, Err: err}
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(rd, max+1))
 	if err != nil {
 		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode, Err: fmt.Errorf("read body: %w", err)}
 	}
@@ -179,8 +211,69 @@ func (c *Client) Get(ctx context.Context, rawURL string, h http.Header) (*Respon
 		return nil, &FetchError{URL: rawURL, Status: resp.StatusCode,
 			Err: fmt.Errorf("%w: more than the limit of %d bytes", ErrBodyTooLarge, max)}
 	}
+	if page && declaredHTML(ctype) {
+		if err := checkHTML(ctype, body[:min(len(body), sniffLen)]); err != nil {
+			return nil, &FetchError{URL: rawURL, Status: resp.StatusCode, Err: err}
+		}
+	}
 	r.Body = body
 	return r, nil
+}
+
+// sniffLen is how much of a page's body is looked at to tell its type,
+// as much as http.DetectContentType reads.
+const sniffLen = 512
+
+// checkHTML returns an error wrapping ErrNotHTML unless a page with the
+// Content-Type ct whose body starts with head can be HTML. A declared HTML
+// or XML type is taken unless the bytes are plainly binary (an image sent
+// as text/html); a missing or generic type (octet-stream, text/plain) is
+// decided by the bytes: any text passes, since HTML that starts with an
+// unusual tag sniffs as text/plain; every other type is refused.
+func checkHTML(ct string, head []byte) error {
+	mt := mediaType(ct)
+	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(head))
+	isText := len(head) == 0 || strings.HasPrefix(sniffed, "text/")
+	switch {
+	case declaredHTML(ct):
+		if isText {
+			return nil
+		}
+		return fmt.Errorf("%w: %s (sent as %s)", ErrNotHTML, sniffed, mt)
+	case genericTypes[mt]:
+		if isText {
+			return nil
+		}
+		return fmt.Errorf("%w: %s", ErrNotHTML, sniffed)
+	}
+	return fmt.Errorf("%w: %s", ErrNotHTML, mt)
+}
+
+// genericTypes are Content-Types that say nothing about a page: its bytes
+// decide.
+var genericTypes = map[string]bool{
+	"": true, "application/octet-stream": true, "binary/octet-stream": true, "text/plain": true,
+	"application/unknown": true, "application/x-unknown": true, "unknown/unknown": true,
+	"application/binary": true, "application/download": true, "application/force-download": true,
+}
+
+// declaredHTML reports whether the Content-Type ct names HTML or XML.
+func declaredHTML(ct string) bool {
+	switch mediaType(ct) {
+	case "text/html", "application/xhtml+xml", "application/xml", "text/xml":
+		return true
+	}
+	return false
+}
+
+// mediaType is the lower-case media type of a Content-Type, "" when it
+// cannot be read.
+func mediaType(ct string) string {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return ""
+	}
+	return mt
 }
 
 // unwrapURLError drops the *url.Error layer, whose message repeats the URL
@@ -246,53 +339,18 @@ func (g *addrGuard) control(network, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-// specialPrefixes are ranges that are not public unicast destinations,
-// beyond what netip.Addr's predicates cover.
-var specialPrefixes = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),   // shared address space (CGNAT)
-	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and broadcast
-	netip.MustParsePrefix("100::/64"),        // discard
-	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
-	netip.MustParsePrefix("fc00::/7"),        // unique local (ULA)
-	netip.MustParsePrefix("2001:db8::/32"),   // documentation
-	netip.MustParsePrefix("::/128"),          // unspecified
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
-	netip.MustParsePrefix("192.88.99.0/24"),  // 6to4 relay anycast
-	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
-	netip.MustParsePrefix("198.51.100.0/24"), // documentation
-	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
-}
+// ssrfGuard holds the deny lists: the IANA special-purpose registries for
+// IPv4 and IPv6 as code.dny.dev/ssrf keeps them, and every IPv6 address
+// outside global unicast (2000::/3), which covers IPv4-compatible
+// (::127.0.0.1), IPv4-mapped, NAT64 (64:ff9b::/96, 64:ff9b:1::/48),
+// discard, link-local, unique-local and multicast addresses; within global
+// unicast it denies Teredo and the other IETF assignments (2001::/23), 6to4
+// (2002::/16) and the documentation ranges. Ports are the dialer's
+// business, not the guard's.
+var ssrfGuard = ssrf.New(ssrf.WithAnyPort())
 
-var (
-	nat64  = netip.MustParsePrefix("64:ff9b::/96")
-	sixTo4 = netip.MustParsePrefix("2002::/16")
-)
-
-// isPrivateAddr reports whether ip is not a public unicast address. IPv6
-// addresses that embed an IPv4 one (mapped, NAT64, 6to4) are judged by it.
+// isPrivateAddr reports whether ip is not a public unicast address. An
+// IPv4-mapped IPv6 address is judged as the IPv4 address it maps.
 func isPrivateAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if ip.Is6() {
-		b := ip.As16()
-		switch {
-		case nat64.Contains(ip):
-			return isPrivateAddr(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
-		case sixTo4.Contains(ip):
-			return isPrivateAddr(netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}))
-		}
-	}
-	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() ||
-		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() ||
-		ip.IsUnspecified() {
-		return true
-	}
-	for _, p := range specialPrefixes {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return !ip.IsValid() || ssrfGuard.SafeAddr(ip.WithZone("").Unmap()) != nil
 }

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"code.dny.dev/ssrf"
 	"github.com/newsflow/newsflow/ingest/fault"
 )
 
@@ -150,20 +152,64 @@ func TestIsPrivateAddr(t *testing.T) {
 		{"::1", true},
 		{"::", true},
 		{"fe80::1", true},
+		{"fe80::1%eth0", true},
 		{"fd12:3456::1", true}, // ULA
+		{"fec0::1", true},      // site-local
 		{"ff02::1", true},
+		{"100::1", true}, // discard
 		{"::ffff:127.0.0.1", true},
 		{"::ffff:10.0.0.1", true},
-		{"64:ff9b::a00:1", true},    // NAT64 of 10.0.0.1
-		{"64:ff9b::808:808", false}, // NAT64 of 8.8.8.8
-		{"2002:7f00:1::", true},     // 6to4 of 127.0.0.1
+		{"::ffff:8.8.8.8", false},  // mapped public: dialed as 8.8.8.8
+		{"::127.0.0.1", true},      // IPv4-compatible
+		{"::a9fe:a9fe", true},      // IPv4-compatible 169.254.169.254
+		{"::8.8.8.8", true},        // IPv4-compatible, deprecated
+		{"64:ff9b::a00:1", true},   // NAT64 of 10.0.0.1
+		{"64:ff9b::7f00:1", true},  // NAT64 of 127.0.0.1
+		{"64:ff9b::808:808", true}, // NAT64 at all: not ours to route
+		{"64:ff9b:1::a9fe:a9fe", true},
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", true}, // Teredo
+		{"2001:0::7f00:1", true},
+		{"2002:7f00:1::", true},  // 6to4 of 127.0.0.1
+		{"2002:808:808::", true}, // 6to4 at all
+		{"2001:db8::1", true},    // documentation
+		{"3fff::1", true},        // documentation
 		{"2606:4700::1111", false},
+		{"2a00:1450:4001::200e", false},
 	}
 	for _, tt := range tests {
 		if got := isPrivateAddr(netip.MustParseAddr(tt.addr)); got != tt.private {
 			t.Errorf("isPrivateAddr(%s) = %v, want %v", tt.addr, got, tt.private)
 		}
 	}
+	// Every special-purpose range, at both ends.
+	for _, p := range append(slices.Clone(ssrf.IPv4DeniedPrefixes), ssrf.IPv6DeniedPrefixes...) {
+		first := p.Masked().Addr()
+		last := lastAddr(p)
+		for _, ip := range []netip.Addr{first, last} {
+			if !isPrivateAddr(ip) {
+				t.Errorf("isPrivateAddr(%s) = false, in special range %s", ip, p)
+			}
+		}
+		if p.Addr().Is4() {
+			// The same range embedded in IPv6, every way it can be.
+			for _, v6 := range []string{"::%s", "::ffff:%s", "64:ff9b::%s"} {
+				ip := netip.MustParseAddr(fmt.Sprintf(v6, first))
+				if !isPrivateAddr(ip) {
+					t.Errorf("isPrivateAddr(%s) = false, embeds %s", ip, p)
+				}
+			}
+		}
+	}
+}
+
+// lastAddr is the highest address in p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 func TestClientBodyLimit(t *testing.T) {
@@ -292,5 +338,65 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(tt.in, now); got != tt.want {
 			t.Errorf("parseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestClientRefusesNonHTMLPages: a page that is not HTML is refused by its
+// type, or by its first bytes when the type says nothing, without reading
+// the rest: the body of each page refused before reading never ends, so a
+// client that read it whole would time out instead.
+func TestClientRefusesNonHTMLPages(t *testing.T) {
+	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+	gz := "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+	pdf := "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n"
+	html := "<!doctype html><html><head><title>Tide</title></head><body><p>High water.</p></body></html>"
+	tests := []struct {
+		name, ctype, body string
+		want              string // "" when the page is taken
+	}{
+		{"png by type", "image/png", png, "not an HTML page: image/png"},
+		{"pdf by type", "application/pdf", pdf, "not an HTML page: application/pdf"},
+		{"gzip by type", "application/gzip", gz, "not an HTML page: application/gzip"},
+		{"json by type", "application/json", `{"a":1}`, "not an HTML page: application/json"},
+		{"png without type", "", png, "not an HTML page: image/png"},
+		{"gzip as octet-stream", "application/octet-stream", gz, "not an HTML page: application/x-gzip"},
+		{"pdf as text/plain", "text/plain", pdf, "not an HTML page: application/pdf"},
+		{"png as text/html", "text/html", png, "not an HTML page: image/png (sent as text/html)"},
+		{"html", "text/html; charset=utf-8", html, ""},
+		{"xhtml", "application/xhtml+xml", html, ""},
+		{"html without type", "", html, ""},
+		{"html as octet-stream", "application/octet-stream", html, ""},
+		{"html with an odd first tag", "", "<meta charset=utf-8><title>Tide</title><p>High water.", ""},
+		{"bad type, html bytes", "text/html;;==", html, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				if tt.ctype == "" {
+					w.Header()["Content-Type"] = nil // no sniffing by net/http
+				} else {
+					w.Header().Set("Content-Type", tt.ctype)
+				}
+				io.WriteString(w, tt.body)
+				if tt.want != "" && !declaredHTML(tt.ctype) { // HTML types are sniffed once read
+					// Real files are longer than the sniffed head.
+					w.Write(make([]byte, sniffLen))
+					w.(http.Flusher).Flush()
+					<-r.Context().Done() // a body that never ends
+				}
+			})
+			c := newClient(ClientOptions{Timeout: 20 * time.Second}, []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")})
+			resp, err := c.GetPage(t.Context(), srv.URL+"/page", nil)
+			if tt.want == "" {
+				if err != nil || string(resp.Body) != tt.body {
+					t.Fatalf("GetPage: %v, want the page", err)
+				}
+				return
+			}
+			var fe *FetchError
+			if !errors.Is(err, ErrNotHTML) || !strings.Contains(err.Error(), tt.want) || !errors.As(err, &fe) || fe.Status != 200 || fault.IsTemporary(err) {
+				t.Fatalf("GetPage error %v, want a permanent FetchError with status 200 saying %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -26,6 +26,9 @@ var (
 	ErrBodyTooLarge = errors.New("response body too large")
 	// ErrTooManyRedirects is returned after more than 10 redirects.
 	ErrTooManyRedirects = errors.New("too many redirects")
+	// ErrNotHTML is returned for an article page that is not HTML: an
+	// image, a PDF, an archive... Its message names the type.
+	ErrNotHTML = errors.New("not an HTML page")
 	// ErrNoLink is the error of an item that has no link to fetch.
 	ErrNoLink = errors.New("feed item has no link")
 	// ErrParseFeed wraps an error of the feed parser.
@@ -69,7 +72,7 @@ func (e *FetchError) Temporary() bool {
 	switch {
 	case errors.Is(e.Err, ErrPrivateAddress), errors.Is(e.Err, ErrUnsupportedScheme),
 		errors.Is(e.Err, ErrBodyTooLarge), errors.Is(e.Err, ErrTooManyRedirects),
-		errors.Is(e.Err, ErrParseFeed), errors.Is(e.Err, ErrNoLink):
+		errors.Is(e.Err, ErrParseFeed), errors.Is(e.Err, ErrNoLink), errors.Is(e.Err, ErrNotHTML):
 		return false
 	case e.Status >= 400:
 		return temporaryStatus(e.Status)
@@ -94,4 +97,11 @@ func temporaryStatus(code int) bool {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// isPermanent reports whether err, or an error it wraps, has a Permanent
+// method that reports true.
+func isPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }

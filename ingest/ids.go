@@ -63,8 +63,16 @@ func slugify(s string) string {
 // key in the SeenStore, so the same item seen on a later poll is
 // recognised. It is 32 lower-case hex digits.
 func ItemID(feedURL string, it FeedItem) string {
+	return itemID(feedURL, it, false)
+}
+
+// itemID is ItemID; withLink adds the link to a GUID's key, for items of
+// one feed that share a GUID but link to different pages.
+func itemID(feedURL string, it FeedItem, withLink bool) string {
 	var key string
 	switch {
+	case strings.TrimSpace(it.GUID) != "" && withLink:
+		key = "guid+link\x00" + strings.TrimSpace(it.GUID) + "\x00" + strings.TrimSpace(it.Link)
 	case strings.TrimSpace(it.GUID) != "":
 		key = "guid\x00" + strings.TrimSpace(it.GUID)
 	case strings.TrimSpace(it.Link) != "":
@@ -84,4 +92,37 @@ func ItemID(feedURL string, it FeedItem) string {
 	h.Write([]byte{0})
 	h.Write([]byte(key))
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// itemIDs returns the ids of the items of one feed, in order. Items that
+// share a GUID but link to different pages are different stories under a
+// careless GUID: each keeps its place under an id of its GUID and link
+// (see itemID). An item with the same id as an earlier one in the list (the
+// same GUID and link, or the same link and no GUID) is a repeat: its id is
+// "" and its index is in repeats.
+func itemIDs(feedURL string, items []FeedItem) (ids []string, repeats []int) {
+	ids = make([]string, len(items))
+	links := map[string]map[string]bool{} // plain id -> links of items with a GUID
+	for i, it := range items {
+		ids[i] = ItemID(feedURL, it)
+		if strings.TrimSpace(it.GUID) != "" {
+			if links[ids[i]] == nil {
+				links[ids[i]] = map[string]bool{}
+			}
+			links[ids[i]][strings.TrimSpace(it.Link)] = true
+		}
+	}
+	first := map[string]bool{}
+	for i, it := range items {
+		if len(links[ids[i]]) > 1 {
+			ids[i] = itemID(feedURL, it, true)
+		}
+		if first[ids[i]] {
+			ids[i] = ""
+			repeats = append(repeats, i)
+			continue
+		}
+		first[ids[i]] = true
+	}
+	return ids, repeats
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -99,5 +100,38 @@ func TestItemID(t *testing.T) {
 	t3 := ItemID(feed, FeedItem{Title: "Tide", Published: pub.Add(time.Second)})
 	if t1 != t2 || t1 == t3 {
 		t.Errorf("title-keyed ids: same instant %q %q must match, other time %q must differ", t1, t2, t3)
+	}
+}
+
+func TestItemIDs(t *testing.T) {
+	const feed = "https://gazette.example.org/rss"
+	a := FeedItem{GUID: "g1", Link: "https://gazette.example.org/a", Title: "Tide"}
+	b := FeedItem{GUID: "g1", Link: "https://gazette.example.org/b", Title: "Bridge"}
+	c := FeedItem{GUID: "g2", Link: "https://gazette.example.org/c", Title: "Market"}
+	noGUID := FeedItem{Link: "https://gazette.example.org/d", Title: "Ferry"}
+	tests := []struct {
+		name    string
+		items   []FeedItem
+		ids     []string
+		repeats []int
+	}{
+		{"distinct", []FeedItem{a, c}, []string{ItemID(feed, a), ItemID(feed, c)}, nil},
+		{"same GUID, same link: a repeat", []FeedItem{a, c, a}, []string{ItemID(feed, a), ItemID(feed, c), ""}, []int{2}},
+		{"same GUID, other links: both kept", []FeedItem{a, b, c},
+			[]string{itemID(feed, a, true), itemID(feed, b, true), ItemID(feed, c)}, nil},
+		{"both kept, and a repeat", []FeedItem{a, b, a},
+			[]string{itemID(feed, a, true), itemID(feed, b, true), ""}, []int{2}},
+		{"same link, no GUID: a repeat", []FeedItem{noGUID, noGUID}, []string{ItemID(feed, noGUID), ""}, []int{1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ids, repeats := itemIDs(feed, tt.items)
+			if !slices.Equal(ids, tt.ids) || !slices.Equal(repeats, tt.repeats) {
+				t.Errorf("itemIDs = %q, repeats %v; want %q, %v", ids, repeats, tt.ids, tt.repeats)
+			}
+		})
+	}
+	if itemID(feed, a, true) == ItemID(feed, a) || itemID(feed, a, true) == itemID(feed, b, true) {
+		t.Error("GUID+link ids do not tell the items apart")
 	}
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,11 +26,19 @@ import (
 // Defaults of PollerConfig.
 const (
 	DefaultInterval        = 15 * time.Minute
-	DefaultConcurrency     = 4
+	DefaultConcurrency     = 8
+	DefaultMaxInFlight     = 64
+	DefaultPageWorkers     = 16
 	DefaultPerHost         = 2
 	DefaultMaxPageAttempts = 5
+	DefaultClaimTTL        = 5 * time.Second
+	DefaultBusTimeout      = 10 * time.Second
 	maxDefaultBackoff      = 6 * time.Hour
-	stateSaveTimeout       = 10 * time.Second
+	// storeRetry is how soon a feed is looked at again after the state
+	// store failed; busBackoffMax caps the delay before a feed whose round
+	// failed for the bus is polled again.
+	storeRetry    = time.Second
+	busBackoffMax = 30 * time.Second
 )
 
 // feedAccept is the Accept header of feed requests.
@@ -57,20 +67,37 @@ type PollerConfig struct {
 	// Interval with each failure in a row (16×Interval, at most 6h, and
 	// never less than Interval). It also caps a server's Retry-After.
 	MaxBackoff time.Duration
-	// Concurrency is how many feeds are polled at once (DefaultConcurrency).
+	// Concurrency is how many feed documents are fetched and read at once
+	// (DefaultConcurrency); at most PerHost of them from one host.
 	Concurrency int
-	// PerHost is how many requests go to one host at once (DefaultPerHost).
+	// MaxInFlight is how many feeds may have a round under way at once,
+	// their pages included (DefaultMaxInFlight). It bounds memory.
+	MaxInFlight int
+	// PageWorkers is how many article pages are fetched at once, over all
+	// feeds (DefaultPageWorkers). Pages wait in a queue per host and hosts
+	// take turns, PerHost pages of a host at most, so a slow host holds
+	// only PerHost workers.
+	PageWorkers int
+	// PerHost is how many requests of one kind (feeds, pages) go to one
+	// host (name and port) at once (DefaultPerHost).
 	PerHost int
 	// MaxPageAttempts is how many temporary failures of an article page are
 	// retried before the item is published with its failure
 	// (DefaultMaxPageAttempts).
 	MaxPageAttempts int
-	// RoundTimeout bounds one poll of one feed, its pages included; the
-	// feed's claim lasts that long (Interval, between 1 and 10 minutes).
+	// RoundTimeout bounds one poll of one feed, its pages included
+	// (Interval, between 1 and 10 minutes).
 	RoundTimeout time.Duration
-	// ScanEvery is how often Run looks for due feeds (Interval/10, between
-	// 1 and 30 seconds).
-	ScanEvery time.Duration
+	// ClaimTTL is how long a claim on a feed lasts unless renewed
+	// (DefaultClaimTTL). A round renews its claim every ClaimTTL/3, so the
+	// feeds of a fetcher that died are taken over ClaimTTL after it stopped.
+	// Replicas' clocks must agree to well within it.
+	ClaimTTL time.Duration
+	// BusTimeout bounds each publish and each call of the State and Seen
+	// stores (DefaultBusTimeout), so that a bus that went away mid-call
+	// fails the round soon; the feed is then polled again within seconds
+	// of the bus coming back.
+	BusTimeout time.Duration
 	// ReplicaID names this fetcher in the claims it writes (host name and
 	// process id).
 	ReplicaID string
@@ -115,44 +142,68 @@ type counters struct {
 
 // Poller polls feeds and publishes the articles of their new items.
 //
-// Each feed is polled every Interval (plus jitter). The due times live in
-// the StateStore, so several Pollers (replicas, in separate processes) can
-// share the same feeds: a Poller claims a due feed by saving its state with
-// compare-and-set before fetching it, and only the one whose save succeeds
-// polls it. A claim lasts RoundTimeout, so a feed whose poller died is
-// picked up again after that.
+// Each feed is polled every Interval (plus jitter), by a timer set at its
+// due time. The due times live in the StateStore, so several Pollers
+// (replicas, in separate processes) can share the same feeds: a Poller
+// claims a due feed by saving its state with compare-and-set before
+// fetching it, and only the one whose save succeeds polls it. A claim lasts
+// ClaimTTL and is renewed while the round runs; a round that cannot renew
+// its claim stops before the claim runs out, so two replicas never poll a
+// feed at once. At the end of a round the Poller saves the next due time
+// with its claim extended to ClaimTTL past it: it keeps the feeds it polls,
+// and the next round starts without a write (one write per poll at 304);
+// if it dies, the claim lapses ClaimTTL after the feed falls due and
+// another replica takes the feed.
+//
+// Work is scheduled in two parts, so that a slow site delays only its own
+// feeds. Up to Concurrency feeds are fetched and read at once. The pages of
+// their new items go to one pool of PageWorkers, queued per host (PerHost
+// at once); a feed waiting for its pages holds no fetch slot. MaxInFlight
+// bounds the feeds under way.
 //
 // A poll sends the saved ETag and Last-Modified as If-None-Match and
 // If-Modified-Since; a 304 ends it. Otherwise the feed is parsed (RSS,
-// Atom or JSON Feed) and each item not in the SeenStore, oldest first, has
-// its page fetched, is published as a RawArticle, and only then is marked
-// seen. The new validators are saved only when every item was handled, so
-// that items left for later come back in the next response.
+// Atom or JSON Feed) and each item not in the SeenStore has its page
+// fetched, is published as a RawArticle, and only then is marked seen. An
+// item repeating another's GUID and link in one feed is skipped with a
+// warning; items sharing a GUID with different links are each kept (see
+// itemIDs). The new validators are saved only when every item was handled,
+// so that items left for later come back in the next response.
 //
-// Failures never stop the Poller. A feed that cannot be fetched or parsed
-// is logged and counted, and polled again after a delay that doubles with
-// each failure in a row (capped by MaxBackoff; a Retry-After is honoured).
-// A failed publish ends the feed's round; its items are tried next time.
+// Failures never stop the Poller, and a failing round is logged with its
+// feed and error. A feed that cannot be fetched or parsed is polled again
+// after a delay that doubles with each failure in a row (capped by
+// MaxBackoff; a Retry-After is honoured). A round that failed for the bus
+// (a publish, or the seen store) is tried again within seconds, with a
+// short backoff, so that ingest resumes as soon as the bus is back; each
+// publish and store call has BusTimeout.
 //
 // The rule for article pages: a temporary failure (network error, timeout,
 // 408, 425, 429, 5xx) leaves the item unpublished, to be retried at the
 // next poll of its feed, up to MaxPageAttempts failures in all; a 429 or
 // 503 also defers the round's other pages on that host. A page that fails
-// for good (another 4xx such as 404 or 410, a refused address, a body over
-// the limit, no link at all) or that used up its attempts is published
-// anyway, with its Status and Body as served (Status 0 and no body when no
-// response came) and the error in RawArticle.FetchError, so that the
-// processor parks it with its error: nothing is dropped silently.
+// for good (another 4xx such as 404 or 410, a refused address, a page that
+// is not HTML, a body over the limit, no link at all) or that used up its
+// attempts is published anyway, with its Status and Body as served (Status
+// 0 and no body when no response came) and the error in
+// RawArticle.FetchError, so that the processor parks it with its error:
+// nothing is dropped silently.
 type Poller struct {
 	cfg    PollerConfig
 	log    *slog.Logger
 	client *Client
 	hosts  *hostLimiter
+	feeds  map[string]Feed
+	fetch  chan struct{} // Concurrency slots
 	stats  counters
+	wake   chan struct{}
 
-	mu       sync.Mutex
-	inflight map[string]bool
-	nextLook map[string]time.Time // when to look at a feed's state again
+	mu        sync.Mutex
+	running   int
+	queue     dueQueue
+	nextLook  map[string]time.Time // when to look at a feed's state again
+	reserved  map[string]claimed   // claims this Poller holds past a round
+	storeDown time.Time            // the state store failed; no claims until then
 }
 
 // NewPoller checks c, fills in defaults, and returns a Poller.
@@ -172,17 +223,23 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		return nil, fmt.Errorf("ingest: PollerConfig.MaxBackoff %s is negative", c.MaxBackoff)
 	case c.Concurrency < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.Concurrency %d is negative", c.Concurrency)
+	case c.MaxInFlight < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.MaxInFlight %d is negative", c.MaxInFlight)
+	case c.PageWorkers < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.PageWorkers %d is negative", c.PageWorkers)
 	case c.PerHost < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.PerHost %d is negative", c.PerHost)
 	case c.MaxPageAttempts < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.MaxPageAttempts %d is negative", c.MaxPageAttempts)
 	case c.RoundTimeout < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.RoundTimeout %s is negative", c.RoundTimeout)
-	case c.ScanEvery < 0:
-		return nil, fmt.Errorf("ingest: PollerConfig.ScanEvery %s is negative", c.ScanEvery)
+	case c.ClaimTTL < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.ClaimTTL %s is negative", c.ClaimTTL)
+	case c.BusTimeout < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.BusTimeout %s is negative", c.BusTimeout)
 	}
 	c.Feeds = slices.Clone(c.Feeds) // tokens are filled in below
-	tokens := map[string]string{}
+	feeds := map[string]Feed{}
 	for i, f := range c.Feeds {
 		if _, err := normalizeFeedURL(f.URL); err != nil {
 			return nil, fmt.Errorf("ingest: PollerConfig.Feeds[%d]: %w", i, err)
@@ -194,10 +251,10 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		if !subjectSafe(f.Token) {
 			return nil, fmt.Errorf("ingest: PollerConfig.Feeds[%d]: token %q of %s may hold only letters, digits, '-' and '_'", i, f.Token, f.URL)
 		}
-		if prev, dup := tokens[f.Token]; dup {
-			return nil, fmt.Errorf("ingest: PollerConfig.Feeds: %s and %s have the same token %q", prev, f.URL, f.Token)
+		if prev, dup := feeds[f.Token]; dup {
+			return nil, fmt.Errorf("ingest: PollerConfig.Feeds: %s and %s have the same token %q", prev.URL, f.URL, f.Token)
 		}
-		tokens[f.Token] = f.URL
+		feeds[f.Token] = f
 	}
 	if c.Interval == 0 {
 		c.Interval = DefaultInterval
@@ -212,20 +269,15 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		c.MaxBackoff = min(16*c.Interval, maxDefaultBackoff)
 	}
 	c.MaxBackoff = max(c.MaxBackoff, c.Interval)
-	if c.Concurrency == 0 {
-		c.Concurrency = DefaultConcurrency
-	}
-	if c.PerHost == 0 {
-		c.PerHost = DefaultPerHost
-	}
-	if c.MaxPageAttempts == 0 {
-		c.MaxPageAttempts = DefaultMaxPageAttempts
-	}
+	c.Concurrency = cmp.Or(c.Concurrency, DefaultConcurrency)
+	c.MaxInFlight = cmp.Or(c.MaxInFlight, DefaultMaxInFlight)
+	c.PageWorkers = cmp.Or(c.PageWorkers, DefaultPageWorkers)
+	c.PerHost = cmp.Or(c.PerHost, DefaultPerHost)
+	c.MaxPageAttempts = cmp.Or(c.MaxPageAttempts, DefaultMaxPageAttempts)
+	c.ClaimTTL = cmp.Or(c.ClaimTTL, DefaultClaimTTL)
+	c.BusTimeout = cmp.Or(c.BusTimeout, DefaultBusTimeout)
 	if c.RoundTimeout == 0 {
 		c.RoundTimeout = min(max(c.Interval, time.Minute), 10*time.Minute)
-	}
-	if c.ScanEvery == 0 {
-		c.ScanEvery = min(max(c.Interval/10, time.Second), 30*time.Second)
 	}
 	if c.ReplicaID == "" {
 		host, _ := os.Hostname()
@@ -241,14 +293,21 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 	if client == nil {
 		client = NewClient(ClientOptions{})
 	}
-	return &Poller{
+	p := &Poller{
 		cfg:      c,
 		log:      c.Logger,
 		client:   client,
 		hosts:    newHostLimiter(c.PerHost),
-		inflight: map[string]bool{},
+		feeds:    feeds,
+		fetch:    make(chan struct{}, c.Concurrency),
+		wake:     make(chan struct{}, 1),
 		nextLook: map[string]time.Time{},
-	}, nil
+		reserved: map[string]claimed{},
+	}
+	for _, f := range c.Feeds {
+		p.lookAtLocked(f.Token, time.Time{})
+	}
+	return p, nil
 }
 
 // Stats returns the Poller's counters.
@@ -269,183 +328,124 @@ func (p *Poller) Stats() Stats {
 	}
 }
 
-// Run polls the feeds as they fall due until ctx is done. It then waits for
-// the polls in flight to stop (they see ctx too) and returns nil.
-func (p *Poller) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	sem := make(chan struct{}, p.cfg.Concurrency)
-	t := time.NewTicker(p.cfg.ScanEvery)
-	defer t.Stop()
-	p.log.Info("polling feeds", "feeds", len(p.cfg.Feeds), "interval", p.cfg.Interval, "replica", p.cfg.ReplicaID)
-	for {
-		p.dispatch(ctx, sem, &wg)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-// PollDue polls every feed that is due now, once, and returns when they are
-// done: one round of Run, for one-shot use and tests. It returns ctx's
-// error if ctx ended.
-func (p *Poller) PollDue(ctx context.Context) error {
-	var wg sync.WaitGroup
-	p.dispatch(ctx, make(chan struct{}, p.cfg.Concurrency), &wg)
-	wg.Wait()
-	return ctx.Err()
-}
-
-// dispatch claims the due feeds, earliest first, and polls each in its own
-// goroutine, at most cap(sem) at once. It claims a feed only once a slot is
-// free, leaving the rest to other replicas meanwhile.
-func (p *Poller) dispatch(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup) {
-	now := p.cfg.Now()
-	type cand struct {
-		f    Feed
-		look time.Time
-	}
-	var cands []cand
-	p.mu.Lock()
-	for _, f := range p.cfg.Feeds {
-		if look := p.nextLook[f.Token]; !p.inflight[f.Token] && !look.After(now) {
-			cands = append(cands, cand{f, look})
-		}
-	}
-	p.mu.Unlock()
-	slices.SortStableFunc(cands, func(a, b cand) int { return a.look.Compare(b.look) })
-	for _, c := range cands {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return
-		}
-		st, rev, ok, err := p.claim(ctx, c.f)
-		if !ok {
-			<-sem
-			if err != nil {
-				// The store is failing; the rest of this scan would only
-				// repeat the error. Try again at the next one.
-				return
-			}
-			continue
-		}
+// poll runs one round of feed f, if it can claim it, and then lets the
+// scheduler look at it again.
+func (p *Poller) poll(ctx context.Context, f Feed, pages *pagePool) {
+	look := p.cfg.Now().Add(storeRetry)
+	defer func() {
 		p.mu.Lock()
-		p.inflight[c.f.Token] = true
+		p.running--
 		p.mu.Unlock()
-		wg.Add(1)
-		go func(f Feed) {
-			defer wg.Done()
-			defer func() {
-				p.mu.Lock()
-				delete(p.inflight, f.Token)
-				p.mu.Unlock()
-				<-sem
-			}()
-			p.poll(ctx, f, st, rev)
-		}(c.f)
+		p.lookAt(f.Token, look)
+	}()
+	select {
+	case p.fetch <- struct{}{}:
+	case <-ctx.Done():
+		return
 	}
-}
-
-// lookAt records when to look at the feed's state again: at due, but no
-// later than an Interval from now, so that changes made elsewhere are seen.
-func (p *Poller) lookAt(f Feed, due time.Time) {
-	limit := p.cfg.Now().Add(p.cfg.Interval)
-	if due.After(limit) {
-		due = limit
-	}
-	p.mu.Lock()
-	p.nextLook[f.Token] = due
-	p.mu.Unlock()
-}
-
-// claim loads the feed's state and, if it is due, saves it claimed by this
-// replica. It reports whether the claim succeeded, with the claimed state
-// and its revision, and returns the store's error if it failed.
-func (p *Poller) claim(ctx context.Context, f Feed) (FeedState, uint64, bool, error) {
-	st, rev, err := p.cfg.State.LoadFeedState(ctx, f.Token)
-	if err != nil {
-		if ctx.Err() == nil {
-			p.stats.stateErrors.Add(1)
-			p.log.Warn("cannot load feed state", "feed", f.URL, "token", f.Token, "err", err)
-			p.lookAt(f, p.cfg.Now().Add(p.cfg.ScanEvery))
+	held := true
+	release := func() {
+		if held {
+			held = false
+			<-p.fetch
 		}
-		return FeedState{}, 0, false, err
 	}
-	now := p.cfg.Now()
-	if due := st.due(); rev != 0 && due.After(now) {
-		p.lookAt(f, due)
-		return FeedState{}, 0, false, nil
-	}
-	st.URL = f.URL
-	st.ClaimedBy = p.cfg.ReplicaID
-	st.ClaimedUntil = now.Add(p.cfg.RoundTimeout + p.cfg.ScanEvery)
-	newRev, err := p.cfg.State.SaveFeedState(ctx, f.Token, st, rev)
-	switch {
-	case errors.Is(err, ErrStateConflict):
-		p.stats.claimsLost.Add(1)
-		p.log.Debug("feed claimed by another fetcher", "feed", f.URL, "token", f.Token)
-		return FeedState{}, 0, false, nil
-	case err != nil:
-		if ctx.Err() == nil {
-			p.stats.stateErrors.Add(1)
-			p.log.Warn("cannot claim feed", "feed", f.URL, "token", f.Token, "err", err)
-			p.lookAt(f, now.Add(p.cfg.ScanEvery))
+	defer release()
+	st, rev, due, err := p.claim(ctx, f)
+	if err != nil || !due.IsZero() {
+		if !due.IsZero() {
+			look = due
 		}
-		return FeedState{}, 0, false, err
+		return
 	}
-	return st, newRev, true, nil
+	look = p.round(ctx, f, st, rev, pages, release)
 }
 
 // outcome is how a feed's round went.
 type outcome struct {
 	err        error         // the round failed (feed error or publish error)
+	bus        bool          // it failed because the bus did
 	retryAfter time.Duration // the feed's server asked to wait
 }
 
-// poll runs one round of the claimed feed f and saves its new state,
-// releasing the claim.
-func (p *Poller) poll(ctx context.Context, f Feed, st FeedState, rev uint64) {
+// round polls the claimed feed f and saves its new state, keeping the
+// claim for the next round. It renews the claim while it runs and stops
+// early if it cannot. release frees the fetch slot once the feed is read.
+// It returns when to look at the feed again.
+func (p *Poller) round(ctx context.Context, f Feed, st FeedState, rev uint64, pages *pagePool, release func()) time.Time {
+	log := p.log.With("feed", f.URL, "token", f.Token)
 	prevDue := st.NextDue
 	started := p.cfg.Now()
 	rctx, cancel := context.WithTimeout(ctx, p.cfg.RoundTimeout)
-	out := p.round(rctx, f, &st)
-	if out.err == nil && rctx.Err() != nil && ctx.Err() == nil {
+	defer cancel()
+	hb := p.heartbeat(rctx, cancel, log, f, st, rev)
+	out := p.fetchFeed(rctx, log, f, &st, pages, release)
+	rev, lost := hb.stop()
+	switch {
+	case lost:
+		// Another fetcher may have the feed now: leave it its state.
+		p.stats.claimsLost.Add(1)
+		log.Warn("feed round failed: its claim was lost or could not be renewed", "err", out.err, "next_look_in", p.cfg.ClaimTTL)
+		return p.cfg.Now().Add(p.cfg.ClaimTTL)
+	case out.err == nil && rctx.Err() != nil && ctx.Err() == nil:
 		out.err = fmt.Errorf("poll of %s did not finish within RoundTimeout %s", f.URL, p.cfg.RoundTimeout)
-		p.log.Warn("feed poll timed out", "feed", f.URL, "token", f.Token, "timeout", p.cfg.RoundTimeout)
 	}
-	cancel()
 	now := p.cfg.Now()
 	st.LastFetch = started.UTC()
-	st.ClaimedBy, st.ClaimedUntil = "", time.Time{}
+	st.ClaimedBy = p.cfg.ReplicaID
 	switch {
 	case ctx.Err() != nil:
 		// Shutting down: release the feed as due as it was.
 		st.NextDue = prevDue
+		st.ClaimedBy = ""
 	case out.err != nil:
 		st.ErrorStreak++
 		st.LastError = out.err.Error()
-		st.NextDue = now.Add(p.backoff(st.ErrorStreak, out.retryAfter)).UTC()
+		delay := p.backoff(st.ErrorStreak, out.retryAfter)
+		if out.bus {
+			delay = busBackoff(st.ErrorStreak)
+		}
+		st.NextDue = now.Add(delay).UTC()
+		log.Warn("feed round failed", "err", out.err, "bus", out.bus, "streak", st.ErrorStreak, "next_poll_in", delay)
 	default:
 		st.ErrorStreak = 0
 		st.LastError = ""
 		st.LastSuccess = now.UTC()
 		st.NextDue = now.Add(p.cfg.Interval + p.jitter()).UTC()
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stateSaveTimeout)
-	defer cancel()
-	_, err := p.cfg.State.SaveFeedState(sctx, f.Token, st, rev)
+	st.ClaimedUntil = time.Time{}
+	if st.ClaimedBy != "" {
+		st.ClaimedUntil = st.NextDue.Add(p.cfg.ClaimTTL)
+	}
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), p.cfg.BusTimeout)
+	defer scancel()
+	newRev, err := p.saveClaimed(sctx, f.Token, st, rev)
 	switch {
 	case errors.Is(err, ErrStateConflict):
 		p.stats.claimsLost.Add(1)
-		p.log.Warn("feed state changed by another fetcher during a poll; its claim had run out", "feed", f.URL, "token", f.Token)
+		log.Warn("feed state changed by another fetcher during a poll; its claim had run out")
+		return now.Add(p.cfg.ClaimTTL)
 	case err != nil:
 		p.stats.stateErrors.Add(1)
-		p.log.Warn("cannot save feed state", "feed", f.URL, "token", f.Token, "err", err)
+		log.Warn("cannot save feed state", "err", err)
+		return now.Add(min(storeRetry, st.NextDue.Sub(now)))
 	}
-	p.lookAt(f, st.NextDue)
+	if st.ClaimedBy != "" {
+		p.mu.Lock()
+		p.reserved[f.Token] = claimed{st, newRev}
+		p.mu.Unlock()
+	}
+	return st.NextDue
+}
+
+// busBackoff is the delay before polling a feed whose round failed for the
+// bus, after streak failures in a row: 1s doubling to busBackoffMax.
+func busBackoff(streak int) time.Duration {
+	d := time.Second
+	for i := 1; i < streak && d < busBackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, busBackoffMax)
 }
 
 // backoff is the delay before polling a feed again after streak failures in
@@ -467,9 +467,8 @@ func (p *Poller) jitter() time.Duration {
 	return rand.N(p.cfg.Jitter)
 }
 
-// round fetches the feed and handles its new items, updating st.
-func (p *Poller) round(ctx context.Context, f Feed, st *FeedState) outcome {
-	log := p.log.With("feed", f.URL, "token", f.Token)
+// fetchFeed fetches the feed and handles its new items, updating st.
+func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *FeedState, pages *pagePool, release func()) outcome {
 	h := http.Header{"Accept": {feedAccept}}
 	if st.ETag != "" {
 		h.Set("If-None-Match", st.ETag)
@@ -501,6 +500,7 @@ func (p *Poller) round(ctx context.Context, f Feed, st *FeedState) outcome {
 		return outcome{}
 	}
 	feed, err := gofeed.NewParser().Parse(bytes.NewReader(resp.Body))
+	resp.Body = nil
 	if err != nil {
 		p.stats.feedErrors.Add(1)
 		err = &FetchError{URL: f.URL, Status: resp.Status, Err: fmt.Errorf("%w: %v", ErrParseFeed, err)}
@@ -508,60 +508,74 @@ func (p *Poller) round(ctx context.Context, f Feed, st *FeedState) outcome {
 		return outcome{err: err}
 	}
 	items := feedItems(feed, resp.FinalURL)
+	feed = nil
+	ids, repeats := itemIDs(f.URL, items)
+	for _, i := range repeats {
+		log.Warn("feed repeats an item; the repeat is skipped", "guid", items[i].GUID, "link", items[i].Link, "title", items[i].Title)
+	}
 	present := make(map[string]bool, len(items))
-	blocked := map[string]bool{} // hosts that asked us to slow down
-	pending := 0
-	var stop error
-	// Feeds list the newest first; publish the oldest first.
+	r := &pageRound{p: p, log: log, f: f, failures: st.PageFailures, givenUp: st.GivenUp, blocked: map[string]bool{}}
+	r.ctx, r.stop = context.WithCancel(ctx)
+	defer r.stop()
+	// Feeds list the newest first; queue the oldest first.
 	for i := len(items) - 1; i >= 0; i-- {
-		it := items[i]
-		id := ItemID(f.URL, it)
-		present[id] = true
-		if stop != nil || ctx.Err() != nil {
-			pending++
+		id := ids[i]
+		if id == "" {
 			continue
 		}
-		seen, err := p.cfg.Seen.Seen(ctx, id)
+		present[id] = true
+		if r.ctx.Err() != nil {
+			r.pending.Add(1)
+			continue
+		}
+		if st.GivenUp[id] {
+			p.stats.itemsSeen.Add(1)
+			continue
+		}
+		bctx, cancel := context.WithTimeout(r.ctx, p.cfg.BusTimeout)
+		seen, err := p.cfg.Seen.Seen(bctx, id)
+		cancel()
 		if err != nil {
-			if ctx.Err() == nil {
-				p.stats.stateErrors.Add(1)
-				stop = fmt.Errorf("look up item %s of %s: %w", id, f.URL, err)
-				log.Warn("cannot look up seen item", "item", id, "err", err)
-			}
-			pending++
+			r.fail(fmt.Errorf("look up item %s of %s: %w", id, f.URL, err), true)
+			p.stats.stateErrors.Add(1)
+			r.pending.Add(1)
 			continue
 		}
 		if seen {
 			p.stats.itemsSeen.Add(1)
 			continue
 		}
-		later, err := p.item(ctx, log, f, it, id, st, blocked)
-		if err != nil {
-			stop = err
-		}
-		if later || err != nil {
-			pending++
-		}
+		r.queue(pages, items[i], id)
 	}
-	for id := range st.PageFailures {
-		if !present[id] {
-			delete(st.PageFailures, id)
-		}
+	release() // the pages need no fetch slot
+	r.wg.Wait()
+	st.PageFailures = keepPresent(r.failures, present)
+	st.GivenUp = keepPresent(r.givenUp, present)
+	if r.err != nil {
+		return outcome{err: r.err, bus: r.bus}
 	}
-	if len(st.PageFailures) == 0 {
-		st.PageFailures = nil
-	}
-	if stop != nil {
-		return outcome{err: stop}
-	}
-	if pending == 0 && ctx.Err() == nil {
+	if r.pending.Load() == 0 && ctx.Err() == nil {
 		st.ETag = resp.Header.Get("ETag")
 		st.LastModified = resp.Header.Get("Last-Modified")
 	}
 	return outcome{}
 }
 
-// get fetches u within the per-host limit.
+// keepPresent drops from m the items no longer in the feed; nil if none
+// is left.
+func keepPresent[V any](m map[string]V, present map[string]bool) map[string]V {
+	for id := range m {
+		if !present[id] {
+			delete(m, id)
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// get fetches the feed u within the per-host limit.
 func (p *Poller) get(ctx context.Context, u string, h http.Header) (*Response, error) {
 	release, err := p.hosts.acquire(ctx, hostOf(u))
 	if err != nil {
@@ -571,97 +585,14 @@ func (p *Poller) get(ctx context.Context, u string, h http.Header) (*Response, e
 	return p.client.Get(ctx, u, h)
 }
 
-// item fetches the page of a new item and publishes it, then marks it
-// seen. It reports later when the item is left for a later poll, and
-// returns an error when the round must stop (publish or seen store failed).
-func (p *Poller) item(ctx context.Context, log *slog.Logger, f Feed, it FeedItem, id string, st *FeedState, blocked map[string]bool) (later bool, err error) {
-	raw := RawArticle{
-		SchemaVersion: RawSchemaVersion,
-		ID:            id,
-		Feed:          f.Token,
-		FeedURL:       f.URL,
-		Item:          it,
-		URL:           it.Link,
-	}
-	log = log.With("item", id, "url", it.Link)
-	var fail error
-	if it.Link == "" {
-		fail = ErrNoLink
-	} else {
-		host := hostOf(it.Link)
-		if blocked[host] {
-			return true, nil
-		}
-		resp, err := p.get(ctx, it.Link, http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}})
-		if err == nil {
-			raw.FinalURL = resp.FinalURL
-			raw.Status = resp.Status
-			raw.Header = resp.Header
-			raw.Body = resp.Body
-			err = resp.Err()
-		} else {
-			var fe *FetchError
-			if errors.As(err, &fe) {
-				raw.Status = fe.Status
-			}
-		}
-		if err != nil && ctx.Err() != nil {
-			return true, nil // cut short by shutdown or the round's timeout
-		}
-		if err == nil {
-			p.stats.pagesFetched.Add(1)
-		} else {
-			fail = err
-			p.stats.pageErrors.Add(1)
-			if raw.Status == http.StatusTooManyRequests || raw.Status == http.StatusServiceUnavailable {
-				blocked[host] = true
-			}
-			if fault.IsTemporary(err) {
-				if st.PageFailures == nil {
-					st.PageFailures = map[string]int{}
-				}
-				st.PageFailures[id]++
-				n := st.PageFailures[id]
-				if n < p.cfg.MaxPageAttempts {
-					log.Warn("cannot fetch article page; will retry at the next poll", "err", err, "attempt", n, "max_attempts", p.cfg.MaxPageAttempts)
-					return true, nil
-				}
-				fail = fmt.Errorf("gave up after %d attempts: %w", n, err)
-			}
-		}
-	}
-	raw.FetchedAt = p.cfg.Now().UTC()
-	if fail != nil {
-		p.stats.pagesGivenUp.Add(1)
-		raw.FetchError = fail.Error()
-		log.Warn("publishing item whose page cannot be fetched", "err", fail, "status", raw.Status)
-	}
-	if err := p.cfg.Publisher.PublishRaw(ctx, raw); err != nil {
-		if ctx.Err() != nil {
-			return true, nil
-		}
-		p.stats.publishErrors.Add(1)
-		log.Error("cannot publish raw article; the feed's round stops", "err", err)
-		return true, fmt.Errorf("publish item %s of %s: %w", id, f.URL, err)
-	}
-	p.stats.itemsPublished.Add(1)
-	delete(st.PageFailures, id)
-	if err := p.cfg.Seen.MarkSeen(ctx, id); err != nil {
-		p.stats.stateErrors.Add(1)
-		log.Warn("cannot mark item seen", "err", err)
-		return false, fmt.Errorf("mark item %s of %s seen: %w", id, f.URL, err)
-	}
-	log.Debug("published raw article", "status", raw.Status, "bytes", len(raw.Body))
-	return false, nil
-}
-
-// hostOf is the lower-cased host of u ("" if it has none).
+// hostOf is the lower-cased host of u with its port, if one is given: the
+// server that per-host limits protect ("" if it has none).
 func hostOf(u string) string {
 	pu, err := url.Parse(u)
 	if err != nil {
 		return ""
 	}
-	return pu.Hostname()
+	return strings.ToLower(pu.Host)
 }
 
 // subjectSafe reports whether token can be one NATS subject token and a

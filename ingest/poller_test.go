@@ -140,6 +140,9 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 	case "/pages/long":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(s.long)
+	case "/img/chart.png":
+		w.Header().Set("Content-Type", "image/png")
+		w.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
 	case "/pages/flaky":
 		http.Error(w, "try again later", http.StatusInternalServerError)
 	case "/pages/hang", "/hang-feed", "/hang.xml":
@@ -332,7 +335,9 @@ func TestPollerFeedsPagesAndFailures(t *testing.T) {
 	// Feed states: validators only where every item was handled; errors
 	// recorded with a backoff; claims released.
 	gaz := h.state.get(rss.Token)
-	if gaz.ETag != gazetteETag || gaz.ErrorStreak != 0 || gaz.ClaimedBy != "" || !gaz.NextDue.Equal(t0.Add(testInterval)) {
+	// The poller keeps its claim for the next round, ClaimTTL past it.
+	if gaz.ETag != gazetteETag || gaz.ErrorStreak != 0 || gaz.ClaimedBy != p.cfg.ReplicaID ||
+		!gaz.NextDue.Equal(t0.Add(testInterval)) || !gaz.ClaimedUntil.Equal(gaz.NextDue.Add(DefaultClaimTTL)) {
 		t.Errorf("gazette state %+v", gaz)
 	}
 	cou := h.state.get(h.feed(t, "/atom.xml").Token)
@@ -417,7 +422,8 @@ func keys[V any](m map[string]V) []string {
 func TestPollerPublishErrorStopsRound(t *testing.T) {
 	h := newHarness(t)
 	h.pub.failAt = 2
-	p := h.poller(t, []string{"/rss.xml"}, nil)
+	// One page at a time, so that none is under way when the publish fails.
+	p := h.poller(t, []string{"/rss.xml"}, func(c *PollerConfig) { c.PerHost = 1 })
 	pollDue(t, p)
 	if n := len(h.pub.articles()); n != 1 {
 		t.Fatalf("published %d before the failure, want 1", n)
@@ -478,7 +484,8 @@ func TestPollerPageRateLimitDefersHost(t *testing.T) {
 	// page is rate-limited, so the others on its host wait for next time.
 	h := newHarness(t)
 	h.site.setStatus("/pages/tide-old", http.StatusTooManyRequests)
-	p := h.poller(t, []string{"/rss.xml"}, nil)
+	// One page of a host at a time, so the next waits for the first.
+	p := h.poller(t, []string{"/rss.xml"}, func(c *PollerConfig) { c.PerHost = 1 })
 	pollDue(t, p)
 	if n := len(h.pub.articles()); n != 0 {
 		t.Errorf("published %d articles from a host that said 429", n)
@@ -574,7 +581,6 @@ func TestPollerRunStopsPromptly(t *testing.T) {
 	p := h.poller(t, []string{"/rss.xml", "/hang.xml"}, func(c *PollerConfig) {
 		c.Now = nil // real clock
 		c.Interval = 50 * time.Millisecond
-		c.ScanEvery = 5 * time.Millisecond
 		c.RoundTimeout = time.Minute
 	})
 	// /hang.xml is a feed whose fetch never ends until cancelled.
@@ -671,7 +677,7 @@ func TestNewPollerValidates(t *testing.T) {
 	}
 	c := p.cfg
 	if c.Interval != DefaultInterval || c.MaxBackoff != 4*time.Hour || c.Concurrency != DefaultConcurrency ||
-		c.RoundTimeout != 10*time.Minute || c.ScanEvery != 30*time.Second || c.Jitter != DefaultInterval/10 {
+		c.RoundTimeout != 10*time.Minute || c.ClaimTTL != DefaultClaimTTL || c.Jitter != DefaultInterval/10 {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -704,8 +710,15 @@ func TestPollerStateStoreDown(t *testing.T) {
 	h.state.fail = errors.New("bucket unavailable")
 	p := h.poller(t, []string{"/rss.xml", "/atom.xml", "/feed.json"}, nil)
 	pollDue(t, p)
-	if st := p.Stats(); st.StateErrors != 1 || st.FeedsPolled != 0 {
-		t.Errorf("a failing store should cost one error per scan, not one per feed: %+v", st)
+	if st := p.Stats(); st.StateErrors == 0 || st.FeedsPolled != 0 {
+		t.Errorf("a failing store: %+v", st)
+	}
+	// No new claims while the store is down: the next try is storeRetry
+	// later, not at once.
+	errs := p.Stats().StateErrors
+	pollDue(t, p)
+	if st := p.Stats(); st.StateErrors != errs {
+		t.Errorf("claims tried again within storeRetry: %d errors, then %d", errs, st.StateErrors)
 	}
 	h.state.mu.Lock()
 	h.state.fail = nil
@@ -737,6 +750,7 @@ func TestPollerPagesThatFailForGood(t *testing.T) {
 		{"The whole archive on one page", 200, "65536"},
 		{"The lighthouse page that moved away", 410, "410"},
 		{"A page on the inside network", 0, "127.0.0.2"},
+		{"The tide chart as a picture", 200, "not an HTML page: image/png"},
 	}
 	for _, tt := range tests {
 		a, ok := got[tt.title]
@@ -755,11 +769,36 @@ func TestPollerPagesThatFailForGood(t *testing.T) {
 	if a := got["The whole archive on one page"]; len(a.Body) != 0 {
 		t.Errorf("oversized page published with %d bytes of body", len(a.Body))
 	}
+	// Items that failed are not marked seen as if they had succeeded; the
+	// feed's state remembers them while they are in it, so they are not
+	// published (and parked) again at each poll.
+	for _, a := range got {
+		if seen, _ := h.seen.Seen(t.Context(), a.ID); seen {
+			t.Errorf("%q marked seen, though its page failed", a.Item.Title)
+		}
+	}
+	token := h.feed(t, "/odd.rss").Token
+	s, rev, _ := h.state.LoadFeedState(t.Context(), token)
+	if len(s.GivenUp) != 6 {
+		t.Errorf("state remembers %d given-up items, want 6", len(s.GivenUp))
+	}
+	s.ETag = "" // the feed answers 200 again
+	if _, err := h.state.SaveFeedState(t.Context(), token, s, rev); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	pollDue(t, p)
+	if n := len(h.pub.articles()); n != 6 || h.site.count("/pages/gone") != 1 {
+		t.Errorf("second poll: %d published, gone page fetched %d times; want 6 and 1", n, h.site.count("/pages/gone"))
+	}
+	if a := got["The tide chart as a picture"]; len(a.Body) != 0 {
+		t.Errorf("image published with %d bytes of body", len(a.Body))
+	}
 	st := p.Stats()
-	if st.ItemsPublished != 5 || st.PagesGivenUp != 5 || st.PageErrors != 4 {
+	if st.ItemsPublished != 6 || st.PagesGivenUp != 6 || st.PageErrors != 5 {
 		t.Errorf("stats %+v", st)
 	}
-	if s := h.state.get(h.feed(t, "/odd.rss").Token); s.ETag != `"odd-1"` || s.PageFailures != nil {
+	if s := h.state.get(token); s.ETag != `"odd-1"` || s.PageFailures != nil {
 		t.Errorf("feed state %+v: all items handled, the ETag should be saved", s)
 	}
 }

@@ -62,6 +62,11 @@ type FeedState struct {
 	// published, by item id. An item is dropped from it once published or
 	// once it is no longer in the feed.
 	PageFailures map[string]int `json:"page_failures,omitempty"`
+	// GivenUp holds the ids of items published with their page's failure
+	// (parked by the processor). They are not marked seen, as if they had
+	// succeeded: they are skipped only while they stay in the feed, and a
+	// `parked retry` fetches their page again.
+	GivenUp map[string]bool `json:"given_up,omitempty"`
 }
 
 // due returns when the feed may be polled next: at NextDue, but not while

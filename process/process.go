@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -79,12 +80,21 @@ func (p Page) where() string {
 // all; in the latter case it still returns the record with the metadata it
 // found, and an error wrapping ErrNoContent.
 func Extract(p Page) (Article, error) {
+	return ExtractContext(context.Background(), p)
+}
+
+// ExtractContext is Extract that gives up once ctx is done, returning an
+// error that wraps ctx's.
+func ExtractContext(ctx context.Context, p Page) (Article, error) {
+	if err := ctx.Err(); err != nil {
+		return Article{}, fmt.Errorf("extract%s: %w", p.where(), err)
+	}
 	if err := checkHTML(p.Body, p.ContentType); err != nil {
 		return Article{}, fmt.Errorf("page%s: %w", p.where(), err)
 	}
 	// The page is decoded as it is parsed, and its bytes are let go once
 	// the tree is built: a big page is not held twice during extraction.
-	doc, err := goquery.NewDocumentFromReader(utf8Reader(p.Body, p.ContentType))
+	doc, err := parseDocument(p.Body, p.ContentType)
 	p.Body = nil
 	if err != nil {
 		return Article{}, fmt.Errorf("parse%s: %w", p.where(), err)
@@ -103,7 +113,10 @@ func Extract(p Page) (Article, error) {
 	if base == nil && meta.Canonical != "" {
 		base, _ = url.Parse(meta.Canonical)
 	}
-	body := content.Extract(doc, content.Options{BaseURL: base, Title: meta.Title, Description: meta.Description})
+	body, err := content.Extract(ctx, doc, content.Options{BaseURL: base, Title: meta.Title, Description: meta.Description})
+	if err != nil {
+		return Article{}, fmt.Errorf("extract%s: %w", p.where(), err)
+	}
 
 	a := Article{
 		SchemaVersion:    ArticleSchemaVersion,
@@ -218,7 +231,9 @@ func itemParagraphs(it *ingest.FeedItem) []string {
 	if err != nil {
 		return nil
 	}
-	return content.Extract(doc, content.Options{}).Paragraphs
+	// The item's content is small and already in hand: no deadline.
+	r, _ := content.Extract(context.Background(), doc, content.Options{})
+	return r.Paragraphs
 }
 
 func wordCount(s string) int {

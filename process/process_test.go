@@ -223,6 +223,17 @@ func TestWorkerBudget(t *testing.T) {
 	}
 }
 
+// TestFromRawStopsWithItsContext: the budget's context reaches extraction,
+// so a page given up is not extracted on in the background.
+func TestFromRawStopsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	if _, err := FromRaw(ctx, rawFixture(t)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("FromRaw with an expired context = %v, want its deadline error", err)
+	}
+}
+
 func TestWorkerWaitsForNewerSchema(t *testing.T) {
 	newer := fmt.Appendf(nil, `{"schema_version":%d,"id":"from-the-future","body_bytes":4}`+"\n<p/>", ingest.RawSchemaVersion+1)
 	err := NewWorker(&recorder{}).Handle(t.Context(), newer)
@@ -247,7 +258,7 @@ func TestWorkerSiteHeaderIsNotAFetchError(t *testing.T) {
 }
 
 func TestArticleCodec(t *testing.T) {
-	a, err := FromRaw(rawFixture(t))
+	a, err := FromRaw(t.Context(), rawFixture(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,9 +63,12 @@ func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	return nil
 }
 
-// extract runs FromRaw within the worker's budget. A page over budget
-// finishes in the background and is dropped; the worker moves on.
+// extract runs FromRaw within the worker's budget. A page over budget is
+// given up: the worker moves on at once, and the extraction stops at its
+// next check of the budget's context.
 func (w *Worker) extract(ctx context.Context, raw ingest.RawArticle) (Article, error) {
+	bctx, cancel := context.WithTimeout(ctx, w.budget)
+	defer cancel()
 	type result struct {
 		a   Article
 		err error
@@ -79,27 +82,30 @@ func (w *Worker) extract(ctx context.Context, raw ingest.RawArticle) (Article, e
 				done <- result{err: fmt.Errorf("raw article %s: %s: extraction panicked: %v", raw.ID, raw.URL, r)}
 			}
 		}()
-		a, err := FromRaw(raw)
+		a, err := FromRaw(bctx, raw)
 		done <- result{a, err}
 	}()
-	t := time.NewTimer(w.budget)
-	defer t.Stop()
 	select {
 	case r := <-done:
+		if ctx.Err() == nil && bctx.Err() != nil {
+			break // cut short by the budget
+		}
 		return r.a, r.err
-	case <-t.C:
-		return Article{}, fmt.Errorf("raw article %s: %s: %w (%s)", raw.ID, raw.URL, ErrBudget, w.budget)
-	case <-ctx.Done():
-		return Article{}, ctx.Err()
+	case <-bctx.Done():
 	}
+	if err := ctx.Err(); err != nil {
+		return Article{}, err
+	}
+	return Article{}, fmt.Errorf("raw article %s: %s: %w (%s)", raw.ID, raw.URL, ErrBudget, w.budget)
 }
 
 // ErrPageFailed is returned for a raw article whose page could not be
 // fetched: an HTTP error status, or a fetch error the fetcher recorded.
 var ErrPageFailed = errors.New("page was not served")
 
-// FromRaw extracts the record of one raw article.
-func FromRaw(raw ingest.RawArticle) (Article, error) {
+// FromRaw extracts the record of one raw article, giving up once ctx is
+// done.
+func FromRaw(ctx context.Context, raw ingest.RawArticle) (Article, error) {
 	if raw.FetchError != "" {
 		return Article{}, fmt.Errorf("raw article %s: %s: %s: %w", raw.ID, raw.URL, raw.FetchError, ErrPageFailed)
 	}
@@ -111,7 +117,7 @@ func FromRaw(raw ingest.RawArticle) (Article, error) {
 		pageURL = raw.URL
 	}
 	item := raw.Item
-	a, err := Extract(Page{
+	a, err := ExtractContext(ctx, Page{
 		URL:         pageURL,
 		Body:        raw.Body,
 		ContentType: http.Header(raw.Header).Get("Content-Type"),

@@ -28,6 +28,12 @@
 //     Indexed columns beside it serve queries.
 //   - The schema is versioned in a schema_migrations table and migrated when a
 //     store is opened, safely when several processes open it at once.
+//   - Search (see Query) is full-text over title, description and text
+//     (SQLite: an FTS5 table with external content, kept in sync by
+//     triggers, ranked by bm25; PostgreSQL: a generated tsvector with a GIN
+//     index, ranked by ts_rank), with filters, two orders and keyset
+//     pagination through an opaque cursor. Both backends read a search
+//     text the same way, through one parser.
 //
 // # Errors
 //

@@ -75,6 +75,8 @@ var postgresSchema = []string{
 	CREATE INDEX articles_fp_band1 ON articles (fp_band1) WHERE fp_band1 IS NOT NULL;
 	CREATE INDEX articles_fp_band2 ON articles (fp_band2) WHERE fp_band2 IS NOT NULL;
 	CREATE INDEX articles_fp_band3 ON articles (fp_band3) WHERE fp_band3 IS NOT NULL;`,
+	// 2: full-text search.
+	postgresSearchMigration,
 }
 
 // OpenPostgres connects to the PostgreSQL database of the DSN (a URL or
@@ -303,6 +305,14 @@ func (p *Postgres) firstSeen(ctx context.Context, id string) (time.Time, error) 
 	var t time.Time
 	err := p.pool.QueryRow(ctx, `SELECT first_seen FROM articles WHERE id = $1`, id).Scan(&t)
 	return t, err
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (p *Postgres) Ping(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		return classifyPostgres("ping", err)
+	}
+	return nil
 }
 
 // Close closes the connections.

@@ -34,6 +34,9 @@ type SQLite struct {
 	w     *sql.DB // nil when read-only
 	r     *sql.DB
 	stmts sqliteStmts
+	// version is the schema version: the latest, except in a read-only
+	// store that an older newsflow wrote (it can be read, not searched).
+	version int
 }
 
 // sqliteSchema lists the migrations of the SQLite schema, version i+1 at
@@ -72,6 +75,8 @@ var sqliteSchema = []string{
 	CREATE INDEX articles_fp_band1 ON articles (fp_band1) WHERE fp_band1 IS NOT NULL;
 	CREATE INDEX articles_fp_band2 ON articles (fp_band2) WHERE fp_band2 IS NOT NULL;
 	CREATE INDEX articles_fp_band3 ON articles (fp_band3) WHERE fp_band3 IS NOT NULL;`,
+	// 2: full-text search.
+	sqliteSearchMigration,
 }
 
 // sqliteDSN returns the modernc.org/sqlite data source name of the file at
@@ -128,7 +133,7 @@ func openSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err := makePrivate(abs); err != nil {
 		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
 	}
-	s := &SQLite{path: abs}
+	s := &SQLite{path: abs, version: len(sqliteSchema)}
 
 	wp := sqliteParams(false)
 	wp.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks
@@ -186,8 +191,9 @@ func makePrivate(path string) error {
 
 // OpenSQLiteReadOnly opens an existing SQLite store for reading only, as
 // export does while another process writes: WAL lets it read a consistent
-// snapshot without blocking the writer. It does not migrate; the schema must
-// be the one this binary knows.
+// snapshot without blocking the writer. It does not migrate: a database of
+// an older schema can be read with Get and Each, and searched once a
+// writer has opened it.
 func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -207,11 +213,11 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 		r.Close()
 		return nil, classifySQLite(fmt.Sprintf("open sqlite %q read-only: read schema version", path), err)
 	}
-	if version != len(sqliteSchema) {
+	if version < 1 || version > len(sqliteSchema) {
 		r.Close()
-		return nil, fmt.Errorf("store: open sqlite %q read-only: schema version %d, this binary knows %d", path, version, len(sqliteSchema))
+		return nil, fmt.Errorf("store: open sqlite %q read-only: schema version %d, this binary knows 1 to %d", path, version, len(sqliteSchema))
 	}
-	return &SQLite{path: abs, r: r}, nil
+	return &SQLite{path: abs, r: r, version: version}, nil
 }
 
 // migrate applies the migrations that the database lacks, in one
@@ -450,6 +456,11 @@ func (s *SQLite) firstSeen(ctx context.Context, id string) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return time.Parse(time.RFC3339Nano, v)
+}
+
+// Ping checks that the database file can be read, for readiness probes.
+func (s *SQLite) Ping(ctx context.Context) error {
+	return s.r.PingContext(ctx)
 }
 
 // Close closes the database.

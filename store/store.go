@@ -17,8 +17,16 @@ type Store interface {
 	// Each calls fn for every stored article in (fetched_at, id) order, and
 	// stops at the first error fn returns, returning it.
 	Each(ctx context.Context, fn func(process.Article) error) error
+	// Search returns a page of the articles that a Query selects, in its
+	// order; a query that cannot run is a *QueryError.
+	Search(ctx context.Context, q Query) (Page, error)
+	// NearDuplicates returns the other articles of the id's near-duplicate
+	// group: the one it duplicates and those that duplicate it.
+	NearDuplicates(ctx context.Context, id string) ([]process.Article, error)
 	// Count returns the number of stored articles.
 	Count(ctx context.Context) (int, error)
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
 	// Close releases the database.
 	Close() error
 }

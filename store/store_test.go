@@ -162,6 +162,12 @@ func testStore(t *testing.T, open func(t *testing.T) store) {
 		{"NotFound", testNotFound},
 		{"InvalidArticle", testInvalid},
 		{"ConcurrentUpserts", testConcurrent},
+		{"SearchFilters", testSearchFilters},
+		{"SearchRelevance", testSearchRelevance},
+		{"SearchPages", testSearchPages},
+		{"SearchReindexes", testSearchReindexes},
+		{"SearchErrors", testSearchErrors},
+		{"NearDuplicatesGroup", testNearDuplicatesGroup},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

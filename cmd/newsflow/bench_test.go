@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strings"
@@ -27,7 +28,8 @@ import (
 
 // BenchmarkPipeline runs the whole pipeline of `newsflow run` (ingest,
 // process, store; embedded NATS, SQLite, default settings) on a folder of
-// real pages (NEWSFLOW_BENCH_PAGES) served by a local feed server, and then
+// real pages (NEWSFLOW_BENCH_PAGES) served by a local feed server (with
+// the memory limit `newsflow run` sets), and then
 // extraction alone on the same pages and cores as the baseline. It reports:
 //
 //   - extract-pages/s: extraction alone, GOMAXPROCS goroutines;
@@ -37,7 +39,9 @@ import (
 //   - cpu-ms/article: CPU time of the process (all stages, and the feed
 //     server) per stored article;
 //   - p50-ms, p95-ms: fetched-to-stored latency, from a record's FetchedAt
-//     to the commit of the batch that stored it;
+//     to the commit of the batch that stored it; p95-published-ms is the
+//     part of it up to the record's publish (ingest and process), so that
+//     the rest is the store's;
 //   - peak-RSS-MB: the process's peak resident memory (measured after the
 //     pipeline, before the baseline runs);
 //   - disk-B/article: what the data folder holds on disk per stored article.
@@ -58,6 +62,7 @@ func BenchmarkPipeline(b *testing.B) {
 	if err != nil || len(pages) == 0 {
 		b.Fatalf("no pages in %s: %v", dir, err)
 	}
+	defer debug.SetMemoryLimit(setDefaultMemoryLimit()) // as `newsflow run` does
 	var (
 		runs      []pipelineRun
 		profiling = os.Getenv("NEWSFLOW_BENCH_CPUPROFILE")
@@ -80,16 +85,18 @@ func BenchmarkPipeline(b *testing.B) {
 	extractRate := extractionRate(b, pages)
 	var stored int
 	var took, cpu time.Duration
-	var lat []time.Duration
+	var lat, pub []time.Duration
 	var disk int64
 	for _, r := range runs {
 		stored += r.stored
 		took += r.took
 		cpu += r.cpu
 		lat = append(lat, r.latencies...)
+		pub = append(pub, r.published...)
 		disk += r.disk
 	}
 	slices.Sort(lat)
+	slices.Sort(pub)
 	rate := float64(stored) / took.Seconds()
 	b.ReportMetric(extractRate, "extract-pages/s")
 	b.ReportMetric(rate, "stored/s")
@@ -97,6 +104,7 @@ func BenchmarkPipeline(b *testing.B) {
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(stored), "cpu-ms/article")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
+	b.ReportMetric(float64(pub[len(pub)*95/100].Microseconds())/1000, "p95-published-ms")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MB")
 	b.ReportMetric(float64(disk)/float64(stored), "disk-B/article")
 	b.ReportMetric(0, "ns/op")
@@ -107,6 +115,7 @@ type pipelineRun struct {
 	stored    int
 	took, cpu time.Duration
 	latencies []time.Duration
+	published []time.Duration
 	disk      int64
 }
 
@@ -131,6 +140,25 @@ func (s *timedStore) Upsert(ctx context.Context, batch []process.Article) (store
 		s.mu.Unlock()
 	}
 	return st, err
+}
+
+// timedPublisher records, for every record it publishes, how long after
+// its fetch the publish was acknowledged.
+type timedPublisher struct {
+	process.Publisher
+	mu        sync.Mutex
+	latencies []time.Duration
+}
+
+func (p *timedPublisher) PublishArticle(ctx context.Context, a process.Article) error {
+	err := p.Publisher.PublishArticle(ctx, a)
+	if err == nil {
+		d := time.Since(a.FetchedAt)
+		p.mu.Lock()
+		p.latencies = append(p.latencies, d)
+		p.mu.Unlock()
+	}
+	return err
 }
 
 // benchFeeds is how many feeds share the pages, as a site's sections would.
@@ -185,6 +213,8 @@ func runPipelineOnce(b *testing.B, dir string, pages []string) pipelineRun {
 	}
 	ts := &timedStore{articleStore: p.db}
 	p.db = ts
+	tp := &timedPublisher{Publisher: articlePublisher{p.bus}}
+	p.worker = process.NewWorker(tp)
 	ctx, cancel := context.WithCancel(b.Context())
 	done := make(chan error, 1)
 	go func() { done <- p.run(ctx) }()
@@ -213,7 +243,10 @@ func runPipelineOnce(b *testing.B, dir string, pages []string) pipelineRun {
 	if len(ts.latencies) == 0 {
 		b.Fatal("nothing stored")
 	}
-	return pipelineRun{stored: len(ts.latencies), took: ts.last.Sub(start), cpu: cpu, latencies: ts.latencies, disk: diskUse(b, data)}
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	return pipelineRun{stored: len(ts.latencies), took: ts.last.Sub(start), cpu: cpu, latencies: ts.latencies,
+		published: tp.latencies, disk: diskUse(b, data)}
 }
 
 // pacer spaces the pages served NEWSFLOW_BENCH_RATE a second apart; with

@@ -11,12 +11,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/newsflow/newsflow/cmd/internal/bus"
+	"github.com/newsflow/newsflow/ingest"
 )
 
 // config is what `newsflow run` and the single-role commands are told, from
 // flags or, where a flag is not given, the environment.
 type config struct {
 	feeds        string
+	feedList     []ingest.Feed // read from feeds at start
 	dataDir      string
 	natsURL      string
 	natsCreds    string
@@ -25,6 +29,7 @@ type config struct {
 	interval     time.Duration
 	workers      int
 	replicas     int
+	retention    bus.Retention
 	maxDeliver   int
 	ackWait      time.Duration
 	logLevel     slog.Level
@@ -79,6 +84,19 @@ func (e *envFlags) duration(p *time.Duration, name, env string, def time.Duratio
 	e.fs.DurationVar(p, name, def, usage+" ($"+env+")")
 }
 
+// replicas binds --replicas, which every command that connects to NATS
+// reads: none may make a stream with fewer replicas than asked.
+func (e *envFlags) replicas(p *int) {
+	e.integer(p, "replicas", "NEWSFLOW_REPLICAS", 1, "stream and bucket replicas (3 in a NATS cluster); existing ones with more keep theirs")
+}
+
+func checkReplicas(n int) []error {
+	if n < 1 || n > 5 {
+		return []error{fmt.Errorf("--replicas: %d is not between 1 and 5", n)}
+	}
+	return nil
+}
+
 // parseConfig reads the flags of a pipeline command. roles are the stages it
 // runs; the feeds file is needed only with the ingest role.
 func parseConfig(name string, args []string, roles []string, stderr io.Writer) (config, error) {
@@ -99,12 +117,13 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		e.str(&c.store, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
 	if slices.Contains(roles, "process") {
-		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", 2, "processor workers")
+		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", defaultWorkers(), "processor workers (default two per core, at most 16)")
 	}
-	e.integer(&c.replicas, "replicas", "NEWSFLOW_REPLICAS", 1, "stream replicas (3 in a NATS cluster)")
+	e.replicas(&c.replicas)
+	e.retentionFlags(&c.retention)
 	e.integer(&c.maxDeliver, "max-deliver", "NEWSFLOW_MAX_DELIVER", 5, "deliveries of a failing message before it is parked")
-	e.duration(&c.ackWait, "ack-wait", "NEWSFLOW_ACK_WAIT", time.Minute, "how long a message held by a crashed worker waits before another gets it")
-	e.str(&c.httpAddr, "http", "NEWSFLOW_HTTP", "", "serve /healthz and /metrics on this address (e.g. :8080)")
+	e.duration(&c.ackWait, "ack-wait", "NEWSFLOW_ACK_WAIT", 15*time.Second, "how long a message held by a crashed worker waits before another gets it")
+	e.str(&c.httpAddr, "http", "NEWSFLOW_HTTP", "", "serve /livez, /readyz, /healthz and /metrics on this address (e.g. :8080)")
 	e.str(&level, "log-level", "NEWSFLOW_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -120,8 +139,10 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	if slices.Contains(roles, "ingest") {
 		if c.feeds == "" {
 			errs = append(errs, fmt.Errorf("--feeds: no feed list given (or set $NEWSFLOW_FEEDS)"))
-		} else if _, err := os.Stat(c.feeds); err != nil {
-			errs = append(errs, fmt.Errorf("--feeds: %w", err))
+		} else if list, err := loadFeeds(c.feeds); err != nil {
+			errs = append(errs, err)
+		} else {
+			c.feedList = list
 		}
 		if c.interval < time.Second {
 			errs = append(errs, fmt.Errorf("--interval: %s is too short (at least 1s)", c.interval))
@@ -130,9 +151,8 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	if slices.Contains(roles, "process") && (c.workers < 1 || c.workers > 256) {
 		errs = append(errs, fmt.Errorf("--workers: %d is not between 1 and 256", c.workers))
 	}
-	if c.replicas < 1 || c.replicas > 5 {
-		errs = append(errs, fmt.Errorf("--replicas: %d is not between 1 and 5", c.replicas))
-	}
+	errs = append(errs, checkReplicas(c.replicas)...)
+	errs = append(errs, checkRetention(c.retention)...)
 	if c.ackWait < time.Second {
 		errs = append(errs, fmt.Errorf("--ack-wait: %s is too short (at least 1s)", c.ackWait))
 	}
@@ -164,4 +184,17 @@ func joinLines(errs []error) error {
 		msgs[i] = e.Error()
 	}
 	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(msgs, "\n  "))
+}
+
+// loadFeeds reads the feed list of --feeds, which must name at least one
+// feed.
+func loadFeeds(path string) ([]ingest.Feed, error) {
+	feeds, err := ingest.LoadFeedList(path)
+	if err != nil {
+		return nil, fmt.Errorf("--feeds ($NEWSFLOW_FEEDS): %w", err)
+	}
+	if len(feeds) == 0 {
+		return nil, fmt.Errorf("--feeds ($NEWSFLOW_FEEDS): %s lists no feeds: give one feed URL a line, or an OPML file", path)
+	}
+	return feeds, nil
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/newsflow/newsflow/cmd/internal/bus"
 	"github.com/newsflow/newsflow/process"
 	"github.com/newsflow/newsflow/store"
 )
@@ -81,8 +82,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	cfg := config{feeds: feedsFile, dataDir: filepath.Join(dir, "data"), allowPrivate: true, interval: time.Hour,
-		workers: 2, replicas: 1, maxDeliver: 5, ackWait: time.Minute, roles: []string{"ingest", "process", "store"}}
+		workers: 2, replicas: 1, maxDeliver: 5, ackWait: 15 * time.Second, roles: []string{"ingest", "process", "store"}}
 	cfg.store = filepath.Join(cfg.dataDir, "newsflow.db")
+	small := bus.Limits{MaxAge: 24 * time.Hour, MaxBytes: 64 << 20}
+	cfg.retention = bus.Retention{Raw: small, Articles: small, Parked: small, Bodies: small, Seen: small}
 	fmt.Fprintf(stdout, "Serving the demo site at %s; running the pipeline in %s\n", base, cfg.dataDir)
 
 	p, err := newPipeline(ctx, cfg, log)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
@@ -12,9 +11,12 @@ import (
 // newPoller wires the fetcher: the feed list, the guarded HTTP client, and
 // the feed-state and seen-item buckets of the bus.
 func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*ingest.Poller, error) {
-	feeds, err := ingest.LoadFeedList(cfg.feeds)
-	if err != nil {
-		return nil, fmt.Errorf("--feeds: %w", err)
+	feeds := cfg.feedList
+	if feeds == nil { // a config not made by parseConfig
+		var err error
+		if feeds, err = loadFeeds(cfg.feeds); err != nil {
+			return nil, err
+		}
 	}
 	state, seen, err := b.FeedStores(ctx)
 	if err != nil {

@@ -5,8 +5,10 @@
 //
 //	newsflow run --feeds FILE [--data DIR]   the whole pipeline in one process
 //	newsflow extract [--url URL] PATH...     extraction on local HTML files
-//	newsflow articles export [--data DIR]    stored articles as JSON Lines
+//	newsflow articles export [--data DIR]    stored articles as JSON Lines or CSV
+//	newsflow articles search QUERY           full-text search of the stored articles
 //	newsflow demo                            the pipeline on a bundled sample site
+//	newsflow healthcheck                     a container health check
 package main
 
 import (
@@ -35,11 +37,13 @@ const usage = `newsflow: an event-driven news ingestion pipeline
 Commands:
   run --feeds FILE [--data DIR]   run the whole pipeline in one process
   extract [--url URL] PATH...     extract articles from local HTML files
-  articles export [--data DIR]    print the stored articles as JSON Lines
+  articles export [--data DIR]    print the stored articles as JSON Lines or CSV
+  articles search QUERY           search the stored articles (words, "a phrase", OR, -word)
   demo                            run the pipeline against a bundled sample site
   parked list | retry [SEQ...]    messages that failed for good, and sending them back
   replay raw | articles           extract the stored pages again, or rebuild a database
   ingest | process | store        run one role alone against an external NATS (--nats)
+  healthcheck [--url URL]         exit 0 if the status server ($NEWSFLOW_HTTP) is ready
 
 Run "newsflow COMMAND -h" for a command's flags.
 `
@@ -64,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "extract":
 		return cmdExtract(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

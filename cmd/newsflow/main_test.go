@@ -78,3 +78,30 @@ func TestConfigFromEnvironment(t *testing.T) {
 		t.Errorf("config = %+v", c)
 	}
 }
+
+// TestEmptyFeedListFailsAtStart: a feed list with no feeds is refused before
+// any server starts, by an error that names the setting and the file.
+func TestEmptyFeedListFailsAtStart(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"empty.txt": "", "comments.txt": "# no feeds yet\n\n", "empty.opml": `<opml version="2.0"><body></body></opml>`} {
+		t.Run(name, func(t *testing.T) {
+			feeds := filepath.Join(dir, name)
+			if err := os.WriteFile(feeds, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			data := filepath.Join(dir, "data-"+name)
+			err := cmdRun(t.Context(), "run", []string{"--feeds", feeds, "--data", data}, []string{"ingest", "process", "store"}, &bytes.Buffer{})
+			if err == nil {
+				t.Fatal("an empty feed list was accepted")
+			}
+			for _, want := range []string{"--feeds", "$NEWSFLOW_FEEDS", feeds, "no feeds"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error does not name %q:\n%v", want, err)
+				}
+			}
+			if _, err := os.Stat(data); !os.IsNotExist(err) {
+				t.Errorf("the data folder was made (a server started) before the feed list was checked: %v", err)
+			}
+		})
+	}
+}

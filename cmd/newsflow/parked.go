@@ -8,13 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
+	"github.com/newsflow/newsflow/ingest"
 )
 
 // cmdParked lists parked messages, or sends them back to their stage.
 func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = "usage: newsflow parked list|retry [--data DIR | --nats URL] [--all | SEQ...]"
+	const use = "usage: newsflow parked list|retry [--data DIR | --nats URL] [--allow-private-networks] [--all | SEQ...]"
 	if len(args) == 0 || (args[0] != "list" && args[0] != "retry") {
 		return fmt.Errorf("parked: %s", use)
 	}
@@ -25,12 +27,16 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	e.str(&dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder of the embedded NATS server")
 	e.str(&natsURL, "nats", "NATS_URL", "", "external NATS server URL(s)")
 	e.str(&creds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
+	var allowPrivate bool
+	e.boolean(&allowPrivate, "allow-private-networks", "NEWSFLOW_ALLOW_PRIVATE_NETWORKS", false, "allow fetching again from private-network and loopback addresses")
+	var replicas int
+	e.replicas(&replicas)
 	all := fs.Bool("all", false, "retry every parked message")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if len(e.errs) > 0 {
-		return joinLines(e.errs)
+	if errs := append(e.errs, checkReplicas(replicas)...); len(errs) > 0 {
+		return joinLines(errs)
 	}
 	var seqs []uint64
 	for _, a := range fs.Args() {
@@ -43,7 +49,7 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if args[0] == "retry" && !*all && len(seqs) == 0 {
 		return fmt.Errorf("parked retry: name the messages by sequence number, or give --all")
 	}
-	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Join: true, Name: "newsflow parked",
+	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Join: true, Replicas: replicas, Name: "newsflow parked",
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err
@@ -58,11 +64,35 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
+	refetch := refetcher(ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: allowPrivate}))
 	for _, seq := range seqs {
-		if err := b.RetryParked(ctx, seq); err != nil {
+		if err := b.RetryParkedWith(ctx, seq, func(subject string, data []byte) ([]byte, error) {
+			return refetch(ctx, subject, data)
+		}); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(stdout, "%d parked messages sent back to their stage\n", len(seqs))
 	return nil
+}
+
+// refetcher returns how `parked retry` renews a parked message: a raw
+// article published with its page's fetch error has its page fetched again
+// with c (a page that still fails leaves it parked, with the new error);
+// any other message goes back as it is.
+func refetcher(c *ingest.Client) func(ctx context.Context, subject string, data []byte) ([]byte, error) {
+	return func(ctx context.Context, subject string, data []byte) ([]byte, error) {
+		if !strings.HasPrefix(subject, bus.RawSubject("")) {
+			return data, nil
+		}
+		raw, err := ingest.DecodeRaw(data)
+		if err != nil || !ingest.FetchFailed(raw) {
+			return data, nil // the processor judges it again
+		}
+		fresh, err := ingest.Refetch(ctx, c, raw)
+		if err != nil {
+			return nil, fmt.Errorf("the page still cannot be fetched: %w", err)
+		}
+		return ingest.EncodeRaw(fresh)
+	}
 }

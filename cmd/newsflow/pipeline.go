@@ -20,6 +20,7 @@ import (
 // articleStore is what the store role needs of a database.
 type articleStore interface {
 	Upsert(ctx context.Context, batch []process.Article) (store.UpsertStats, error)
+	Ping(ctx context.Context) error
 	Close() error
 }
 
@@ -47,7 +48,7 @@ func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline
 		}
 	}()
 	p.bus, err = bus.Connect(ctx, bus.Options{URL: cfg.natsURL, Creds: cfg.natsCreds, DataDir: cfg.dataDir,
-		Name: "newsflow " + strings.Join(cfg.roles, "+"), Replicas: cfg.replicas, Logger: log})
+		Name: "newsflow " + strings.Join(cfg.roles, "+"), Replicas: cfg.replicas, Retention: &cfg.retention, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -100,8 +101,18 @@ func (p *pipeline) run(parent context.Context) error {
 				MaxDeliver: p.cfg.maxDeliver, AckWait: p.cfg.ackWait}, p.storeBatch)
 		})
 	}
+	// The status server outlives the stages' context, so that /readyz
+	// answers "draining" while they finish.
+	sctx, stopStatus := context.WithCancel(context.WithoutCancel(ctx))
+	var status sync.WaitGroup
 	if p.cfg.httpAddr != "" {
-		start("status", func(ctx context.Context) error { return p.serveStatus(ctx, p.cfg.httpAddr) })
+		status.Go(func() {
+			if err := p.serveStatus(sctx, ctx, p.cfg.httpAddr); err != nil {
+				once.Do(func() { failed = fmt.Errorf("status: %w", err) })
+				p.log.Error("stage failed; stopping", "stage", "status", "err", err)
+				cancel()
+			}
+		})
 	}
 	attrs := []any{"roles", p.cfg.roles, "nats", natsName(p.cfg)}
 	if p.db != nil {
@@ -110,6 +121,8 @@ func (p *pipeline) run(parent context.Context) error {
 	p.log.Info("newsflow running", attrs...)
 	wg.Go(func() { p.report(ctx, time.Minute) })
 	wg.Wait()
+	stopStatus()
+	status.Wait()
 	return failed
 }
 

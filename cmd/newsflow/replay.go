@@ -37,6 +37,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	e.str(&dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder of the embedded NATS server and the SQLite database")
 	e.str(&natsURL, "nats", "NATS_URL", "", "external NATS server URL(s)")
 	e.str(&creds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
+	var replicas int
+	e.replicas(&replicas)
 	if what == "articles" {
 		e.str(&dsn, "store", "NEWSFLOW_STORE", "", "database to fill: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
@@ -45,7 +47,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	errs := e.errs
+	errs := append(e.errs, checkReplicas(replicas)...)
 	var from time.Time
 	if since != "" {
 		var err error
@@ -62,7 +64,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return joinLines(errs)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Join: true, Name: "newsflow replay", Logger: log})
+	b, err := bus.Connect(ctx, bus.Options{URL: natsURL, Creds: creds, DataDir: dataDir, Join: true, Replicas: replicas, Name: "newsflow replay", Logger: log})
 	if err != nil {
 		return err
 	}

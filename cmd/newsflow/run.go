@@ -14,6 +14,7 @@ func cmdRun(ctx context.Context, name string, args, roles []string, stderr io.Wr
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	setDefaultMemoryLimit()
 	p, err := newPipeline(ctx, cfg, log)
 	if err != nil {
 		return err

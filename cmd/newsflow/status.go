@@ -7,16 +7,24 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/newsflow/newsflow/cmd/internal/api"
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 )
 
-// serveStatus serves /healthz and /metrics on addr until ctx ends:
-// /healthz answers 200 while the NATS connection is up (503 otherwise), for
-// container probes; /metrics gives the stages' counters and the consumers'
-// backlog in Prometheus's text format.
-func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
+// serveStatus serves the probes and /metrics on addr until ctx ends:
+//   - /livez answers 200 while the process serves at all (a liveness probe
+//     must not restart a worker because NATS or the database is down);
+//   - /readyz answers 200 when the NATS connection is up, the store (if this
+//     process runs the store role) answers, and the stages are not draining
+//     (stages ended), 503 naming what is wrong otherwise;
+//   - /healthz answers 200 while the NATS connection is up (503 otherwise);
+//   - /metrics gives the stages' counters and the consumers' backlog in
+//     Prometheus's text format;
+//   - /api/v1/ is the article API (see mountAPI).
+func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("--http %s: %w", addr, err)
@@ -29,10 +37,24 @@ func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
 		}
 		io.WriteString(w, "ok\n")
 	})
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := p.ready(r.Context(), stages); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		p.writeMetrics(r.Context(), w)
 	})
+	if err := p.mountAPI(mux, addr); err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -44,6 +66,43 @@ func (p *pipeline) serveStatus(ctx context.Context, addr string) error {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("--http %s: %w", addr, err)
 	}
+	return nil
+}
+
+// ready says why this process should not be sent work, or nil.
+func (p *pipeline) ready(ctx context.Context, stages context.Context) error {
+	if stages.Err() != nil {
+		return errors.New("draining")
+	}
+	if !p.bus.Conn().IsConnected() {
+		return errors.New("nats: not connected")
+	}
+	if p.db != nil {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := p.db.Ping(ctx); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
+}
+
+// mountAPI serves the article API (/api/v1/) on mux when this process has
+// a store: on a loopback address, or on any other with an API token.
+func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
+	articles, ok := p.db.(api.Articles)
+	if !ok {
+		return nil
+	}
+	token, err := api.TokenFromEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if err := api.CheckAddr(addr, token); err != nil {
+		p.log.Warn("the article API is off", "err", err)
+		return nil
+	}
+	api.New(articles, token, p.log).Register(mux)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -46,7 +47,9 @@ func BenchmarkContent(b *testing.B) {
 						b.Fatal(err)
 					}
 					if withContent {
-						Extract(doc, Options{})
+						if _, err := Extract(context.Background(), doc, Options{}); err != nil {
+							b.Fatal(err)
+						}
 					}
 				}
 			}

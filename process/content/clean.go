@@ -44,6 +44,7 @@ func (x *extractor) drop(n *html.Node) bool {
 		return true
 	}
 	if n.DataAtom != 0 && junkTags[n.DataAtom] {
+		x.noteControls(n) // a button that opens a panel
 		switch n.DataAtom {
 		case atom.Aside, atom.Footer, atom.Menu, atom.Header:
 			return !x.holdsBody(n)
@@ -56,7 +57,7 @@ func (x *extractor) drop(n *html.Node) bool {
 			return true
 		}
 	}
-	if isHidden(n) {
+	if x.hidden(n) {
 		return true
 	}
 	if r := attr(n, "role"); r != "" {
@@ -69,7 +70,13 @@ func (x *extractor) drop(n *html.Node) bool {
 		return false
 	}
 	if x.st.weight(n) < 0 {
-		return !x.holdsBody(n)
+		if x.holdsBody(n) {
+			return false
+		}
+		if s := x.st.get(n); s.linkDensity() < 0.3 && s.text-s.link > x.spareText {
+			x.spare, x.spareText = n, s.text-s.link
+		}
+		return true
 	}
 	return false
 }
@@ -87,26 +94,47 @@ func (x *extractor) holdsBody(n *html.Node) bool {
 	return x.pagePText >= 500 && s.ptext > x.pagePText/2
 }
 
-// isHidden reports whether n is hidden from readers.
-func isHidden(n *html.Node) bool {
+// hidden reports whether n is hidden from readers. A panel that a control
+// earlier on the page opens (an accordion's body, a tab) is hidden only
+// until the reader asks for it, and is kept.
+func (x *extractor) hidden(n *html.Node) bool {
+	hide := false
 	for _, a := range n.Attr {
 		switch a.Key {
 		case "hidden":
-			return true
+			hide = true
 		case "aria-hidden":
 			if a.Val == "true" && n.DataAtom != atom.Span && n.DataAtom != atom.I {
-				return true
+				hide = true
 			}
 		case "style":
 			if strings.Contains(a.Val, "none") || strings.Contains(a.Val, "hidden") {
 				s := strings.ToLower(strings.ReplaceAll(a.Val, " ", ""))
 				if strings.Contains(s, "display:none") || strings.Contains(s, "visibility:hidden") {
-					return true
+					hide = true
+				}
+			}
+		case "aria-controls":
+			x.controls = append(x.controls, strings.Fields(a.Val)...)
+		}
+	}
+	if hide && len(x.controls) > 0 {
+		if id := attr(n, "id"); id != "" {
+			for _, c := range x.controls {
+				if c == id {
+					return false
 				}
 			}
 		}
 	}
-	return false
+	return hide
+}
+
+// noteControls remembers the panels that control n opens.
+func (x *extractor) noteControls(n *html.Node) {
+	if v := attr(n, "aria-controls"); v != "" {
+		x.controls = append(x.controls, strings.Fields(v)...)
+	}
 }
 
 // readJSONLD keeps the longest articleBody found in a JSON-LD script.

@@ -12,6 +12,7 @@
 package content
 
 import (
+	"context"
 	"net/url"
 	"strings"
 
@@ -40,26 +41,38 @@ type Result struct {
 
 // extractor holds the state of one Extract call.
 type extractor struct {
+	ctx       context.Context
 	opts      Options
 	st        *stats
-	pageText  int    // text bytes of the whole body before cleaning
-	pagePText int    // of which in paragraphs
-	ldBody    string // the longest JSON-LD articleBody
+	pageText  int        // text bytes of the whole body before cleaning
+	pagePText int        // of which in paragraphs
+	ldBody    string     // the longest JSON-LD articleBody
+	pruned    []cut      // what prune removed, in order
+	spare     *html.Node // the element with the most plain text that clean dropped for its class
+	spareText int        // its text outside links
+	controls  []string   // ids that a control seen so far opens (aria-controls): collapsed panels
 }
 
-// Extract returns the main content of doc. It may modify doc.
-func Extract(doc *goquery.Document, opts Options) Result {
-	if doc == nil || len(doc.Nodes) == 0 {
-		return Result{}
+// cut is an element that prune removed, with where it was.
+type cut struct{ parent, node, next *html.Node }
+
+// Extract returns the main content of doc. It may modify doc. It stops
+// between its passes once ctx is done and returns ctx's error.
+func Extract(ctx context.Context, doc *goquery.Document, opts Options) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
 	}
-	x := &extractor{opts: opts, st: newStats()}
+	if doc == nil || len(doc.Nodes) == 0 {
+		return Result{}, nil
+	}
+	x := &extractor{ctx: ctx, opts: opts, st: newStats()}
 	return x.run(doc.Nodes[0])
 }
 
-func (x *extractor) run(root *html.Node) Result {
+func (x *extractor) run(root *html.Node) (Result, error) {
 	body := findBody(root)
 	if body == nil {
-		return Result{}
+		return Result{}, nil
 	}
 	// JSON-LD usually sits in <head>: read it before the body is cleaned.
 	if head := findChild(findChild(root, atom.Html), atom.Head); head != nil {
@@ -69,23 +82,41 @@ func (x *extractor) run(root *html.Node) Result {
 			}
 		}
 	}
+	revealStreamed(body)
 	page := x.st.compute(body)
 	x.pageText, x.pagePText = page.text, page.ptext
+	x.st.neutralize(body, page.ptext)
+	if err := x.ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	x.clean(body) // keeps the stats up to date
+	if err := x.ctx.Err(); err != nil {
+		return Result{}, err
+	}
 
 	nodes := x.selectContent(body)
 	for _, n := range nodes {
 		x.prune(n)
+	}
+	if err := x.ctx.Err(); err != nil {
+		return Result{}, err
 	}
 	paras := x.dedupe(paragraphs(nodes, true))
 	if n := x.narrowToLD(nodes, paras); n != nil {
 		nodes = []*html.Node{n}
 		paras = x.dedupe(paragraphs(nodes, true))
 	}
+	paras = trimTail(paras)
 	if len(paras) == 0 || textLen(paras) < 250 || x.missesLD(paras) {
-		if alt := x.fallback(body, paras); alt != nil {
-			return *alt
+		if err := x.ctx.Err(); err != nil {
+			return Result{}, err
 		}
+		if alt := x.fallback(body, paras); alt != nil {
+			return *alt, nil
+		}
+	}
+	if len(paras) == 0 {
+		return x.lastResort(nodes), nil
 	}
 	r := Result{Paragraphs: make([]string, 0, len(paras))}
 	for _, p := range paras {
@@ -99,7 +130,7 @@ func (x *extractor) run(root *html.Node) Result {
 		}
 	}
 	r.HTML = sanitize(kept, x.opts.BaseURL)
-	return r
+	return r, nil
 }
 
 func textLen(ps []para) int {

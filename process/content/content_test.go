@@ -1,8 +1,13 @@
 package content
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -274,7 +279,7 @@ func TestExtractChoosesArticle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Extract(doc, Options{Title: "Pier approved"})
+	r := mustExtract(t, doc, Options{Title: "Pier approved"})
 	if len(r.Paragraphs) != 1 {
 		// six identical paragraphs collapse to one
 		t.Fatalf("got %d paragraphs, want 1: %q", len(r.Paragraphs), r.Paragraphs)
@@ -296,7 +301,7 @@ func TestExtractEmpty(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := Extract(doc, Options{})
+		r := mustExtract(t, doc, Options{})
 		if src == "just text" {
 			if len(r.Paragraphs) != 1 || r.Paragraphs[0] != "just text" {
 				t.Errorf("Extract(%q) = %q", src, r.Paragraphs)
@@ -307,7 +312,7 @@ func TestExtractEmpty(t *testing.T) {
 			t.Errorf("Extract(%q) = %q, want nothing", src, r.Paragraphs)
 		}
 	}
-	if r := Extract(nil, Options{}); len(r.Paragraphs) != 0 {
+	if r := mustExtract(t, nil, Options{}); len(r.Paragraphs) != 0 {
 		t.Errorf("Extract(nil) = %q", r.Paragraphs)
 	}
 }
@@ -336,7 +341,7 @@ func TestExtractJSONLDFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Extract(doc, Options{})
+	r := mustExtract(t, doc, Options{})
 	if len(r.Paragraphs) != 2 || !strings.HasPrefix(r.Paragraphs[0], "The ferry resumed") || r.Paragraphs[1] != "Passengers were offered refunds." {
 		t.Errorf("paragraphs = %q", r.Paragraphs)
 	}
@@ -349,7 +354,7 @@ func TestExtractJSONLDFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := Extract(doc, Options{}); len(r.Paragraphs) > 1 {
+	if r := mustExtract(t, doc, Options{}); len(r.Paragraphs) > 1 {
 		t.Errorf("page without a body gave %q", r.Paragraphs)
 	}
 }
@@ -378,9 +383,41 @@ func TestExtractNarrowsToJSONLD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Extract(doc, Options{})
+	r := mustExtract(t, doc, Options{})
 	text := strings.Join(r.Paragraphs, "\n")
 	if !strings.Contains(text, "bridge plan") || strings.Contains(text, "library") || strings.Contains(text, "harbour") {
 		t.Errorf("text = %q", text)
+	}
+}
+
+// mustExtract runs Extract with a background context.
+func mustExtract(t testing.TB, doc *goquery.Document, opts Options) Result {
+	t.Helper()
+	r, err := Extract(context.Background(), doc, opts)
+	if err != nil {
+		t.Fatalf("Extract: %v", err)
+	}
+	return r
+}
+
+// TestExtractCancelled checks that a done context stops the extraction
+// with the context's error.
+func TestExtractCancelled(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("testdata", "harbour-pier.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r, err := Extract(ctx, doc, Options{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Extract with a cancelled context: err = %v, want %v", err, context.Canceled)
+	}
+	if len(r.Paragraphs) != 0 || r.HTML != "" {
+		t.Errorf("Extract with a cancelled context returned text: %q", r.Paragraphs)
 	}
 }

@@ -381,3 +381,42 @@ func isCaption(text string) bool {
 	}
 	return containsAny(text, captionMarks)
 }
+
+// trimTail drops what follows the article's last sentence: a heading with
+// nothing under it, and lines of a few words that end no sentence ("Tags", "Join the
+// conversation", "Book a demo"): the labels and calls to action that sit
+// between an article and the page's furniture. A line with a number
+// (a date, a price, a phone number) may be the article's and is kept. List items and table cells
+// are kept: a list may end an article.
+func trimTail(ps []para) []para {
+	for len(ps) > 1 {
+		p := ps[len(ps)-1]
+		switch p.tag {
+		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		case atom.Li, atom.Td, atom.Th, atom.Dd, atom.Dt, atom.Pre:
+			return ps
+		default:
+			if len(strings.Fields(p.text)) > 5 || endsWithStop(p.text) || strings.ContainsAny(p.text, "0123456789") {
+				return ps
+			}
+		}
+		if p.whole && p.node != nil {
+			removeNode(p.node)
+		}
+		ps = ps[:len(ps)-1]
+	}
+	return ps
+}
+
+// endsWithStop reports whether s ends with a sentence's last punctuation
+// (or a colon, which introduces what follows), or a closing quote or
+// bracket after it.
+func endsWithStop(s string) bool {
+	s = strings.TrimRight(s, "\"'”’»)] ")
+	r, _ := utf8.DecodeLastRuneInString(s)
+	switch r {
+	case '.', '!', '?', '…', '。', '！', '？', ':':
+		return true
+	}
+	return false
+}

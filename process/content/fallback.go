@@ -149,7 +149,45 @@ func (x *extractor) narrowToLD(nodes []*nethtml.Node, found []para) *nethtml.Nod
 	for _, n := range nodes {
 		visit(n)
 	}
+	if best != nil && x.oneOfSeries(best, nodes) {
+		return nil // the articleBody sums up one item of a listicle, not the page
+	}
 	return best
+}
+
+// oneOfSeries reports whether n, or an ancestor of it inside the chosen
+// nodes, is one item of a listicle: it has a sibling of the same tag and
+// class that holds text of its own, and an introduction of another shape
+// comes before the series. (Stories in an endless stream have no such
+// introduction; each stands alone.)
+func (x *extractor) oneOfSeries(n *nethtml.Node, nodes []*nethtml.Node) bool {
+	for ; n != nil && n.Parent != nil; n = n.Parent {
+		for _, top := range nodes {
+			if n == top {
+				return false
+			}
+		}
+		class := attr(n, "class")
+		if class == "" {
+			continue
+		}
+		same := func(c *nethtml.Node) bool {
+			return c.Type == nethtml.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == class
+		}
+		series, intro := false, false
+		for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case same(c):
+				series = series || (c != n && x.st.get(c).text >= x.st.get(n).text/4)
+			case c.Type == nethtml.ElementNode && !series && c != n && !isAncestor(c, n):
+				intro = intro || x.st.get(c).ptext >= 100
+			}
+		}
+		if series && intro {
+			return true
+		}
+	}
+	return false
 }
 
 // covers reports whether the paragraphs hold at least 80% of words.
@@ -163,4 +201,56 @@ func covers(ps []para, words map[string]bool) bool {
 		}
 	}
 	return len(seen)*5 >= len(words)*4
+}
+
+// lastResort is the text of a page whose chosen container came out empty:
+// the container as it was before pruning, less its link lists; else the
+// JSON-LD articleBody; else the element with the most plain text that
+// cleaning dropped for its class name. An empty text is only returned for
+// a page that has none of these.
+func (x *extractor) lastResort(nodes []*nethtml.Node) Result {
+	for i := len(x.pruned) - 1; i >= 0; i-- {
+		c := x.pruned[i]
+		c.parent.InsertBefore(c.node, c.next)
+	}
+	x.pruned = nil
+	var ps []para
+	for _, p := range paragraphs(nodes, true) {
+		if x.linkDensity(p) < 0.5 {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) > 0 {
+		return x.result(ps, nodes)
+	}
+	if ps = x.ldParagraphs(); len(ps) > 0 {
+		return x.result(ps, nil)
+	}
+	if x.spare != nil {
+		if ps = x.dedupe(paragraphs([]*nethtml.Node{x.spare}, true)); len(ps) > 0 {
+			return x.result(ps, []*nethtml.Node{x.spare})
+		}
+	}
+	return Result{}
+}
+
+// result is the Result of paragraphs ps: the HTML is that of nodes, or, with
+// none, the paragraphs escaped.
+func (x *extractor) result(ps []para, nodes []*nethtml.Node) Result {
+	r := Result{Paragraphs: make([]string, 0, len(ps))}
+	for _, p := range ps {
+		r.Paragraphs = append(r.Paragraphs, p.text)
+	}
+	if nodes != nil {
+		r.HTML = sanitize(nodes, x.opts.BaseURL)
+		return r
+	}
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString("<p>")
+		b.WriteString(html.EscapeString(p.text))
+		b.WriteString("</p>")
+	}
+	r.HTML = b.String()
+	return r
 }

@@ -20,13 +20,15 @@ func FuzzExtract(f *testing.F) {
 	f.Add(`<table><tr><td><div>a<br>b</div></td></tr></table><ul><li>x<li>y</ul>`, "a", "b")
 	f.Add(`<script type="application/ld+json">{"articleBody":"Body text from JSON-LD, long enough to be used as the article."}</script><p>x</p>`, "", "")
 	f.Add("<p>soft\u00adhyphen zero\u200bwidth</p><img src=x onerror=alert(1)>", "", "")
+	f.Add(`<main><template id="B:0"></template></main><div hidden id="S:1"><template id="B:0"></template><p>one</p></div><div hidden id="S:0"><template id="B:1"></template><p>two, three</p></div>`, "", "")
+	f.Add(`<div class="x-widget"><div class="x-widget-inner"><p>Builder block one, with commas, and enough words to count as running text here.</p></div></div><div class="x-widget"><h3>Tags</h3></div>`, "", "")
 	base, _ := url.Parse("https://example.com/a/b.html")
 	f.Fuzz(func(t *testing.T, src, title, desc string) {
 		doc, err := goquery.NewDocumentFromReader(strings.NewReader(src))
 		if err != nil {
 			return
 		}
-		r := Extract(doc, Options{BaseURL: base, Title: title, Description: desc})
+		r := mustExtract(t, doc, Options{BaseURL: base, Title: title, Description: desc})
 		for _, p := range r.Paragraphs {
 			if p == "" || p != strings.TrimSpace(p) || strings.ContainsAny(p, "\n\u00ad\u200b") {
 				t.Errorf("bad paragraph %q", p)

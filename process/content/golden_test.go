@@ -54,7 +54,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := Extract(doc, goldenOptions(doc))
+			r := mustExtract(t, doc, goldenOptions(doc))
 			got := strings.Join(r.Paragraphs, "\n\n") + "\n\n----- HTML -----\n" + strings.ReplaceAll(r.HTML, "</p>", "</p>\n") + "\n"
 			golden := filepath.Join("testdata", name+".golden")
 			if *update {
@@ -93,7 +93,7 @@ func TestGoldenBoilerplate(t *testing.T) {
 			t.Fatal(err)
 		}
 		opts := goldenOptions(doc)
-		r := Extract(doc, opts)
+		r := mustExtract(t, doc, opts)
 		if len(r.Paragraphs) < 4 {
 			t.Errorf("%s: only %d paragraphs: %q", page, len(r.Paragraphs), r.Paragraphs)
 		}

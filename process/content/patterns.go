@@ -93,7 +93,7 @@ const (
 // article-body marker, -1 for boilerplate (a negative part anywhere, or a
 // negative word without a positive one), +1 for the article, 0 for neither.
 func classWeight(ci string) int {
-	return weightOf(classFlags(ci))
+	return weightOf(classFlags(ci, nil))
 }
 
 // weightOf turns class flags into a weight as classWeight does.
@@ -113,8 +113,9 @@ func weightOf(f uint8) int {
 	return 0
 }
 
-// classFlags reads the lower-cased class or id string ci.
-func classFlags(ci string) uint8 {
+// classFlags reads the lower-cased class or id string ci. Boilerplate words
+// in neutral are not counted (see stats.neutralize).
+func classFlags(ci string, neutral map[string]bool) uint8 {
 	if ci == "" {
 		return 0
 	}
@@ -137,7 +138,9 @@ func classFlags(ci string) uint8 {
 		if start >= 0 {
 			w := ci[start:i]
 			if negativeWords[w] {
-				f |= flagNegWord
+				if !neutral[w] {
+					f |= flagNegWord
+				}
 			} else if positiveWords[w] {
 				f |= flagPosWord
 			}
@@ -145,6 +148,24 @@ func classFlags(ci string) uint8 {
 		}
 	}
 	return f
+}
+
+// eachNegWord calls fn with every boilerplate word of the lower-cased
+// class or id string ci.
+func eachNegWord(ci string, fn func(w string)) {
+	start := -1
+	for i := 0; i <= len(ci); i++ {
+		if i < len(ci) && (ci[i] >= 'a' && ci[i] <= 'z' || ci[i] >= '0' && ci[i] <= '9') {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && negativeWords[ci[start:i]] {
+			fn(ci[start:i])
+		}
+		start = -1
+	}
 }
 
 // partIndex finds which of a fixed list of substrings occur in a string in

@@ -27,6 +27,7 @@ func (x *extractor) selectContent(body *html.Node) []*html.Node {
 		return []*html.Node{body}
 	}
 	top = x.promote(top, cands)
+	top = x.widen(top)
 	return x.siblings(top)
 }
 
@@ -168,6 +169,38 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 	return top
 }
 
+// widen moves the chosen container up to the ancestor that holds the most
+// running text for the least of anything else: an article split into
+// sections, each in containers of its own, is read whole, while an
+// ancestor that adds link lists and page furniture is not taken.
+func (x *extractor) widen(top *html.Node) *html.Node {
+	best, bestV := top, x.prose(top)
+	for p := top.Parent; p != nil && p.Type == html.ElementNode && p.DataAtom != atom.Body; p = p.Parent {
+		if v := x.prose(p); v > bestV {
+			best, bestV = p, v
+		}
+	}
+	return best
+}
+
+// prose is the value of n as the article's container: its paragraph text
+// less a share of its other text and of its links. The text of list items,
+// headings, cells and quotes that are not link lists is neutral: articles
+// have them, and so do the pages around them.
+func (x *extractor) prose(n *html.Node) float64 {
+	s := x.st.get(n)
+	return float64(s.ptext) - widenOther*float64(s.text-s.ptext-s.btext) - widenLink*float64(s.link) - widenHead*float64(s.lheads)
+}
+
+// What widen charges for text outside paragraphs, for link text, and for
+// each form or linked heading (a teaser of another story), in bytes of
+// paragraph text.
+const (
+	widenOther = 0.5
+	widenLink  = 1.0
+	widenHead  = 400
+)
+
 func isAncestor(a, n *html.Node) bool {
 	for p := n.Parent; p != nil; p = p.Parent {
 		if p == a {
@@ -277,6 +310,7 @@ func (x *extractor) prune(n *html.Node) {
 		next := c.NextSibling
 		if c.Type == html.ElementNode {
 			if x.fishy(c) {
+				x.pruned = append(x.pruned, cut{parent: n, node: c, next: next})
 				n.RemoveChild(c)
 			} else {
 				x.prune(c)
@@ -315,6 +349,8 @@ func (x *extractor) fishy(n *html.Node) bool {
 		return true
 	case weight > 0 && ld > 0.6:
 		return true
+	case weight <= 0 && s.lheads >= 2 && ld > 0.2 && s.ptext < 1000:
+		return true // a grid of teasers: linked headings over short summaries
 	}
 	return false
 }

@@ -11,16 +11,19 @@ import (
 // is counted in bytes of non-space characters, which is cheap and good
 // enough to compare elements of one page.
 type stat struct {
-	text    int  // all text
-	link    int  // text inside <a>
-	inline  int  // text not inside a block-level descendant
-	commas  int  // commas in all text
-	ptext   int  // text in <p> elements that are not mostly links
-	icomma  int  // commas in the inline text
-	ps      int  // <p> descendants
-	imgs    int  // <img> descendants
-	heavy   bool // holds a <main>, itemprop=articleBody or article-body class element
-	weight  int8 // classWeight of the element's class and id
+	text    int   // all text
+	link    int   // text inside <a>
+	inline  int   // text not inside a block-level descendant
+	commas  int   // commas in all text
+	ptext   int   // text in paragraphs (see runningText) that are not mostly links
+	icomma  int   // commas in the inline text
+	ps      int   // <p> descendants
+	imgs    int   // <img> descendants
+	lheads  int   // forms, and headings that are mostly a link (story teasers)
+	btext   int   // text outside ptext in list items, headings, cells and quotes that are not mostly links
+	heavy   bool  // holds a <main>, itemprop=articleBody or article-body class element
+	weight  int8  // classWeight of the element's class and id
+	flags   uint8 // classFlags of the element's class and id
 	weighed bool
 	marker  bool // see stats.marker
 	score   float64
@@ -34,6 +37,8 @@ type stats struct {
 	s   []stat
 	// classes caches classFlags by class attribute: pages repeat them.
 	classes map[string]uint8
+	// neutral are the boilerplate words that say nothing on this page.
+	neutral map[string]bool
 }
 
 func newStats() *stats {
@@ -75,19 +80,79 @@ func (st *stats) weight(n *html.Node) int {
 			case "class":
 				cf, ok := st.classes[a.Val]
 				if !ok {
-					cf = classFlags(strings.ToLower(a.Val))
+					cf = classFlags(strings.ToLower(a.Val), st.neutral)
 					st.classes[a.Val] = cf
 				}
 				f |= cf
 			case "id":
-				f |= classFlags(strings.ToLower(a.Val))
+				f |= classFlags(strings.ToLower(a.Val), st.neutral)
 			}
 		}
 		s.weight = int8(weightOf(f))
+		s.flags = f
 		s.weighed = true
 		s.marker = s.weight == 2 || isMainMarker(n)
 	}
 	return int(s.weight)
+}
+
+// neutralize finds the boilerplate words of class names that mark most of
+// the paragraph text under root, whose paragraph text is ptext: on such a
+// page (a page builder that calls every block a "widget") the word names
+// the page's building blocks, not its boilerplate, and it no longer counts. The stats' class weights
+// are then computed again.
+func (st *stats) neutralize(root *html.Node, ptext int) {
+	if ptext < 500 {
+		return
+	}
+	cover := make(map[string]int)
+	open := make(map[string]int)
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			s := st.get(c)
+			if s.ptext == 0 {
+				continue
+			}
+			var words []string
+			if s.weighed && s.flags&flagNegWord != 0 {
+				for _, a := range c.Attr {
+					if a.Key == "class" || a.Key == "id" {
+						eachNegWord(strings.ToLower(a.Val), func(w string) {
+							if open[w] == 0 {
+								cover[w] += s.ptext
+							}
+							open[w]++
+							words = append(words, w)
+						})
+					}
+				}
+			}
+			walk(c)
+			for _, w := range words {
+				open[w]--
+			}
+		}
+	}
+	walk(root)
+	for w, n := range cover {
+		if n*2 > ptext {
+			if st.neutral == nil {
+				st.neutral = make(map[string]bool)
+			}
+			st.neutral[w] = true
+		}
+	}
+	if st.neutral == nil {
+		return
+	}
+	clear(st.classes)
+	for i := range st.s {
+		st.s[i].weighed = false
+	}
 }
 
 func (st *stats) walk(n *html.Node, inLink bool) stat {
@@ -114,10 +179,13 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 			s.commas += cs.commas
 			s.ps += cs.ps
 			s.ptext += cs.ptext
-			if c.DataAtom == atom.P && cs.link*2 < cs.text {
+			if runningText(c, &cs) {
 				s.ptext += cs.text - cs.ptext
 			}
 			s.imgs += cs.imgs
+			lh, bt := own(c, &cs)
+			s.lheads += cs.lheads + lh
+			s.btext += cs.btext + bt
 			if !s.heavy {
 				// Phrasing elements never mark the body: skip classifying
 				// their classes here (cleaning may never reach them).
@@ -136,7 +204,7 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 		}
 	}
 	p := st.get(n)
-	s.weight, s.weighed, s.marker = p.weight, p.weighed, p.marker
+	s.weight, s.flags, s.weighed, s.marker = p.weight, p.flags, p.weighed, p.marker
 	*p = s
 	return s
 }
@@ -214,21 +282,65 @@ func isMainMarker(n *html.Node) bool {
 	return false
 }
 
+// own is what element c, whose subtree's stat is cs, adds to its
+// ancestors' lheads and btext by itself.
+func own(c *html.Node, cs *stat) (lheads, btext int) {
+	switch c.DataAtom {
+	case atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		if cs.link*2 > cs.text {
+			return 1, 0
+		}
+	case atom.Form:
+		return 1, 0
+	case atom.Li, atom.Td, atom.Dd, atom.Blockquote, atom.Pre:
+	default:
+		return 0, 0
+	}
+	if cs.link*2 < cs.text {
+		return 0, max(0, cs.text-cs.ptext-cs.btext)
+	}
+	return 0, 0
+}
+
+// runningText reports whether element c, whose subtree's stat is cs,
+// counts as a paragraph of running text: a <p>, or a <div> that holds only
+// text and phrasing elements, enough of it for a sentence or two, as pages
+// that write paragraphs without <p> do; in both cases not mostly links.
+func runningText(c *html.Node, cs *stat) bool {
+	switch c.DataAtom {
+	case atom.P:
+	case atom.Div:
+		if cs.inline != cs.text || cs.text < divPara {
+			return false
+		}
+	default:
+		return false
+	}
+	return cs.link*2 < cs.text
+}
+
+// divPara is the least text, in non-space bytes, of a <div> that runningText
+// counts as a paragraph.
+const divPara = 150
+
 // subtract takes element c's subtree out of its ancestors' stats, before c
 // is removed: cheaper than computing the stats again. All counts stay exact
 // except ptext when c sits inside a <p>, which only guards cleaning.
 func (st *stats) subtract(c *html.Node) {
 	cs := *st.get(c)
 	ptext := cs.ptext
+	if runningText(c, &cs) {
+		ptext = cs.text
+	}
 	switch c.DataAtom {
 	case atom.P:
 		cs.ps++
-		if cs.link*2 < cs.text {
-			ptext = cs.text
-		}
 	case atom.Img:
 		cs.imgs++
 	}
+	lh, bt := own(c, &cs)
+	cs.lheads += lh
+	cs.btext += bt
 	inline := !isBlock(c)
 	for a := c.Parent; a != nil && a.Type == html.ElementNode; a = a.Parent {
 		as := st.get(a)
@@ -238,6 +350,8 @@ func (st *stats) subtract(c *html.Node) {
 		as.ptext -= ptext
 		as.ps -= cs.ps
 		as.imgs -= cs.imgs
+		as.lheads -= cs.lheads
+		as.btext -= cs.btext
 		if inline {
 			as.inline -= cs.inline
 			as.icomma -= cs.icomma

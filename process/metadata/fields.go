@@ -13,29 +13,162 @@ import (
 // titleSeps separate a headline from the site's name in a title.
 var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " « ", " / ", ": "}
 
-// pickTitle returns the headline: og:title, else the JSON-LD headline,
-// else the <title>, with the site's name cut off. When the page has one
-// <h1> and the chosen title is that <h1> plus a little more (a site's
-// name, a section, a kicker), the <h1> is the headline.
+// pickTitle returns the headline the page shows: of its <h1> elements
+// and the elements marked as a post's title, the one that best matches the
+// title the metadata gives (og:title, the JSON-LD headline, <title>...);
+// else that metadata title with the site's name cut off; else the first
+// <h1>; without taglines set off by " | ", its typographic apostrophes
+// written plain.
 func pickTitle(p *page, ld ldArticle, site string, base *url.URL) string {
+	return plainApostrophes.Replace(cutTaglines(pickTitleTypeset(p, ld, site, base)))
+}
+
+// maxTaglineWords is the most words a part of a title set off by " | "
+// has when it is a tagline, section or site name rather than headline.
+const maxTaglineWords = 4
+
+// cutTaglines keeps the headline of a title made of parts set off by
+// " | " ("Best Movers in Town 2025 | Top 19 Companies", "Opinion | How
+// Sleep Works"): its longest part, when every other part is short enough
+// for a tagline, a section or a site name.
+func cutTaglines(t string) string {
+	parts := strings.Split(t, " | ")
+	if len(parts) < 2 {
+		return t
+	}
+	best := 0
+	for i, s := range parts {
+		if len(strings.Fields(s)) > len(strings.Fields(parts[best])) {
+			best = i
+		}
+	}
+	for i, s := range parts {
+		if i != best && len(strings.Fields(s)) > maxTaglineWords {
+			return t
+		}
+	}
+	return strings.TrimSpace(parts[best])
+}
+
+// plainApostrophes writes typographic single quotes and apostrophes
+// (‘ ’) as the ASCII one: the same title reads "Beginner’s" on one page of
+// a site and "Beginner's" in its feed or on the next page, and one
+// spelling lets titles be compared and searched. Double quotes are kept.
+var plainApostrophes = strings.NewReplacer("\u2019", "'", "\u2018", "'")
+
+// pickTitleTypeset is pickTitle before the apostrophes are made plain.
+func pickTitleTypeset(p *page, ld ldArticle, site string, base *url.URL) string {
 	host := ""
 	if base != nil {
 		host = strings.TrimPrefix(strings.ToLower(base.Hostname()), "www.")
 	}
-	h1 := collapse(p.h1)
-	if p.h1Count != 1 {
-		h1 = ""
-	}
+	var metaTitles []string
 	for _, t := range []string{p.meta("og:title"), ld.headline, p.meta("twitter:title", "dc.title"), p.titleTag} {
-		if t = collapse(t); t == "" {
+		if t = collapse(t); t != "" {
+			metaTitles = append(metaTitles, t)
+		}
+	}
+	if h := visibleHeadline(p.headings, metaTitles, site, host); h != "" {
+		return h
+	}
+	if len(metaTitles) > 0 {
+		return stripSite(metaTitles[0], site, host, true)
+	}
+	for _, h := range p.headings {
+		if h.h1 && !h.discarded {
+			return h.text
+		}
+	}
+	return ""
+}
+
+// A visible heading is taken for the headline when it shares this much
+// with a metadata title (a Dice coefficient of their words); the page's
+// one <h1> needs less, since metadata titles are often written for search
+// engines or social media rather than the page.
+const (
+	minHeadlineMatch = 0.5
+	minOnlyH1Match   = 0.3
+)
+
+// visibleHeadline returns the heading that best matches one of the
+// metadata titles, or "" when none matches well enough. An <h1> wins a
+// tie over an element marked by its class, an earlier heading over a
+// later one.
+func visibleHeadline(hs []heading, metaTitles []string, site, host string) string {
+	var refs [][]string
+	for _, t := range metaTitles {
+		refs = append(refs, words(t))
+		if s := stripSite(t, site, host, true); s != t {
+			refs = append(refs, words(s))
+		}
+	}
+	best, bestScore := "", 0.0
+	only, onlyScore, h1s := "", 0.0, 0 // the page's one <h1>, if it has one
+	for _, h := range hs {
+		if h.discarded || len(h.text) > 300 || isSiteName(h.text, site, host) {
 			continue
 		}
-		if h1 != "" && len(h1) < len(t) && (isSegment(t, h1) || (strings.Contains(t, h1) && 3*len(h1) >= len(t))) {
-			return h1
+		w := words(h.text)
+		score := 0.0
+		for _, r := range refs {
+			score = max(score, dice(w, r))
 		}
-		return stripSite(t, site, host, true)
+		if h.h1 && h.text != only {
+			only, onlyScore = h.text, score
+			h1s++
+		}
+		if !h.h1 {
+			score -= 0.01
+		}
+		if score > bestScore {
+			best, bestScore = h.text, score
+		}
 	}
-	return h1
+	switch {
+	case bestScore >= minHeadlineMatch:
+		return best
+	case h1s == 1 && onlyScore >= minOnlyH1Match:
+		return only
+	}
+	return ""
+}
+
+// isSiteName reports whether s is the site's name or its host name.
+func isSiteName(s, site, host string) bool {
+	q := squash(s)
+	if host != "" {
+		name, _, _ := strings.Cut(host, ".")
+		if q == squash(host) || q == squash(name) {
+			return true
+		}
+	}
+	return q != "" && q == squash(site)
+}
+
+// words returns s's lower-cased words (runs of letters and digits).
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// dice is the Dice coefficient of two bags of words: twice the words they
+// share over the words they have.
+func dice(a, b []string) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	count := make(map[string]int, len(b))
+	for _, w := range b {
+		count[w]++
+	}
+	shared := 0
+	for _, w := range a {
+		if count[w] > 0 {
+			count[w]--
+			shared++
+		}
+	}
+	return 2 * float64(shared) / float64(len(a)+len(b))
 }
 
 // isSegment reports whether part is one of the pieces title splits into
@@ -153,47 +286,18 @@ var (
 	rxGluedPrefix = regexp.MustCompile(`^(?i:geschrieben von|written by|posted by|erstellt von|von|by)(\p{Lu})`)
 	// "Recipe by Eat What Tonight", "Post author By Helge Fahrnberger".
 	rxInnerBy = regexp.MustCompile(`(?i)^(?:\p{L}+\s+){1,2}by\s+`)
+	// "This post was written by Jane Doe".
+	rxWrittenBy = regexp.MustCompile(`(?i)^.{0,40}\b(?:written|posted|authored)\s+by\s*:?\s+`)
 	// Job titles after a name.
-	rxRoleSuffix = regexp.MustCompile(`(?i)\s*[,|–-]?\s*(?:chefredakteur(?:in)?|redakteur(?:in)?|editor(?:-in-chief)?|senior editor|staff writer|reporter|correspondent|korrespondent(?:in)?|journalist(?:in)?)$`)
+	rxRoleSuffix = regexp.MustCompile(`(?i)\s*[,|–-]?\s*(?:(?:senior|junior|staff|lead|chief|head|tech|technology|content|marketing|former|freelance|contributing|managing|executive|associate|deputy|digital|news|science|health|travel|food|sports?|ai|&|and|\s)*(?:chefredakteur(?:in)?|redakteur(?:in)?|editor(?:-in-chief)?|writer|reporter|correspondent|korrespondent(?:in)?|journalist(?:in)?|columnist|founder|co-founder|reviewer|consultant|director|manager|analyst|coordinator|specialist|strategist|producer|ceo|cto))+$`)
 	rxDomainIn   = regexp.MustCompile(`(?i)(?:^|\s)(?:www\.|\S+\.(?:com|de|org|net|ch|at|fr|uk|io)(?:\s|$))`)
 	rxHasDigit   = regexp.MustCompile(`\d`)
-	rxAuthorJunk = regexp.MustCompile(`(?i)\b(staff|reporter|correspondent|editor|redaktion|desk|team|admin|contributor|agencies|agency|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
+	rxAuthorJunk = regexp.MustCompile(`(?i)\b(reporter|correspondent|editor|redaktion|admin|news service|updated|published|publiziert|veröffentlicht|aktualisiert|erstellt|share|follow|email|twitter|facebook|instagram|linkedin|more|mehr|read|lesen|comments?|kommentare?|autor\*?innen|autoren|profile|profil|bio|checked|reviewed|beiträge|posts|articles|artikel|name|erforderlich|required)\b`)
 )
 
-// pickAuthors returns the people (or organizations) the page credits:
-// JSON-LD author, meta author tags, rel=author links, then byline
-// elements.
-func pickAuthors(p *page, ld ldArticle) []string {
-	sources := [][]string{
-		ld.authors,
-		p.metaAll("author"),
-		p.metaAll("article:author"),
-		p.metaAll("parsely-author"),
-		p.metaAll("sailthru.author"),
-		p.metaAll("dc.creator"),
-		p.metaAll("citation_author"),
-		p.relAuthors,
-	}
-	for _, src := range sources {
-		if names := cleanAuthors(src, false); len(names) > 0 {
-			return names
-		}
-	}
-	var bylines []string
-	for _, n := range p.bylines {
-		if t := textOf(n, 200); t != "" && len(t) < 120 {
-			bylines = append(bylines, t)
-		}
-		if len(bylines) >= 3 {
-			break
-		}
-	}
-	return cleanAuthors(bylines, true)
-}
-
 // cleanAuthors splits, cleans and de-duplicates raw author strings. With
-// strict (for text read from the page rather than from metadata), a name
-// must also start with a capital letter.
+// strict (for text read from the page rather than from metadata), each
+// word of a name must start with a capital letter.
 func cleanAuthors(raw []string, strict bool) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -209,6 +313,9 @@ func cleanAuthors(raw []string, strict bool) []string {
 		r = rxGluedPrefix.ReplaceAllString(r, "$1")
 		r = rxByPrefix.ReplaceAllString(r, "")
 		r = rxInnerBy.ReplaceAllString(r, "")
+		if strict {
+			r = rxWrittenBy.ReplaceAllString(r, "")
+		}
 		for _, name := range splitNames(r) {
 			name = strings.Trim(collapse(name), " .:-–—()[]\"'")
 			name = rxByPrefix.ReplaceAllString(name, "")

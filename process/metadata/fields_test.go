@@ -41,7 +41,7 @@ func TestCleanAuthors(t *testing.T) {
 		{[]string{"Jane Doe, John Roe & Ann Poe"}, []string{"Jane Doe", "John Roe", "Ann Poe"}},
 		{[]string{"Jane Doe", "jane doe", "JANE DOE"}, []string{"Jane Doe"}},
 		{[]string{"By Jane Doe, Staff Writer | jane.doe@example.org"}, []string{"Jane Doe"}},
-		{[]string{"Reuters Staff"}, nil},
+		{[]string{"Reuters Staff"}, []string{"Reuters Staff"}},
 		{[]string{"https://www.facebook.com/janedoe"}, nil},
 		{[]string{"Jane Doe 12 March 2020"}, nil},
 		{[]string{"@janedoe"}, nil},
@@ -61,6 +61,9 @@ func TestCleanAuthors(t *testing.T) {
 		{[]string{"Post author By Helge Fahrnberger"}, []string{"Helge Fahrnberger"}},
 		{[]string{"Recipe by Eat What Tonight"}, []string{"Eat What Tonight"}},
 		{[]string{"Christoph Hein Chefredakteur"}, []string{"Christoph Hein"}},
+		{[]string{"Rachel Doe Senior Staff Writer"}, []string{"Rachel Doe"}},
+		{[]string{"Ras Holm Founder & Lead Reviewer"}, []string{"Ras Holm"}},
+		{[]string{"Harry Roe Tech Reporter"}, []string{"Harry Roe"}},
 		{[]string{"View my complete profile"}, nil},
 		{[]string{"Name (erforderlich)"}, nil},
 		{[]string{"Web Commerce GmbH www.w-commerce.de"}, nil},
@@ -81,6 +84,19 @@ func TestIsSlug(t *testing.T) {
 	} {
 		if got := isSlug(tag); got != want {
 			t.Errorf("isSlug(%q) = %v, want %v", tag, got, want)
+		}
+	}
+}
+
+func TestCutTaglines(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"Best Kayaks for Calm Lakes 2024 | Nine Models Tested", "Best Kayaks for Calm Lakes 2024"},
+		{"Opinion | Why the River Floods Every Spring", "Why the River Floods Every Spring"},
+		{"Ten Lakes Worth the Long Drive | The Best Places to Swim This Summer", "Ten Lakes Worth the Long Drive | The Best Places to Swim This Summer"},
+		{"Rivers and Lakes", "Rivers and Lakes"},
+	} {
+		if got := cutTaglines(tc.in); got != tc.want {
+			t.Errorf("cutTaglines(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

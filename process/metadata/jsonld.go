@@ -14,6 +14,7 @@ type ldArticle struct {
 	datePublished string
 	dateModified  string
 	authors       []string
+	orgAuthors    map[string]bool // authors the JSON-LD types as organizations
 	publisher     string
 	section       string
 	keywords      []string
@@ -179,6 +180,33 @@ func ldNames(v any) []string {
 	return nil
 }
 
+// ldOrgNames returns the names in v whose @type is an organization.
+func ldOrgNames(v any) map[string]bool {
+	var out map[string]bool
+	var rec func(any)
+	rec = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, t := range ldStrings(x["@type"]) {
+				if strings.HasSuffix(t, "Organization") || t == "Corporation" || t == "WebSite" || t == "Brand" {
+					if n := ldString(x["name"]); n != "" {
+						if out == nil {
+							out = map[string]bool{}
+						}
+						out[n] = true
+					}
+				}
+			}
+		case []any:
+			for _, e := range x {
+				rec(e)
+			}
+		}
+	}
+	rec(v)
+	return out
+}
+
 // ldURL returns a URL given as a string, an object with url or @id, or a
 // list of them.
 func ldURL(v any) string {
@@ -217,10 +245,12 @@ func readLDItem(obj map[string]any) ldArticle {
 		a.datePublished = ldString(obj["uploadDate"])
 	}
 	a.dateModified = ldString(obj["dateModified"])
-	a.authors = ldNames(obj["author"])
-	if len(a.authors) == 0 {
-		a.authors = ldNames(obj["creator"])
+	by := obj["author"]
+	if by == nil {
+		by = obj["creator"]
 	}
+	a.authors = ldNames(by)
+	a.orgAuthors = ldOrgNames(by)
 	if pub, ok := obj["publisher"]; ok {
 		if n := ldNames(pub); len(n) > 0 {
 			a.publisher = n[0]

@@ -80,7 +80,7 @@ func Extract(doc *goquery.Document, h Hints) Metadata {
 	}
 
 	m.Title = pickTitle(&p, ld, m.SiteName, base)
-	m.Authors = pickAuthors(&p, ld)
+	m.Authors = pickAuthors(&p, ld, m.SiteName)
 	m.Section = pickSection(&p, ld)
 	m.Description = collapse(firstNonEmpty(p.meta("og:description"), p.meta("description"), p.meta("twitter:description", "dc.description", "dcterms.description"), ld.description))
 	m.Image = absolute(base, firstNonEmpty(p.meta("og:image", "og:image:url", "og:image:secure_url"), p.meta("twitter:image", "twitter:image:src"), ld.image, p.meta("image", "thumbnailurl"), p.imageSrc))

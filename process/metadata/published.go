@@ -67,8 +67,9 @@ func (b dateBounds) ok(t time.Time) bool {
 //
 // The modification date comes from structured sources only (JSON-LD,
 // meta, microdata, the feed item). A page that shows its modification day
-// but nowhere its publication day is dated by the day it shows; a
-// timestamp a day off the date in the URL is shown in the offset that
+// by its headline but nowhere its publication day is dated by the day it
+// shows; structured data whose day the page never shows yields to an
+// earlier date by the headline; a timestamp a day off the date in the URL is shown in the offset that
 // puts it on the URL's day (see agreeWithDay).
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
@@ -124,12 +125,23 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 		mod = h.FeedUpdated
 	}
 
-	pub, _ = findPublished(p, ld, h, urls, b, parse, scanned)
-	// A page that shows its modification day but nowhere its publication
-	// day presents itself as of the modification (a republished or
-	// reworked story): the day it shows is its date.
+	pub, src := findPublished(p, ld, h, urls, b, parse, scanned)
+	// Structured data whose publication day the page shows nowhere, while
+	// the headline's own date element shows an earlier day (one that no
+	// time zone puts the structured instant on): the structured date is
+	// the template's (when the page was last rendered or saved).
+	if (src == "jsonld" || src == "meta") && !scanned().days[dayOf(pub)] {
+		if d, _ := visibleDates(p, parse, false, nearH1); !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+			pub = d
+		}
+	}
+	// A page that shows its modification day by its headline but nowhere
+	// its publication day presents itself as of the modification (a
+	// republished or reworked story): the day it shows is its date. The
+	// day shown far below the headline (an editor's note at the end, a
+	// footer) does not date the page.
 	if !mod.IsZero() && !pub.IsZero() && !sameDay(pub, mod) {
-		if shown := scanned().days; !shown[dayOf(pub)] && shown[dayOf(mod)] {
+		if s := scanned(); !s.days[dayOf(pub)] && s.showsNear(dayOf(mod), p.headlinePos()) {
 			pub = mod
 		}
 	}
@@ -160,6 +172,15 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			}
 		}
 	}
+	// Other meta tags named for the publication date ("published",
+	// "w-published-date", "cXenseParse:publishtime").
+	for _, m := range p.metas {
+		if isPublishedKey(m.key) {
+			if t := parse(m.content); !t.IsZero() {
+				return t, "meta"
+			}
+		}
+	}
 	for _, discarded := range []bool{false, true} {
 		for _, t := range p.times {
 			if t.published && t.discarded == discarded {
@@ -184,10 +205,7 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	// article's own date usually is, then the rest of the page after it;
 	// those before it are often lists of other stories. Dates inside links
 	// name other pages and come last.
-	h1Pos := -1
-	if p.h1Seen {
-		h1Pos = p.h1Pos
-	}
+	h1Pos := p.headlinePos()
 	if d, src := visibleDates(p, parse, false, nearH1); !d.IsZero() {
 		return d, src
 	}
@@ -232,6 +250,15 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 		}
 	}
 	return time.Time{}, ""
+}
+
+// isPublishedKey reports whether a meta tag's name says it holds the
+// publication date.
+func isPublishedKey(k string) bool {
+	if !strings.Contains(k, "publish") || strings.Contains(k, "publisher") || strings.Contains(k, "modif") || strings.Contains(k, "updat") {
+		return false
+	}
+	return k == "published" || strings.Contains(k, "date") || strings.Contains(k, "time")
 }
 
 // Where visibleDates looks: right after the headline, where an article's
@@ -442,6 +469,27 @@ func (s *textScan) date(h1Pos int, b dateBounds) time.Time {
 		}
 	}
 	return best.day
+}
+
+// headlinePos returns the headline's start in the page's text, or -1.
+func (p *page) headlinePos() int {
+	if p.h1Seen {
+		return p.h1Pos
+	}
+	return -1
+}
+
+// showsNear reports whether the text shows day in the headline's
+// neighbourhood (h1Pos: the headline's start in the text): from
+// nearHeadline bytes before it to twice that after. Without a headline
+// any place counts.
+func (s *textScan) showsNear(day time.Time, h1Pos int) bool {
+	for _, f := range s.found {
+		if dayOf(f.t).Equal(day) && (h1Pos < 0 || (f.pos >= h1Pos-nearHeadline && f.pos < h1Pos+2*nearHeadline)) {
+			return true
+		}
+	}
+	return false
 }
 
 // nearHeadline is how far after the headline's start (in bytes of text) a

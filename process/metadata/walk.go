@@ -16,6 +16,7 @@ const (
 	maxTextBytes  = 128 << 10
 	maxBylines    = 50
 	maxTimeElems  = 200
+	maxHeadings   = 30
 )
 
 // metaTag is one <meta> with the attribute that names it (lower-cased).
@@ -45,13 +46,19 @@ type page struct {
 	jsonld     []string
 	canonical  string
 	relAuthors []string
-	titleTag   string
-	h1         string
-	h1Count    int
-	h1Seen     bool // the walk has passed the first <h1>
-	h1Pos      int  // where the first <h1> starts in text
-	linkDepth  int  // how many <a> the walk is inside
-	formDepth  int  // how many <form> the walk is inside
+	// authorLinks are the texts of links to an author's page (outside
+	// page furniture), in page order.
+	authorLinks []string
+	titleTag    string
+	h1          string
+	h1Count     int
+	// headings are the page's <h1> elements and the elements marked as a
+	// post's title, in page order: the candidates for the visible headline.
+	headings  []heading
+	h1Seen    bool // the walk has passed the first <h1>
+	h1Pos     int  // where the first <h1> starts in text
+	linkDepth int  // how many <a> the walk is inside
+	formDepth int  // how many <form> the walk is inside
 	// classKinds caches what a class attribute says about its element
 	// (classDate, classByline), since lists repeat the same classes.
 	classKinds map[string]uint8
@@ -63,6 +70,13 @@ type page struct {
 	text       strings.Builder // the visible text, blocks on their own lines
 	textFull   bool
 	discarded  strings.Builder // text of footers, comments and asides
+}
+
+// heading is a candidate for the visible headline.
+type heading struct {
+	text      string
+	h1        bool // an <h1>, not an element marked by its class
+	discarded bool // in page furniture
 }
 
 // dateElem is an element whose class or id says it holds a date.
@@ -272,10 +286,14 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		return
 	case atom.H1:
 		p.h1Count++
+		t := textOf(n, 1000)
 		if p.h1 == "" && !discarded {
-			p.h1 = textOf(n, 1000)
+			p.h1 = t
 			p.h1Seen = true
 			p.h1Pos = p.text.Len()
+		}
+		if len(p.headings) < maxHeadings && t != "" {
+			p.headings = append(p.headings, heading{text: t, h1: true, discarded: discarded})
 		}
 	case atom.Time:
 		if len(p.times) < maxTimeElems {
@@ -293,6 +311,10 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		if strings.Contains(strings.ToLower(attr(n, "rel")), "author") && len(p.relAuthors) < 10 {
 			if t := textOf(n, 200); t != "" {
 				p.relAuthors = append(p.relAuthors, t)
+			}
+		} else if !discarded && p.formDepth == 0 && len(p.authorLinks) < 10 && isAuthorPage(attr(n, "href")) {
+			if t := textOf(n, 200); t != "" && len(t) <= 60 {
+				p.authorLinks = append(p.authorLinks, t)
 			}
 		}
 	}
@@ -312,6 +334,11 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	}
 	if !discarded && p.formDepth == 0 && len(p.bylines) < maxBylines && kind&classByline != 0 {
 		p.bylines = append(p.bylines, n)
+	}
+	if kind&classTitle != 0 && a != atom.H1 && a != atom.A && len(p.headings) < maxHeadings {
+		if t := textOf(n, 1000); t != "" && len(t) < 400 {
+			p.headings = append(p.headings, heading{text: t, discarded: discarded})
+		}
 	}
 	if len(p.crumbs) < 3 && (strings.Contains(e.class, "breadcrumb") || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
 		p.crumbs = append(p.crumbs, n)
@@ -342,7 +369,12 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 const (
 	classDate uint8 = 1 << iota
 	classByline
+	classTitle
 )
+
+// titleWords in a class name (or itemprop) mark the element that holds a
+// post's headline.
+var titleWords = []string{"entry-title", "post-title", "post_title", "posttitle", "article-title", "article__title", "article_title", "headline", "page-title", "blog-title"}
 
 // classKind classifies an element by its attributes, from the cache when
 // only its class is set.
@@ -360,8 +392,11 @@ func (p *page) classKind(e elemAttrs) uint8 {
 	if dateClass(e) {
 		k |= classDate
 	}
-	if containsAnyFold(e.class, "byline", "author", "autor") {
+	if containsAnyFold(e.class, "byline", "author", "autor") || strings.Contains(e.itemprop, "author") {
 		k |= classByline
+	}
+	if containsAnyFold(e.class, titleWords...) || e.itemprop == "headline" {
+		k |= classTitle
 	}
 	if cacheable {
 		if p.classKinds == nil {
@@ -372,6 +407,24 @@ func (p *page) classKind(e elemAttrs) uint8 {
 		}
 	}
 	return k
+}
+
+// authorPaths are the path segments under which sites keep their
+// authors' pages.
+var authorPaths = []string{"/author/", "/authors/", "/autor/", "/autoren/", "/auteur/", "/writers/", "/contributors/", "/contributor/"}
+
+// isAuthorPage reports whether href links to an author's page.
+func isAuthorPage(href string) bool {
+	if len(href) < 9 {
+		return false
+	}
+	h := strings.ToLower(href)
+	for _, p := range authorPaths {
+		if i := strings.Index(h, p); i >= 0 && len(h) > i+len(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // near reports whether the walk is within nearHeadline bytes of text

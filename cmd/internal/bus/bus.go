@@ -8,6 +8,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,31 +46,45 @@ type Options struct {
 	// Name is the connection name servers show.
 	Name string
 	// Replicas of each stream and bucket (1 for a single server, 3 in a
-	// cluster). Zero means 1.
+	// cluster). Zero means 1. An existing stream with more keeps them.
 	Replicas int
-	Logger   *slog.Logger
+	// Retention is what the streams and buckets keep. Nil leaves the
+	// limits of existing ones as they are and creates missing ones with
+	// DefaultRetention: commands that are not told any (parked, replay)
+	// must not change what the pipeline was told.
+	Retention *Retention
+	// SweepEvery is how often a long-lived (not Join) connection removes
+	// the large payloads whose messages are gone (see SweepBodies): zero
+	// means every 10 minutes, negative never.
+	SweepEvery time.Duration
+	Logger     *slog.Logger
 }
 
 // Bus is a connection to NATS JetStream with newsflow's streams in place.
 type Bus struct {
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	srv      *server.Server // nil when external
-	log      *slog.Logger
-	replicas int
-	bodies   jetstream.ObjectStore
-	urlFile  string // written for the embedded server, removed at Close
-	closed   chan struct{}
-	lock     *os.File // held while the embedded server owns DataDir
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	emb       *embedded      // nil when external
+	srv       *server.Server // emb's server
+	log       *slog.Logger
+	replicas  int
+	retention *Retention
+	compress  bool // the server stores S2-compressed streams (2.10 and later)
+	bodies    jetstream.ObjectStore
+	urlFile   string // written for the embedded server, removed at Close
+	closed    chan struct{}
+	lock      *os.File // held while the embedded server owns DataDir
+	stop      context.CancelFunc
+	sweeping  sync.WaitGroup
 }
 
 // lockDataDir takes the data folder for this process's embedded server:
 // two servers writing one JetStream store would corrupt it.
-func lockDataDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("bus: data folder: %w", err)
+func lockDataDir(dir string, log *slog.Logger) (*os.File, error) {
+	if err := privateDir(dir, log); err != nil {
+		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "newsflow.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, "newsflow.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("bus: data folder: %w", err)
 	}
@@ -94,10 +111,6 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-func writeURLFile(path, url, token string) error {
-	return os.WriteFile(path, []byte(url+"\n"+token+"\n"), 0o600)
-}
-
 func readURLFile(dir string) (url, token string, ok bool) {
 	b, err := os.ReadFile(filepath.Join(dir, urlFileName))
 	if err != nil {
@@ -111,7 +124,9 @@ func readURLFile(dir string) (url, token string, ok bool) {
 }
 
 // Connect connects to NATS (starting the embedded server if no URL is given)
-// and creates or updates newsflow's streams and buckets.
+// and creates newsflow's streams and buckets, or raises existing ones to
+// what o asks (see Options.Replicas and Options.Retention). A server that
+// is not up yet, or a cluster still forming, is waited for until ctx ends.
 func Connect(ctx context.Context, o Options) (*Bus, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -122,7 +137,7 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 	if o.Name == "" {
 		o.Name = "newsflow"
 	}
-	b := &Bus{log: o.Logger, replicas: o.Replicas}
+	b := &Bus{log: o.Logger, replicas: o.Replicas, retention: o.Retention}
 	nopts := []nats.Option{
 		nats.Name(o.Name),
 		nats.MaxReconnects(-1),
@@ -148,26 +163,37 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 			}
 		}
 		if b.nc == nil {
-			if b.lock, err = lockDataDir(o.DataDir); err != nil {
+			if b.lock, err = lockDataDir(o.DataDir, o.Logger); err != nil {
 				return nil, err
 			}
 			token := randomToken()
-			b.srv, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"), token)
-			if err != nil {
+			// After a JetStream restart, reconnecting makes the consumers
+			// pull again at once instead of when a heartbeat is missed.
+			var conn atomic.Pointer[nats.Conn]
+			reconnect := func() {
+				if nc := conn.Load(); nc != nil {
+					nc.ForceReconnect()
+				}
+			}
+			if b.emb, err = startEmbedded(filepath.Join(o.DataDir, "jetstream"), token, o.Logger, reconnect); err != nil {
+				b.Close()
 				return nil, err
 			}
+			b.srv = b.emb.srv
 			b.urlFile = filepath.Join(o.DataDir, urlFileName)
 			if err := writeURLFile(b.urlFile, b.srv.ClientURL(), token); err != nil {
 				o.Logger.Warn("other newsflow commands will not find this embedded server", "err", err)
 			}
 			nopts = append(nopts, nats.InProcessServer(b.srv), nats.Token(token), b.closedHandler())
 			b.nc, err = nats.Connect("", nopts...)
+			conn.Store(b.nc)
 		}
 	} else {
 		if o.Creds != "" {
 			nopts = append(nopts, nats.UserCredentials(o.Creds))
 		}
-		nopts = append(nopts, b.closedHandler())
+		// A server not up yet is retried in the background; setup waits.
+		nopts = append(nopts, nats.RetryOnFailedConnect(true), b.closedHandler())
 		b.nc, err = nats.Connect(o.URL, nopts...)
 	}
 	if err != nil {
@@ -178,40 +204,83 @@ func Connect(ctx context.Context, o Options) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("bus: jetstream: %w", err)
 	}
-	if err := b.setup(ctx); err != nil {
+	if err := b.waitSetup(ctx); err != nil {
 		b.Close()
 		return nil, err
+	}
+	if !o.Join && o.SweepEvery >= 0 {
+		b.startSweeper(cmp.Or(o.SweepEvery, 10*time.Minute))
 	}
 	return b, nil
 }
 
-// startEmbedded starts a NATS server with JetStream in storeDir. Besides the
-// in-process connection it listens on a random loopback port, guarded by
-// token, so that short-lived newsflow commands on this machine (parked,
-// replay) can reach it while `run` holds the folder.
-func startEmbedded(storeDir, token string) (*server.Server, error) {
-	srv, err := server.NewServer(&server.Options{
-		ServerName:    "newsflow",
-		Host:          "127.0.0.1",
-		Port:          server.RANDOM_PORT,
-		Authorization: token,
-		JetStream:     true,
-		StoreDir:      storeDir,
-		// fsync before every ack: the default (every 2 minutes) can lose
-		// acknowledged messages when the machine, not just the process, dies.
-		SyncAlways: true,
-		NoSigs:     true,
-		NoLog:      true,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bus: embedded NATS: %w", err)
+// errNotConnected is setup's error while the client has no server yet.
+var errNotConnected = errors.New("no NATS server answers yet")
+
+// waitSetup runs setup until it succeeds, fails for a reason that waiting
+// cannot mend, or ctx ends, with a log line for each wait.
+func (b *Bus) waitSetup(ctx context.Context) error {
+	delay := 100 * time.Millisecond
+	for {
+		err := b.setupAttempt(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil || !notReady(err) {
+			return err
+		}
+		b.log.Warn("waiting for JetStream: "+err.Error(), "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
 	}
-	srv.Start()
-	if !srv.ReadyForConnections(30 * time.Second) {
-		srv.Shutdown()
-		return nil, fmt.Errorf("bus: embedded NATS did not start (JetStream store %s)", storeDir)
+}
+
+// setupAttempt is one try of setup, bounded so that a request lost in a
+// forming cluster is tried again rather than waited for until ctx ends.
+func (b *Bus) setupAttempt(ctx context.Context) error {
+	if !b.nc.IsConnected() {
+		err := fmt.Errorf("bus: %w (%s)", errNotConnected, strings.Join(b.nc.Opts.Servers, ","))
+		if last := b.nc.LastError(); last != nil {
+			err = fmt.Errorf("%w: %v", err, last)
+		}
+		return err
 	}
-	return srv, nil
+	b.compress = serverAtLeast(b.nc.ConnectedServerVersion(), 2, 10)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return b.setup(ctx)
+}
+
+// notReady reports whether err is one that a server starting or a cluster
+// forming gives, so that waiting may mend it.
+func notReady(err error) bool {
+	var api *jetstream.APIError
+	if errors.As(err, &api) {
+		switch api.ErrorCode {
+		case 10005, // no suitable peers for placement (yet)
+			10009, // the cluster cannot handle the request (no leader yet)
+			10118: // stream offline
+			return true
+		}
+		return api.Code == 503 // JetStream (temporarily) unavailable
+	}
+	return errors.Is(err, errNotConnected) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrDisconnected) ||
+		errors.Is(err, nats.ErrConnectionReconnecting)
+}
+
+// serverAtLeast reports whether version ("2.10.3") is major.minor or later.
+func serverAtLeast(version string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(version, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }
 
 // JetStream is the JetStream context, for buckets and tools.
@@ -222,6 +291,10 @@ func (b *Bus) Conn() *nats.Conn { return b.nc }
 
 // Close drains the connection and, when embedded, shuts the server down.
 func (b *Bus) Close() {
+	if b.stop != nil {
+		b.stop()
+		b.sweeping.Wait()
+	}
 	if b.nc != nil {
 		if err := b.nc.Drain(); err != nil {
 			b.nc.Close()
@@ -235,9 +308,8 @@ func (b *Bus) Close() {
 	if b.urlFile != "" {
 		os.Remove(b.urlFile)
 	}
-	if b.srv != nil {
-		b.srv.Shutdown()
-		b.srv.WaitForShutdown()
+	if b.emb != nil {
+		b.emb.shutdown()
 	}
 	if b.lock != nil {
 		b.lock.Close() // releases the flock

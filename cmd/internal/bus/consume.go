@@ -56,7 +56,9 @@ type ConsumerOptions struct {
 	// 250ms, 500ms, ... up to MaxPause.
 	MaxPause time.Duration
 	// AckWait is how long a delivered message may stay unacknowledged before
-	// the server delivers it again (default 1m).
+	// the server delivers it again (default 15s): how long the messages of a
+	// crashed worker wait. Handlers that take longer are kept alive by
+	// in-progress acknowledgements every third of it.
 	AckWait time.Duration
 	// Heartbeat is the idle heartbeat of a pull (default 2s, at least
 	// 500ms): a pull that hears nothing for twice as long, as when the
@@ -94,7 +96,7 @@ func (o *ConsumerOptions) defaults() {
 		o.MaxPause = 5 * time.Second
 	}
 	if o.AckWait <= 0 {
-		o.AckWait = time.Minute
+		o.AckWait = 15 * time.Second
 	}
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = 2 * time.Second

@@ -55,6 +55,13 @@ func (b *Bus) EachParked(ctx context.Context, fn func(Parked) error) error {
 // RetryParked publishes the parked message seq again on its original
 // subject, for its stage to take up anew, and removes it from StreamParked.
 func (b *Bus) RetryParked(ctx context.Context, seq uint64) error {
+	return b.RetryParkedWith(ctx, seq, nil)
+}
+
+// RetryParkedWith is RetryParked with the payload made anew by renew (nil:
+// sent as it is), which gets the original subject and payload. If renew
+// fails, the message stays parked and its error is returned.
+func (b *Bus) RetryParkedWith(ctx context.Context, seq uint64, renew func(subject string, data []byte) ([]byte, error)) error {
 	s, err := b.js.Stream(ctx, StreamParked)
 	if err != nil {
 		return fmt.Errorf("bus: %s: %w", StreamParked, err)
@@ -76,7 +83,22 @@ func (b *Bus) RetryParked(ctx context.Context, seq uint64) error {
 		}
 	}
 	// A new message id: the original's may still be in the duplicate window.
-	if _, err := b.js.PublishMsg(ctx, out, jetstream.WithMsgID(fmt.Sprintf("retry-%d-%d", seq, time.Now().UnixNano()))); err != nil {
+	msgID := fmt.Sprintf("retry-%d-%d", seq, time.Now().UnixNano())
+	if renew != nil {
+		data := m.Data
+		if name := m.Header.Get(HeaderPayloadObject); name != "" {
+			if data, err = b.bodies.GetBytes(ctx, name); err != nil {
+				return fmt.Errorf("bus: payload object %s/%s of parked message %d: %w", BucketBodies, name, seq, err)
+			}
+		}
+		if out.Data, err = renew(subject, data); err != nil {
+			return fmt.Errorf("bus: parked message %d: %w", seq, err)
+		}
+		out.Header.Del(HeaderPayloadObject)
+		if err := b.publish(ctx, out, msgID); err != nil {
+			return fmt.Errorf("bus: republish parked message %d: %w", seq, err)
+		}
+	} else if _, err := b.js.PublishMsg(ctx, out, jetstream.WithMsgID(msgID)); err != nil {
 		return fmt.Errorf("bus: republish parked message %d to %s: %w", seq, subject, err)
 	}
 	if err := s.DeleteMsg(ctx, seq); err != nil {

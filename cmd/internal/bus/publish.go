@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -99,7 +100,7 @@ func (b *Bus) payload(ctx context.Context, m jetstream.Msg) ([]byte, error) {
 	// The size is not known before the get: allow for a large page.
 	ctx, cancel := context.WithTimeout(ctx, bodyTimeout(25<<20))
 	defer cancel()
-	data, err := b.bodies.GetBytes(ctx, name)
+	data, err := b.getBody(ctx, name)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		// In a cluster a replica that lags the put can answer first: not
 		// found is retried like any unclassified error, and parked only
@@ -110,4 +111,24 @@ func (b *Bus) payload(ctx context.Context, m jetstream.Msg) ([]byte, error) {
 		return nil, temporary(fmt.Errorf("bus: fetch payload object %s/%s: %w", BucketBodies, name, err))
 	}
 	return data, nil
+}
+
+// getBody reads the object name into a buffer of its size, so that a large
+// page is not copied again and again into a growing one. It reads to the
+// end, where the object's digest is checked.
+func (b *Bus) getBody(ctx context.Context, name string) ([]byte, error) {
+	r, err := b.bodies.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	info, err := r.Info()
+	if err != nil {
+		return nil, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, int(info.Size)+bytes.MinRead))
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

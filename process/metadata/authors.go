@@ -1,0 +1,319 @@
+package metadata
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// pickAuthors returns the people the page credits, else the organization
+// it credits. Structured sources (JSON-LD author, then meta author tags)
+// come first, then the byline the page shows: rel=author links, links to
+// an author's page, byline elements, a "By ..." line after the headline.
+// Metadata naming people the page's text never shows yields to a visible
+// byline. A name that is the site's or the publisher's, that the JSON-LD
+// types as an organization, or that holds an organization word is taken
+// only when no person is credited anywhere.
+func pickAuthors(p *page, ld ldArticle, site string) []string {
+	isOrg := func(name string) bool {
+		return ld.orgAuthors[name] || isOrgName(name, site, ld.publisher)
+	}
+	var orgs, hidden []string
+	for _, src := range authorSources(p, ld) {
+		names := cleanAuthors(src.names, src.visible)
+		var people []string
+		for _, n := range names {
+			if isOrg(n) {
+				if orgs == nil {
+					orgs = []string{n}
+				}
+				continue
+			}
+			people = append(people, n)
+		}
+		if len(people) == 0 {
+			continue
+		}
+		// Metadata may name someone the page does not show (the account
+		// that posted it, an editor): the byline the page shows wins.
+		if !src.visible && !p.shows(people) {
+			if hidden == nil {
+				hidden = people
+			}
+			continue
+		}
+		return people
+	}
+	if hidden != nil {
+		return hidden
+	}
+	return orgs
+}
+
+// shows reports whether the page's visible text holds one of names.
+func (p *page) shows(names []string) bool {
+	text := strings.ToLower(p.text.String())
+	for _, n := range names {
+		if strings.Contains(text, strings.ToLower(n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// authorSource is one place a page names its authors.
+type authorSource struct {
+	names   []string
+	visible bool // read from the page's text rather than its metadata
+}
+
+// authorSources lists the places a page names its authors, most trusted
+// first.
+func authorSources(p *page, ld ldArticle) []authorSource {
+	srcs := []authorSource{{names: ld.authors}}
+	for _, k := range []string{"author", "article:author", "parsely-author", "sailthru.author", "dc.creator"} {
+		srcs = append(srcs, authorSource{names: p.metaAll(k)})
+	}
+	// Scholarly metadata writes one author a tag, family name first:
+	// "Doe, Jane".
+	var cited []string
+	for _, v := range p.metaAll("citation_author") {
+		if family, given, ok := strings.Cut(v, ","); ok && !strings.Contains(given, ",") {
+			v = strings.TrimSpace(given) + " " + strings.TrimSpace(family)
+		}
+		cited = append(cited, v)
+	}
+	srcs = append(srcs, authorSource{names: cited})
+	// Twitter's "Written by" card label.
+	if l := strings.ToLower(p.meta("twitter:label1")); strings.Contains(l, "written by") || strings.Contains(l, "author") {
+		srcs = append(srcs, authorSource{names: p.metaAll("twitter:data1")})
+	}
+	srcs = append(srcs, authorSource{names: p.relAuthors, visible: true}, authorSource{names: p.authorLinks, visible: true})
+	var bylines []string
+	for _, n := range p.bylines {
+		bylines = append(bylines, bylineNames(n)...)
+		if len(bylines) >= 3 {
+			break
+		}
+	}
+	srcs = append(srcs, authorSource{names: bylines, visible: true})
+	return append(srcs, authorSource{names: textBylines(p), visible: true})
+}
+
+// Organization words: a credited name holding one is an organization's.
+var rxOrgWords = regexp.MustCompile(`(?i)\b(?:inc|llc|ltd|gmbh|corp|corporation|company|clinic|hospital|foundation|university|institute|association|society|council|agency|media|magazine|newspaper|news|press|publishing|group|blog)\b\.?`)
+
+// isOrgName reports whether name is an organization's: it holds an
+// organization word, or it is the site's or the publisher's name and does
+// not read as a person's (a personal site is named after its author).
+func isOrgName(name, site, publisher string) bool {
+	if rxOrgWords.MatchString(name) {
+		return true
+	}
+	q := squash(name)
+	for _, o := range []string{site, publisher} {
+		if so := squash(o); so != "" && (q == so || (len(q) >= 5 && strings.Contains(so, q)) || (len(so) >= 5 && strings.Contains(q, so))) {
+			return !looksLikeName(name)
+		}
+	}
+	return false
+}
+
+// rxBylineLabel is a byline's label on its own: "By", "Written by",
+// "Author:".
+var rxBylineLabel = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|posted by|words|author|authors|words by|story by|contributors?)\s*:?$`)
+
+// bylineNames returns the names in a byline element: the text of its
+// parts marked as a name (by class, itemprop or a link to the author's
+// page), else its first part that follows a label or reads as a name.
+func bylineNames(n *html.Node) []string {
+	var marked, parts []string
+	var rec func(*html.Node, int)
+	rec = func(c *html.Node, depth int) {
+		if depth > 20 || len(parts) > 30 {
+			return
+		}
+		switch c.Type {
+		case html.TextNode:
+			if t := collapse(c.Data); t != "" {
+				parts = append(parts, t)
+			}
+			return
+		case html.ElementNode:
+			if skipText(c.DataAtom) {
+				return
+			}
+			if c != n && len(marked) < 5 && namePart(c) {
+				if t := textOf(c, 120); t != "" {
+					marked = append(marked, t)
+					return
+				}
+			}
+		}
+		for ch := c.FirstChild; ch != nil; ch = ch.NextSibling {
+			rec(ch, depth+1)
+		}
+	}
+	rec(n, 0)
+	if len(marked) > 0 {
+		return marked
+	}
+	for i, t := range parts {
+		if rxBylineLabel.MatchString(t) {
+			if i+1 < len(parts) {
+				return []string{cutByline(parts[i+1])}
+			}
+			return nil
+		}
+		// "Dec. 19, 2025 · Jane Doe": a part may hold the name after a
+		// date or another field.
+		for _, piece := range rxFieldSep.Split(t, 4) {
+			if piece = cutByline(piece); hasName(rxByPrefix.ReplaceAllString(piece, "")) {
+				return []string{piece}
+			}
+		}
+	}
+	if t := textOf(n, 200); len(t) < 120 && (hasName(t) || rxByPrefix.MatchString(t)) {
+		return []string{t}
+	}
+	return nil
+}
+
+// hasName reports whether one of the names s lists reads as a person's.
+func hasName(s string) bool {
+	for _, n := range splitNames(s) {
+		if looksLikeName(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// namePart reports whether an element inside a byline holds the name.
+func namePart(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "itemprop":
+			if strings.EqualFold(a.Val, "name") {
+				return true
+			}
+		case "class":
+			for _, c := range strings.Fields(strings.ToLower(a.Val)) {
+				if strings.HasSuffix(c, "name") && !strings.Contains(c, "username") {
+					return true
+				}
+			}
+		case "href":
+			if n.DataAtom == atom.A && isAuthorPage(a.Val) {
+				return true
+			}
+		case "rel":
+			if strings.Contains(strings.ToLower(a.Val), "author") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rxBylineTail is what follows a name in a byline line: a date, a
+// separator, "on ...".
+var rxBylineTail = regexp.MustCompile(`(?i)\s+(?:[•·|—–-]|on|in|at|updated|published|posted)\s.*$|\s*[•·|]\s*.*$|\s+\d.*$`)
+
+// rxFieldSep separates the fields of a byline: "date · name".
+var rxFieldSep = regexp.MustCompile(`\s*[·•|]\s*`)
+
+// cutByline cuts what follows the name in a byline line.
+func cutByline(s string) string {
+	return strings.TrimSpace(rxBylineTail.ReplaceAllString(s, ""))
+}
+
+// looksLikeName reports whether s reads as a person's name: two to four
+// words, each starting with a capital letter (particles such as "van" or
+// "de" aside).
+func looksLikeName(s string) bool {
+	return len(s) <= 50 && !rxAuthorJunk.MatchString(s) && capitalized(s, 2, 4)
+}
+
+// capitalized reports whether s has min to max words, each starting with
+// a capital letter (particles such as "van" or "de" aside) and none
+// written in capitals.
+func capitalized(s string, min, max int) bool {
+	w := strings.Fields(s)
+	if len(w) < min || len(w) > max {
+		return false
+	}
+	for _, x := range w {
+		r := []rune(x)[0]
+		if unicode.IsUpper(r) && (len(x) <= 3 || strings.ToUpper(x) != x) {
+			continue // a capital, but not a word in capitals ("USA TODAY")
+		}
+		switch strings.ToLower(x) {
+		case "van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "bin", "al":
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// maxBylineDistance is how far after the headline (in bytes of text) a
+// labelled byline ("Written by" on its own line, the name on the next) is
+// looked for; a "By Jane Doe" line must be within nearHeadline of it.
+const maxBylineDistance = 32 << 10
+
+// rxTextByline is a byline line in the text: "By Jane Doe", "Written by:
+// Jane Doe".
+var rxTextByline = regexp.MustCompile(`(?i)^(by|written by|authored by|article by|words by|story by|author|contributors?)\s*:?\s+(.+)$`)
+
+// rxGluedBy is a "By" label glued to the capitalized name after it.
+var rxGluedBy = regexp.MustCompile(`^By(\p{Lu}\p{Ll}+\s.+)$`)
+
+// textBylines finds a byline in the text right after the headline: a line
+// "By Jane Doe ...", or a label line ("Written by") followed by the name.
+func textBylines(p *page) []string {
+	if !p.h1Seen {
+		return nil
+	}
+	text := p.text.String()
+	if p.h1Pos >= len(text) {
+		return nil
+	}
+	text = text[p.h1Pos:min(len(text), p.h1Pos+maxBylineDistance)]
+	label := false
+	pos := 0
+	for _, line := range strings.Split(text, "\n") {
+		pos += len(line) + 1
+		line = collapse(line)
+		if line == "" {
+			continue
+		}
+		if label {
+			if n := cutByline(line); looksLikeName(n) {
+				return []string{n}
+			}
+			label = false
+		}
+		if rxBylineLabel.MatchString(line) {
+			label = true
+			continue
+		}
+		// "Written by Jane Doe" anywhere; "By Jane Doe" near the headline.
+		if m := rxTextByline.FindStringSubmatch(line); m != nil && (pos < nearHeadline || !strings.EqualFold(m[1], "by")) {
+			if n := cutByline(m[2]); hasName(n) {
+				return []string{n}
+			}
+		}
+		// "ByJane Doe": the label and the name in elements of their own
+		// with no space between them.
+		if m := rxGluedBy.FindStringSubmatch(line); m != nil && pos < nearHeadline {
+			if n := cutByline(m[1]); hasName(n) {
+				return []string{n}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/newsflow/newsflow/process"
+)
+
+// sqliteSearchMigration (version 2) adds full-text search: an FTS5 table
+// over the title, description and text of the records, with external
+// content (a view over the JSON records, so the text is stored once), kept
+// in sync by triggers; a site_name column; and an index for the published
+// order. Existing rows are indexed by the migration.
+const sqliteSearchMigration = `
+	ALTER TABLE articles ADD COLUMN site_name TEXT GENERATED ALWAYS AS (json_extract(record, '$.site_name')) VIRTUAL;
+	CREATE INDEX articles_site_name ON articles (site_name COLLATE NOCASE);
+	CREATE INDEX articles_published_seq ON articles (published, seq);
+	CREATE VIEW articles_fts_content AS
+		SELECT seq, json_extract(record, '$.title') AS title, json_extract(record, '$.description') AS description,
+			json_extract(record, '$.text') AS text
+		FROM articles;
+	CREATE VIRTUAL TABLE articles_fts USING fts5 (title, description, text,
+		content = 'articles_fts_content', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 0');
+	CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+		INSERT INTO articles_fts (rowid, title, description, text)
+		VALUES (new.seq, json_extract(new.record, '$.title'), json_extract(new.record, '$.description'),
+			json_extract(new.record, '$.text'));
+	END;
+	CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+		INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
+		VALUES ('delete', old.seq, json_extract(old.record, '$.title'), json_extract(old.record, '$.description'),
+			json_extract(old.record, '$.text'));
+	END;
+	CREATE TRIGGER articles_fts_update AFTER UPDATE OF record ON articles BEGIN
+		INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
+		VALUES ('delete', old.seq, json_extract(old.record, '$.title'), json_extract(old.record, '$.description'),
+			json_extract(old.record, '$.text'));
+		INSERT INTO articles_fts (rowid, title, description, text)
+		VALUES (new.seq, json_extract(new.record, '$.title'), json_extract(new.record, '$.description'),
+			json_extract(new.record, '$.text'));
+	END;
+	INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');`
+
+// Search returns a page of the articles that q selects. A bad query is a
+// *QueryError naming the parameter.
+func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
+	p, err := planQuery(q)
+	if err != nil {
+		return Page{}, err
+	}
+	if s.version < len(sqliteSchema) {
+		return Page{}, fmt.Errorf("store: search sqlite %q: the database is at schema version %d, without the search index: open it once with newsflow run or store", s.path, s.version)
+	}
+	b := sqlBuilder{placeholder: func(n int) string { return "?" + strconv.Itoa(n) }}
+	from, key := "articles a", "a.published"
+	if p.text != nil {
+		// CROSS JOIN keeps the full-text match as the outer loop: SQLite
+		// would otherwise run the match once per article that the filters
+		// keep, tens of times slower.
+		from = fmt.Sprintf(`(SELECT rowid AS fts_seq, bm25(articles_fts, 10.0, 4.0, 1.0) AS score
+			FROM articles_fts WHERE articles_fts MATCH %s) f CROSS JOIN articles a ON a.seq = f.fts_seq`, b.arg(p.text.fts5()))
+		if p.Sort == SortRelevance {
+			key = "f.score"
+		}
+	}
+	published := func(t time.Time) any { return sqliteTime(t) }
+	b.filters(&p,
+		"EXISTS (SELECT 1 FROM json_each(a.record, '$.authors') j WHERE lower(j.value) = lower({}))",
+		"a.site_name = {} COLLATE NOCASE", published)
+	inner := "SELECT a.seq AS seq, " + key + " AS key FROM " + from + b.whereSQL()
+	outer := sqlBuilder{placeholder: b.placeholder, args: b.args}
+	order := outer.keyset(&p, published, "")
+	query := pageSQL(inner, outer.whereSQL(), order, outer.arg(p.Limit+1))
+	rows, err := s.r.QueryContext(ctx, query, outer.args...)
+	if err != nil {
+		return Page{}, classifySQLite("search", err)
+	}
+	defer rows.Close()
+	var out []searchRow
+	for rows.Next() {
+		var r searchRow
+		var k any
+		if err := rows.Scan(&r.seq, &r.record, &k); err != nil {
+			return Page{}, classifySQLite("search", err)
+		}
+		switch k := k.(type) {
+		case float64:
+			r.score = k
+		case string:
+			t, err := time.Parse(time.RFC3339Nano, k)
+			if err != nil {
+				return Page{}, fmt.Errorf("store: search: stored published %q: %w", k, err)
+			}
+			r.published = &t
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, classifySQLite("search", err)
+	}
+	return p.page(out)
+}
+
+// NearDuplicates returns the articles in the near-duplicate group of the
+// article with the id, other than itself: the one it duplicates and those
+// that duplicate it, in the order they were stored.
+func (s *SQLite) NearDuplicates(ctx context.Context, id string) ([]process.Article, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, record FROM articles
+		WHERE duplicate_of = ?1 OR id = (SELECT duplicate_of FROM articles WHERE id = ?1) ORDER BY seq`, id)
+	if err != nil {
+		return nil, classifySQLite(fmt.Sprintf("near-duplicates of %q", id), err)
+	}
+	defer rows.Close()
+	return collect(rows, classifySQLite)
+}
+
+// collect decodes every (id, record) row.
+func collect(rows records, classify func(op string, err error) error) ([]process.Article, error) {
+	out := []process.Article{}
+	err := eachRecord(rows, classify, func(a process.Article) error {
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
