@@ -70,7 +70,7 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	// and does not keep the others from going.
 	var errs []error
 	for _, seq := range seqs {
-		if err := b.RetryParkedWith(ctx, seq, func(subject string, data []byte) ([]byte, error) {
+		if err := b.RetryParked(ctx, seq, func(subject string, data []byte) ([]byte, error) {
 			return refetch(ctx, subject, data)
 		}); err != nil {
 			if ctx.Err() != nil {

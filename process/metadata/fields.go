@@ -171,17 +171,6 @@ func dice(a, b []string) float64 {
 	return 2 * float64(shared) / float64(len(a)+len(b))
 }
 
-// isSegment reports whether part is one of the pieces title splits into
-// at a title separator.
-func isSegment(title, part string) bool {
-	for _, sep := range titleSeps {
-		if strings.HasPrefix(title, part+sep) || strings.HasSuffix(title, sep+part) {
-			return true
-		}
-	}
-	return false
-}
-
 // sameName reports whether segment names the site.
 func sameName(seg, site, host string) bool {
 	s := squash(seg)

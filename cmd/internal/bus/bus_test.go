@@ -403,7 +403,7 @@ func TestParkedListAndRetry(t *testing.T) {
 		t.Fatalf("parked list = %+v", list)
 	}
 	fixed.Store(true)
-	if err := b.RetryParked(t.Context(), list[0].Seq); err != nil {
+	if err := b.RetryParked(t.Context(), list[0].Seq, nil); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "retried message handled", func() bool { return handled.Load() == 1 })

@@ -54,14 +54,9 @@ func (b *Bus) EachParked(ctx context.Context, fn func(Parked) error) error {
 
 // RetryParked publishes the parked message seq again on its original
 // subject, for its stage to take up anew, and removes it from StreamParked.
-func (b *Bus) RetryParked(ctx context.Context, seq uint64) error {
-	return b.RetryParkedWith(ctx, seq, nil)
-}
-
-// RetryParkedWith is RetryParked with the payload made anew by renew (nil:
-// sent as it is), which gets the original subject and payload. If renew
-// fails, the message stays parked and its error is returned.
-func (b *Bus) RetryParkedWith(ctx context.Context, seq uint64, renew func(subject string, data []byte) ([]byte, error)) error {
+// renew, unless nil, makes the payload anew from the original subject and
+// payload; if it fails, the message stays parked and its error is returned.
+func (b *Bus) RetryParked(ctx context.Context, seq uint64, renew func(subject string, data []byte) ([]byte, error)) error {
 	s, err := b.js.Stream(ctx, StreamParked)
 	if err != nil {
 		return fmt.Errorf("bus: %s: %w", StreamParked, err)
