@@ -261,6 +261,9 @@ func notReady(err error) bool {
 		switch api.ErrorCode {
 		case 10005, // no suitable peers for placement (yet)
 			10009, // the cluster cannot handle the request (no leader yet)
+			10059, // stream not found: made a moment ago, and the server
+			// that answered has not heard of it yet; or deleted, and the next
+			// attempt makes it again
 			10118: // stream offline
 			return true
 		}

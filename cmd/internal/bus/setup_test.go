@@ -480,3 +480,32 @@ func testSetupIdempotent(t *testing.T, r Retention) {
 		t.Errorf("retention %+v: the second connect changed streams:\n%s", r, out)
 	}
 }
+
+// The errors of a server starting or a cluster forming are waited out;
+// others end setup.
+func TestNotReady(t *testing.T) {
+	api := func(code, errCode int) error {
+		return fmt.Errorf("bus: stream %s: %w", StreamRaw, &jetstream.APIError{Code: code, ErrorCode: jetstream.ErrorCode(errCode)})
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no peers for placement yet", api(500, 10005), true},
+		{"no meta leader yet", api(503, 10009), true},
+		// Made a moment ago through one server, asked of another that
+		// has not heard of it yet (seen on a cluster that was forming).
+		{"stream not found after create", api(404, 10059), true},
+		{"stream offline", api(500, 10118), true},
+		{"not connected", errNotConnected, true},
+		{"request timed out", context.DeadlineExceeded, true},
+		{"bad configuration", api(400, 10052), false},
+		{"insufficient resources", api(503, 10023), true},
+		{"other", errors.New("disk on fire"), false},
+	} {
+		if got := notReady(tc.err); got != tc.want {
+			t.Errorf("%s: notReady(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
+}
