@@ -55,17 +55,18 @@ func (e *envFlags) str(p *string, name, env, def, usage string) {
 	e.fs.StringVar(p, name, def, usage+" ($"+env+")")
 }
 
-// secret is str for a setting that may carry a secret, such as a password
-// in a URL: its value may instead come from the file that $ENV_FILE names
-// (as container secrets are mounted), read at start.
-func (e *envFlags) secret(p *string, name, env, def, usage string) {
-	v, ok, err := envOrFile(os.LookupEnv, env)
+// secret is str, without a default, for a setting that may carry a
+// secret such as a password in a URL: its value may instead come from the
+// file that $ENV_FILE names (as container secrets are mounted), read at
+// start. The value from the environment is not shown as the flag's
+// default in -h.
+func (e *envFlags) secret(p *string, name, env, usage string) {
+	e.fs.StringVar(p, name, "", usage+" ($"+env+" or $"+env+"_FILE)")
+	v, _, err := envOrFile(os.LookupEnv, env)
 	if err != nil {
 		e.errs = append(e.errs, err)
-	} else if ok {
-		def = v
 	}
-	e.fs.StringVar(p, name, def, usage+" ($"+env+" or $"+env+"_FILE)")
+	*p = v
 }
 
 // envOrFile returns the value of $env, or the contents of the file that
@@ -148,10 +149,10 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		e.duration(&c.interval, "interval", "NEWSFLOW_INTERVAL", 15*time.Minute, "how often each feed is polled")
 	}
 	e.str(&c.dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder: the embedded NATS server's JetStream files and the SQLite database")
-	e.secret(&c.natsURL, "nats", "NATS_URL", "", "external NATS server URL(s); empty runs an embedded server")
+	e.secret(&c.natsURL, "nats", "NATS_URL", "external NATS server URL(s); empty runs an embedded server")
 	e.str(&c.natsCreds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
 	if slices.Contains(roles, "store") {
-		e.secret(&c.store, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
+		e.secret(&c.store, "store", "NEWSFLOW_STORE", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
 	if slices.Contains(roles, "process") {
 		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", defaultWorkers(), "processor workers (default two per core, at most 16)")
