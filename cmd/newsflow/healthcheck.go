@@ -61,7 +61,7 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 // --http value such as "8080" or ":8080"), asked on the loopback interface.
 func readyURL(addr string) (string, error) {
 	if addr == "" {
-		return "", errors.New("healthcheck: no status server to ask: set $NEWSFLOW_HTTP (e.g. :8080) or give --url")
+		return "", errors.New("healthcheck: no status server to ask: set $NEWSFLOW_HTTP (e.g. 8080) or give --url")
 	}
 	host, port, err := net.SplitHostPort(listenAddr(addr))
 	if err != nil {

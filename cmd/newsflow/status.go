@@ -19,8 +19,8 @@ import (
 //     process runs the store role) answers, and the stages are not draining
 //     (stages ended), 503 naming what is wrong otherwise;
 //   - /healthz answers 200 while the NATS connection is up (503 otherwise);
-//   - /metrics gives the stages' counters and the consumers' backlog in
-//     Prometheus's text format;
+//   - /metrics gives the process's metrics (see newMetrics) in
+//     Prometheus's formats;
 //   - /api/v1/ is the article API (see mountAPI).
 func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
