@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"runtime"
 	"runtime/debug"
@@ -64,7 +65,7 @@ func newMetrics(p *pipeline) *metrics {
 	})
 	m.processed = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "newsflow_feed_pages_processed_total",
-		Help: "Raw articles the processor handled, by feed token (at most 500 feeds, then \"other\") and outcome (ok or error).",
+		Help: fmt.Sprintf("Raw articles the processor handled, by feed token (at most %d feeds, then \"other\") and outcome (ok or error).", maxFeedLabels),
 	}, []string{"feed", "outcome"})
 	m.store = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "newsflow_store_duration_seconds",
@@ -78,7 +79,7 @@ func newMetrics(p *pipeline) *metrics {
 	})
 	m.stored = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "newsflow_feed_records_stored_total",
-		Help: "Records the store handled, by feed token (at most 500 feeds, then \"other\").",
+		Help: fmt.Sprintf("Records the store handled, by feed token (at most %d feeds, then \"other\").", maxFeedLabels),
 	}, []string{"feed"})
 	for _, role := range p.cfg.roles {
 		switch role {
