@@ -41,6 +41,11 @@ type ClientOptions struct {
 	MaxBodyBytes int64
 	// UserAgent is sent with every request. Empty means DefaultUserAgent.
 	UserAgent string
+	// Observe, if set, is called after every fetch with what was fetched
+	// ("feed" by Get, "page" by GetPage) and how long it took, until the
+	// last byte of the body was read or the fetch failed. It must be safe
+	// for concurrent use.
+	Observe func(kind string, d time.Duration)
 }
 
 // Client fetches feeds and pages over HTTP(S). It refuses destinations on
@@ -147,6 +152,13 @@ func (c *Client) GetPage(ctx context.Context, rawURL string, h http.Header) (*Re
 }
 
 func (c *Client) get(ctx context.Context, rawURL string, h http.Header, page bool) (*Response, error) {
+	if c.opts.Observe != nil {
+		kind := "feed"
+		if page {
+			kind = "page"
+		}
+		defer func(start time.Time) { c.opts.Observe(kind, time.Since(start)) }(time.Now())
+	}
 	ferr := func(err error) error { return &FetchError{URL: rawURL, Err: err} }
 	u, err := url.Parse(rawURL)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -405,4 +406,30 @@ func TestClientRefusesNonHTMLPages(t *testing.T) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// Observe is told of every fetch, a feed's or a page's, failed or not.
+func TestClientObserve(t *testing.T) {
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<p>hello</p>")
+	})
+	var mu sync.Mutex
+	var kinds []string
+	c := NewClient(ClientOptions{AllowPrivateNetworks: true, Observe: func(kind string, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if d < 0 {
+			t.Errorf("%s fetch took %s", kind, d)
+		}
+		kinds = append(kinds, kind)
+	}})
+	c.Get(t.Context(), srv.URL, nil)
+	c.GetPage(t.Context(), srv.URL, nil)
+	c.GetPage(t.Context(), "ftp://example.com/", nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(kinds, []string{"feed", "page", "page"}) {
+		t.Errorf("observed %v, want feed, page, page", kinds)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -369,4 +370,22 @@ func FuzzExtract(f *testing.F) {
 			}
 		}
 	})
+}
+
+// OnExtract is told how long each extraction took, a failed one too.
+func TestWorkerOnExtract(t *testing.T) {
+	var calls atomic.Int64
+	w := NewWorker(&recorder{})
+	w.OnExtract = func(d time.Duration) {
+		if d < 0 {
+			t.Errorf("extraction took %s", d)
+		}
+		calls.Add(1)
+	}
+	raw := ingest.RawArticle{ID: "x", URL: "https://example.com/a", FetchError: "connection refused"}
+	w.Handle(t.Context(), encodeRaw(t, raw))
+	w.Handle(t.Context(), []byte("not json"))
+	if calls.Load() != 1 {
+		t.Errorf("OnExtract called %d times, want 1 (a payload that does not decode is not extracted)", calls.Load())
+	}
 }

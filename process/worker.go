@@ -18,6 +18,11 @@ type Publisher interface {
 
 // Worker turns raw article messages into published records.
 type Worker struct {
+	// OnExtract, if set, is called with the time each extraction took,
+	// whether it made a record or not (a payload that does not decode is
+	// not extracted). It must be safe for concurrent use.
+	OnExtract func(d time.Duration)
+
 	pub Publisher
 	// budget bounds the extraction of one page.
 	budget time.Duration
@@ -50,7 +55,11 @@ func (w *Worker) Handle(ctx context.Context, data []byte) error {
 	if err != nil {
 		return &PermanentError{err}
 	}
+	start := time.Now()
 	a, err := w.extract(ctx, raw)
+	if w.OnExtract != nil {
+		w.OnExtract(time.Since(start))
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return err // shutting down: the message is retried

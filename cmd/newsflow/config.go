@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/newsflow/newsflow/cmd/internal/api"
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 	"github.com/newsflow/newsflow/ingest"
 )
@@ -33,7 +35,9 @@ type config struct {
 	maxDeliver   int
 	ackWait      time.Duration
 	logLevel     slog.Level
+	logFormat    string
 	httpAddr     string
+	apiToken     string // from $NEWSFLOW_API_TOKEN(_FILE), read with --http
 	roles        []string
 }
 
@@ -49,6 +53,40 @@ func (e *envFlags) str(p *string, name, env, def, usage string) {
 		def = v
 	}
 	e.fs.StringVar(p, name, def, usage+" ($"+env+")")
+}
+
+// secret is str, without a default, for a setting that may carry a
+// secret such as a password in a URL: its value may instead come from the
+// file that $ENV_FILE names (as container secrets are mounted), read at
+// start. The value from the environment is not shown as the flag's
+// default in -h.
+func (e *envFlags) secret(p *string, name, env, usage string) {
+	e.fs.StringVar(p, name, "", usage+" ($"+env+" or $"+env+"_FILE)")
+	v, _, err := envOrFile(os.LookupEnv, env)
+	if err != nil {
+		e.errs = append(e.errs, err)
+	}
+	*p = v
+}
+
+// envOrFile returns the value of $env, or the contents of the file that
+// $env_FILE names with trailing line breaks trimmed; ok says whether
+// either is set. Both set is an error, as is a file that cannot be read.
+// lookup is os.LookupEnv in the binary.
+func envOrFile(lookup func(string) (string, bool), env string) (v string, ok bool, err error) {
+	v, inline := lookup(env)
+	file, fromFile := lookup(env + "_FILE")
+	switch {
+	case inline && fromFile:
+		return "", false, fmt.Errorf("$%s and $%s_FILE are both set: set one", env, env)
+	case !fromFile:
+		return v, inline, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", false, fmt.Errorf("$%s_FILE: %w", env, err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), true, nil
 }
 
 func (e *envFlags) boolean(p *bool, name, env string, def bool, usage string) {
@@ -111,10 +149,10 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		e.duration(&c.interval, "interval", "NEWSFLOW_INTERVAL", 15*time.Minute, "how often each feed is polled")
 	}
 	e.str(&c.dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder: the embedded NATS server's JetStream files and the SQLite database")
-	e.str(&c.natsURL, "nats", "NATS_URL", "", "external NATS server URL(s); empty runs an embedded server")
+	e.secret(&c.natsURL, "nats", "NATS_URL", "external NATS server URL(s); empty runs an embedded server")
 	e.str(&c.natsCreds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
 	if slices.Contains(roles, "store") {
-		e.str(&c.store, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
+		e.secret(&c.store, "store", "NEWSFLOW_STORE", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
 	if slices.Contains(roles, "process") {
 		e.integer(&c.workers, "workers", "NEWSFLOW_WORKERS", defaultWorkers(), "processor workers (default two per core, at most 16)")
@@ -123,8 +161,10 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	e.retentionFlags(&c.retention)
 	e.integer(&c.maxDeliver, "max-deliver", "NEWSFLOW_MAX_DELIVER", 5, "deliveries of a failing message before it is parked")
 	e.duration(&c.ackWait, "ack-wait", "NEWSFLOW_ACK_WAIT", 15*time.Second, "how long a message held by a crashed worker waits before another gets it")
-	e.str(&c.httpAddr, "http", "NEWSFLOW_HTTP", "", "serve /livez, /readyz, /healthz and /metrics on this address (e.g. :8080)")
+	e.str(&c.httpAddr, "http", "NEWSFLOW_HTTP", "", "serve /livez, /readyz, /healthz, /metrics and the API on this address: PORT (on 127.0.0.1) or HOST:PORT; "+
+		"a host other than loopback needs an API token ($NEWSFLOW_API_TOKEN or $NEWSFLOW_API_TOKEN_FILE)")
 	e.str(&level, "log-level", "NEWSFLOW_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	e.str(&c.logFormat, "log-format", "NEWSFLOW_LOG_FORMAT", "text", "log format: text (key=value) or json")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -135,6 +175,19 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	errs := e.errs
 	if err := c.logLevel.UnmarshalText([]byte(level)); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level))
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format ($NEWSFLOW_LOG_FORMAT): %q is not text or json", c.logFormat))
+	}
+	if c.httpAddr != "" {
+		c.httpAddr = listenAddr(c.httpAddr)
+		token, err := api.TokenFromEnv(os.LookupEnv)
+		if err != nil {
+			errs = append(errs, err)
+		} else if err := api.CheckAddr(c.httpAddr, token); err != nil {
+			errs = append(errs, fmt.Errorf("--http ($NEWSFLOW_HTTP): %w", err))
+		}
+		c.apiToken = token
 	}
 	if slices.Contains(roles, "ingest") {
 		if c.feeds == "" {
@@ -175,6 +228,25 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		return c, joinLines(errs)
 	}
 	return c, nil
+}
+
+// listenAddr is the address a --http value listens on: a bare port is on
+// 127.0.0.1; anything else is host:port as given (":8080" is every
+// interface).
+func listenAddr(s string) string {
+	if _, err := strconv.ParseUint(s, 10, 16); err == nil {
+		return net.JoinHostPort("127.0.0.1", s)
+	}
+	return s
+}
+
+// newLogger logs to w in format (text or json) from level on.
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // joinLines joins errors one a line, for a config with several mistakes.

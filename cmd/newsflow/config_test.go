@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -51,10 +53,11 @@ func checkFor(t testing.TB, timeout time.Duration, cond func() error) {
 	}
 }
 
-// logLine returns the first line of log that contains msg=<msg>.
+// logLine returns the first line of log that contains msg=<msg> (or
+// "msg":"<msg>" in JSON).
 func logLine(log, msg string) string {
 	for line := range strings.Lines(log) {
-		if strings.Contains(line, "msg="+msg) || strings.Contains(line, `msg="`+msg+`"`) {
+		if strings.Contains(line, "msg="+msg) || strings.Contains(line, `msg="`+msg+`"`) || strings.Contains(line, `"msg":"`+msg+`"`) {
 			return line
 		}
 	}
@@ -171,5 +174,151 @@ func TestStorePasswordNeverShown(t *testing.T) {
 	line := logLine(log, "newsflow running")
 	if strings.Contains(log, "hunter2") || !strings.Contains(line, "postgres://"+u.User.Username()+"@"+u.Host) {
 		t.Errorf("running line does not show the database without its password:\n%s", log)
+	}
+}
+
+// unsetenv unsets the variables for the test, and sets them back after.
+func unsetenv(t *testing.T, keys ...string) {
+	for _, k := range keys {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+}
+
+// --log-format json writes one JSON object a line; another format is
+// refused with an error naming the setting.
+func TestLogFormat(t *testing.T) {
+	log := startCommand(t, "process", "--data", t.TempDir(), "--log-format", "json")
+	line := logLine(log, "newsflow running")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["level"] != "INFO" || rec["roles"] == nil {
+		t.Errorf("running line is not a JSON record with level and roles (%v):\n%s", err, log)
+	}
+	for _, tt := range []struct{ flag, env, want string }{
+		{"yaml", "", `--log-format ($NEWSFLOW_LOG_FORMAT): "yaml" is not text or json`},
+		{"", "logfmt", `"logfmt" is not text or json`},
+	} {
+		t.Setenv("NEWSFLOW_LOG_FORMAT", tt.env)
+		args := []string{"--data", t.TempDir()}
+		if tt.flag != "" {
+			args = append(args, "--log-format", tt.flag)
+		}
+		if _, err := parseConfig("process", args, []string{"process"}, io.Discard); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("log format %q/%q: error %v, want one saying %s", tt.flag, tt.env, err, tt.want)
+		}
+	}
+	t.Setenv("NEWSFLOW_LOG_FORMAT", "json")
+	if c, err := parseConfig("process", []string{"--data", t.TempDir()}, []string{"process"}, io.Discard); err != nil || c.logFormat != "json" {
+		t.Errorf("$NEWSFLOW_LOG_FORMAT=json: %q, %v", c.logFormat, err)
+	}
+}
+
+func TestEnvOrFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	if err := os.WriteFile(file, []byte("s3cret value\r\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing")
+	for _, tt := range []struct {
+		env    map[string]string
+		want   string
+		ok     bool
+		errHas string
+	}{
+		{map[string]string{}, "", false, ""},
+		{map[string]string{"X": "inline"}, "inline", true, ""},
+		{map[string]string{"X_FILE": file}, "s3cret value", true, ""},
+		{map[string]string{"X": "inline", "X_FILE": file}, "", false, "$X and $X_FILE are both set"},
+		{map[string]string{"X_FILE": missing}, "", false, "$X_FILE: open " + missing},
+	} {
+		got, ok, err := envOrFile(func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }, "X")
+		if got != tt.want || ok != tt.ok || (err == nil) != (tt.errHas == "") || (err != nil && !strings.Contains(err.Error(), tt.errHas)) {
+			t.Errorf("%v: %q, %v, %v; want %q, %v, error with %q", tt.env, got, ok, err, tt.want, tt.ok, tt.errHas)
+		}
+	}
+}
+
+// The secrets come from files too: $NEWSFLOW_STORE_FILE, $NATS_URL_FILE
+// and $NEWSFLOW_API_TOKEN_FILE, read at start with the line break
+// trimmed; a file that cannot be read, or both variables set, stops the
+// start with an error naming the variable. The value is not shown in -h.
+func TestSecretsFromFiles(t *testing.T) {
+	unsetenv(t, "NEWSFLOW_STORE", "NATS_URL", "NEWSFLOW_API_TOKEN")
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	t.Setenv("NEWSFLOW_STORE_FILE", write("store", "postgres://news:hunter2@db.internal/news\n"))
+	t.Setenv("NATS_URL_FILE", write("nats", "nats://user:hunter2@nats.internal:4222\n"))
+	t.Setenv("NEWSFLOW_API_TOKEN_FILE", write("token", "a-token-long-enough-to-use\n"))
+	var help bytes.Buffer
+	c, err := parseConfig("store", []string{"--http", ":8080"}, []string{"store"}, &help)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.store != "postgres://news:hunter2@db.internal/news" || c.natsURL != "nats://user:hunter2@nats.internal:4222" || c.apiToken != "a-token-long-enough-to-use" {
+		t.Errorf("from files: store %q, nats %q, token %q", c.store, c.natsURL, c.apiToken)
+	}
+	if c, err := parseConfig("store", []string{"--store", "other.db"}, []string{"store"}, &help); err != nil || c.store != "other.db" {
+		t.Errorf("--store over $NEWSFLOW_STORE_FILE: %q, %v", c.store, err)
+	}
+	parseConfig("store", []string{"-h"}, []string{"store"}, &help)
+	if strings.Contains(help.String(), "hunter2") {
+		t.Errorf("-h shows a secret:\n%s", help.String())
+	}
+
+	for _, tt := range []struct{ set, value, want string }{
+		{"NEWSFLOW_STORE", "x.db", "$NEWSFLOW_STORE and $NEWSFLOW_STORE_FILE are both set"},
+		{"NATS_URL", "nats://a", "$NATS_URL and $NATS_URL_FILE are both set"},
+		{"NEWSFLOW_API_TOKEN", "a-token-long-enough-to-use", "$NEWSFLOW_API_TOKEN and $NEWSFLOW_API_TOKEN_FILE are both set"},
+		{"NEWSFLOW_STORE_FILE", filepath.Join(dir, "nothing"), "$NEWSFLOW_STORE_FILE: open "},
+		{"NEWSFLOW_API_TOKEN_FILE", dir, "$NEWSFLOW_API_TOKEN_FILE: read "},
+	} {
+		t.Run(tt.set, func(t *testing.T) {
+			t.Setenv(tt.set, tt.value)
+			err := run(t.Context(), []string{"store", "--http", ":8080"}, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// The status server listens where --http says: a bare port on 127.0.0.1,
+// any other host than loopback only with an API token; without one
+// newsflow does not start, and the error names the setting.
+func TestHTTPAddressNeedsToken(t *testing.T) {
+	unsetenv(t, "NEWSFLOW_API_TOKEN", "NEWSFLOW_API_TOKEN_FILE", "NEWSFLOW_HTTP")
+	parse := func(addr string) (config, error) {
+		return parseConfig("process", []string{"--data", t.TempDir(), "--http", addr}, []string{"process"}, io.Discard)
+	}
+	for _, addr := range []string{":8080", "0.0.0.0:8080", "[::]:8080", "10.1.2.3:8080"} {
+		_, err := parse(addr)
+		if err == nil || !strings.Contains(err.Error(), "--http ($NEWSFLOW_HTTP)") || !strings.Contains(err.Error(), "$NEWSFLOW_API_TOKEN") {
+			t.Errorf("--http %s without a token: %v, want an error naming --http and $NEWSFLOW_API_TOKEN", addr, err)
+		}
+	}
+	for addr, want := range map[string]string{"8080": "127.0.0.1:8080", "127.0.0.1:9000": "127.0.0.1:9000", "localhost:9000": "localhost:9000", "[::1]:9000": "[::1]:9000"} {
+		if c, err := parse(addr); err != nil || c.httpAddr != want {
+			t.Errorf("--http %s: %q, %v; want %s", addr, c.httpAddr, err, want)
+		}
+	}
+	// A whole command stops at once, before it listens or connects.
+	err := run(t.Context(), []string{"process", "--data", t.TempDir(), "--http", ":0"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--http") {
+		t.Errorf("process --http :0 without a token = %v", err)
+	}
+	t.Setenv("NEWSFLOW_API_TOKEN", "a-token-long-enough-to-use")
+	if c, err := parse(":8080"); err != nil || c.apiToken != "a-token-long-enough-to-use" {
+		t.Errorf("--http :8080 with a token: %q, %v", c.apiToken, err)
+	}
+	t.Setenv("NEWSFLOW_API_TOKEN", "short")
+	if _, err := parse("127.0.0.1:8080"); err == nil || !strings.Contains(err.Error(), "$NEWSFLOW_API_TOKEN") {
+		t.Errorf("a short token: %v", err)
 	}
 }

@@ -43,7 +43,7 @@ type readerFlags struct {
 
 func (r *readerFlags) register(e *envFlags) {
 	e.str(&r.dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder whose SQLite database to read")
-	e.str(&r.dsn, "store", "NEWSFLOW_STORE", "", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
+	e.secret(&r.dsn, "store", "NEWSFLOW_STORE", "database: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	e.fs.StringVar(&r.feed, "feed", "", "only articles of this feed")
 	e.fs.StringVar(&r.language, "language", "", "only articles in this language (e.g. en)")
 	e.fs.Var(&r.since, "since", "only articles published at or after this date (2026-03-14) or RFC 3339 time")

@@ -58,12 +58,12 @@ func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // readyURL is the /readyz URL of the status server that listens on addr (a
-// --http value such as ":8080"), asked on the loopback interface.
+// --http value such as "8080" or ":8080"), asked on the loopback interface.
 func readyURL(addr string) (string, error) {
 	if addr == "" {
-		return "", errors.New("healthcheck: no status server to ask: set $NEWSFLOW_HTTP (e.g. :8080) or give --url")
+		return "", errors.New("healthcheck: no status server to ask: set $NEWSFLOW_HTTP (e.g. 8080) or give --url")
 	}
-	host, port, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(listenAddr(addr))
 	if err != nil {
 		return "", fmt.Errorf("$NEWSFLOW_HTTP: %q is not host:port: %w", addr, err)
 	}

@@ -21,7 +21,8 @@ func TestReadyURL(t *testing.T) {
 		{"10.1.2.3:8080", "http://10.1.2.3:8080/readyz", ""},
 		{"[fd00::1]:8080", "http://[fd00::1]:8080/readyz", ""},
 		{"", "", "NEWSFLOW_HTTP"},
-		{"8080", "", "$NEWSFLOW_HTTP: \"8080\""},
+		{"8080", "http://127.0.0.1:8080/readyz", ""},
+		{"localhost", "", "$NEWSFLOW_HTTP: \"localhost\""},
 	} {
 		got, err := readyURL(tc.addr)
 		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
@@ -114,4 +115,44 @@ func TestHealthcheckFailures(t *testing.T) {
 			t.Errorf("healthcheck %v = %v, want an error with %q", tc.args, err, tc.want)
 		}
 	}
+}
+
+// While NATS is down, /livez still answers 200, so that a liveness probe
+// does not restart every pod; /readyz answers 503 naming NATS, /metrics
+// still answers, and all is ready again once NATS is back.
+func TestLivezWithNATSDown(t *testing.T) {
+	port, natsDir := freePort(t), t.TempDir()
+	srv := startJetStream(t, port, natsDir)
+	cfg := testConfig("", t.TempDir())
+	cfg.natsURL = srv.ClientURL()
+	cfg.roles = []string{"process"}
+	cfg.httpAddr = loopbackAddr(t)
+	r := startPipeline(t, cfg)
+	defer r.stop(t)
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + cfg.httpAddr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(body))
+	}
+	eventually(t, "/readyz answering 200", func() bool { code, _ := get("/readyz"); return code == http.StatusOK })
+
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	eventually(t, "/readyz answering 503 for NATS", func() bool {
+		code, body := get("/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "nats")
+	})
+	if code, body := get("/livez"); code != http.StatusOK || body != "ok" {
+		t.Errorf("/livez with NATS down = %d %q, want 200 ok", code, body)
+	}
+	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "newsflow_build_info") {
+		t.Errorf("/metrics with NATS down = %d:\n%s", code, body)
+	}
+
+	startJetStream(t, port, natsDir)
+	eventually(t, "/readyz answering 200 again", func() bool { code, _ := get("/readyz"); return code == http.StatusOK })
 }

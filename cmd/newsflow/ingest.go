@@ -3,14 +3,16 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 	"github.com/newsflow/newsflow/ingest"
 )
 
 // newPoller wires the fetcher: the feed list, the guarded HTTP client, and
-// the feed-state and seen-item buckets of the bus.
-func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*ingest.Poller, error) {
+// the feed-state and seen-item buckets of the bus. observe is told how long
+// each fetch took (see ingest.ClientOptions.Observe).
+func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger, observe func(kind string, d time.Duration)) (*ingest.Poller, error) {
 	feeds := cfg.feedList
 	if feeds == nil { // a config not made by parseConfig
 		var err error
@@ -24,7 +26,7 @@ func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*
 	}
 	return ingest.NewPoller(ingest.PollerConfig{
 		Feeds:     feeds,
-		Client:    ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate}),
+		Client:    ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate, Observe: observe}),
 		Publisher: rawPublisher{b},
 		State:     state,
 		Seen:      seen,

@@ -26,7 +26,7 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	e := &envFlags{fs: fs}
 	var dataDir, natsURL, creds string
 	e.str(&dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder of the embedded NATS server")
-	e.str(&natsURL, "nats", "NATS_URL", "", "external NATS server URL(s)")
+	e.secret(&natsURL, "nats", "NATS_URL", "external NATS server URL(s)")
 	e.str(&creds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
 	var allowPrivate bool
 	e.boolean(&allowPrivate, "allow-private-networks", "NEWSFLOW_ALLOW_PRIVATE_NETWORKS", false, "allow fetching again from private-network and loopback addresses")

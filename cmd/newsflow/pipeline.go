@@ -26,12 +26,13 @@ type articleStore interface {
 
 // pipeline is the stages of one process, wired to one bus.
 type pipeline struct {
-	cfg    config
-	log    *slog.Logger
-	bus    *bus.Bus
-	db     articleStore
-	poller *ingest.Poller
-	worker *process.Worker
+	cfg     config
+	log     *slog.Logger
+	bus     *bus.Bus
+	db      articleStore
+	poller  *ingest.Poller
+	worker  *process.Worker
+	metrics *metrics
 
 	processed, processErrors atomic.Int64
 
@@ -57,11 +58,13 @@ func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline
 			return nil, fmt.Errorf("--store: %w", err)
 		}
 	}
+	p.metrics = newMetrics(p)
 	if slices.Contains(cfg.roles, "process") {
 		p.worker = process.NewWorker(articlePublisher{p.bus})
+		p.worker.OnExtract = func(d time.Duration) { p.metrics.extract.Observe(d.Seconds()) }
 	}
 	if slices.Contains(cfg.roles, "ingest") {
-		if p.poller, err = newPoller(ctx, cfg, p.bus, log); err != nil {
+		if p.poller, err = newPoller(ctx, cfg, p.bus, log, p.metrics.observeFetch); err != nil {
 			return nil, err
 		}
 	}
@@ -162,11 +165,14 @@ func (p *pipeline) counters() []any {
 }
 
 func (p *pipeline) handleRaw(ctx context.Context, m bus.Msg) error {
+	feed := p.metrics.feed(bus.SubjectFeed(m.Subject))
 	if err := p.worker.Handle(ctx, m.Data); err != nil {
 		p.processErrors.Add(1)
+		p.metrics.processed.WithLabelValues(feed, "error").Inc()
 		return err
 	}
 	p.processed.Add(1)
+	p.metrics.processed.WithLabelValues(feed, "ok").Inc()
 	return nil
 }
 
@@ -180,9 +186,18 @@ func (p *pipeline) storeBatch(ctx context.Context, ms []bus.Msg) error {
 		}
 		batch = append(batch, a)
 	}
+	start := time.Now()
 	st, err := p.db.Upsert(ctx, batch)
 	if err != nil {
 		return err
+	}
+	now := time.Now()
+	p.metrics.store.Observe(now.Sub(start).Seconds())
+	for _, a := range batch {
+		p.metrics.stored.WithLabelValues(p.metrics.feed(a.Feed)).Inc()
+		if !a.FetchedAt.IsZero() {
+			p.metrics.feedToStore.Observe(now.Sub(a.FetchedAt).Seconds())
+		}
 	}
 	p.mu.Lock()
 	p.stored.Add(st)

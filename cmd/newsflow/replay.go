@@ -35,12 +35,12 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var dataDir, natsURL, creds, dsn, since string
 	var restart bool
 	e.str(&dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder of the embedded NATS server and the SQLite database")
-	e.str(&natsURL, "nats", "NATS_URL", "", "external NATS server URL(s)")
+	e.secret(&natsURL, "nats", "NATS_URL", "external NATS server URL(s)")
 	e.str(&creds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
 	var replicas int
 	e.replicas(&replicas)
 	if what == "articles" {
-		e.str(&dsn, "store", "NEWSFLOW_STORE", "", "database to fill: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
+		e.secret(&dsn, "store", "NEWSFLOW_STORE", "database to fill: a postgres:// URL or libpq key=value string, or a SQLite file (default DATA/newsflow.db)")
 	}
 	fs.StringVar(&since, "since", "", "replay what was stored from this time on (RFC 3339 or YYYY-MM-DD; default: everything)")
 	fs.BoolVar(&restart, "restart", false, "start from the beginning even if an interrupted replay of the same range (and database) left a checkpoint")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"log/slog"
 )
 
 // cmdRun runs the given roles of the pipeline until ctx ends (SIGINT or
@@ -13,7 +12,7 @@ func cmdRun(ctx context.Context, name string, args, roles []string, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	log := newLogger(stderr, cfg.logFormat, cfg.logLevel)
 	setDefaultMemoryLimit()
 	p, err := newPipeline(ctx, cfg, log)
 	if err != nil {

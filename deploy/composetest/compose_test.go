@@ -152,6 +152,7 @@ func newStack(t *testing.T, root string) *stack {
 		"NEWSFLOW_FEEDS_FILE="+filepath.Join(dir, "feeds.txt"),
 		"NEWSFLOW_ALLOW_PRIVATE_NETWORKS=true",
 		"NEWSFLOW_INTERVAL=2s",
+		"NEWSFLOW_API_TOKEN=compose-test-api-token",
 	)}
 	s.compose = append(composeCommand(), "-p", project,
 		"-f", filepath.Join(root, "deploy/compose.yaml"), "-f", filepath.Join(dir, "feeds.yaml"))

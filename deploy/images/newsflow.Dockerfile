@@ -22,7 +22,10 @@ COPY --chown=65532:65532 data/ /home/nonroot/
 COPY feeds.txt /etc/newsflow/feeds.txt
 USER nonroot
 VOLUME /data
-ENV NEWSFLOW_DATA=/data NEWSFLOW_FEEDS=/etc/newsflow/feeds.txt NEWSFLOW_HTTP=:8080
+# The status server listens on the container's loopback (for the health
+# check) unless told otherwise: NEWSFLOW_HTTP=:8080 with NEWSFLOW_API_TOKEN
+# (or NEWSFLOW_API_TOKEN_FILE) opens it to the outside, as compose.yaml does.
+ENV NEWSFLOW_DATA=/data NEWSFLOW_FEEDS=/etc/newsflow/feeds.txt NEWSFLOW_HTTP=8080
 EXPOSE 8080
 HEALTHCHECK --interval=5s --timeout=3s --start-period=60s --retries=6 CMD ["/newsflow", "healthcheck"]
 ENTRYPOINT ["/newsflow"]

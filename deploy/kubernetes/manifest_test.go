@@ -249,9 +249,19 @@ func checkDeployment(t *testing.T, role string, d appsv1.Deployment) {
 	for _, e := range c.Env {
 		env[e.Name] = e.Value
 	}
-	_, port, err := net.SplitHostPort(env["NEWSFLOW_HTTP"])
+	host, port, err := net.SplitHostPort(env["NEWSFLOW_HTTP"])
 	if err != nil {
 		t.Fatalf("NEWSFLOW_HTTP %q: %v", env["NEWSFLOW_HTTP"], err)
+	}
+	// newsflow refuses to listen off loopback without an API token.
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		token := slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
+			return e.Name == "NEWSFLOW_API_TOKEN" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil ||
+				e.Name == "NEWSFLOW_API_TOKEN_FILE" && e.Value != ""
+		})
+		if !token {
+			t.Errorf("NEWSFLOW_HTTP %q is not a loopback address, and there is no NEWSFLOW_API_TOKEN from a Secret (or NEWSFLOW_API_TOKEN_FILE): newsflow would not start", env["NEWSFLOW_HTTP"])
+		}
 	}
 	if len(c.Ports) != 1 || strconv.Itoa(int(c.Ports[0].ContainerPort)) != port || c.Ports[0].Name != "status" {
 		t.Errorf("ports %+v, want status on %s (NEWSFLOW_HTTP)", c.Ports, port)
@@ -355,16 +365,23 @@ func busNames(t *testing.T) (stream, consumer string) {
 }
 
 // TestProbesServed runs the newsflow binary (embedded NATS, SQLite) with the
-// manifests' NEWSFLOW_HTTP port moved to a free one, and asks it every probe
-// path the manifests name: each must answer 200.
+// manifests' NEWSFLOW_HTTP port moved to a free one and an API token, and
+// asks it every probe path the manifests name, without the token: each
+// must answer 200.
 func TestProbesServed(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs newsflow")
 	}
 	m := load(t)
 	paths := map[string]bool{}
+	var host string
 	for _, d := range m.deployments {
 		c := d.Spec.Template.Spec.Containers[0]
+		for _, e := range c.Env {
+			if e.Name == "NEWSFLOW_HTTP" {
+				host, _, _ = net.SplitHostPort(e.Value)
+			}
+		}
 		for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
 			if p != nil && p.HTTPGet != nil {
 				paths[p.HTTPGet.Path] = true
@@ -382,12 +399,15 @@ func TestProbesServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	addr := "127.0.0.1:" + port
 	ln.Close()
 	feeds := filepath.Join(dir, "feeds.txt")
 	os.WriteFile(feeds, []byte("http://feeds.invalid/feed.xml\n"), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "run", "--feeds", feeds, "--data", filepath.Join(dir, "data"), "--http", addr)
+	cmd := exec.CommandContext(ctx, bin, "run", "--feeds", feeds, "--data", filepath.Join(dir, "data"), "--http", net.JoinHostPort(host, port))
+	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "NEWSFLOW_API_TOKEN") })
+	cmd.Env = append(cmd.Env, "NEWSFLOW_API_TOKEN=a-token-for-the-probe-test")
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {

@@ -38,9 +38,9 @@ func TokenFromEnv(lookup func(string) (string, bool)) (string, error) {
 	return token, nil
 }
 
-// CheckAddr returns an error unless the server at addr (host:port) can
-// serve the API: a loopback address always can, any other only with a
-// token.
+// CheckAddr returns an error unless a server may listen on addr
+// (host:port): on a loopback address it always may, on any other only with
+// a token, which the API then asks of every request.
 func CheckAddr(addr, token string) error {
 	if token != "" {
 		return nil
@@ -55,5 +55,5 @@ func CheckAddr(addr, token string) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return fmt.Errorf("address %q is not a loopback address: serving the API there needs a token ($NEWSFLOW_API_TOKEN or $NEWSFLOW_API_TOKEN_FILE)", addr)
+	return fmt.Errorf("address %q is not a loopback address: listening there needs an API token ($NEWSFLOW_API_TOKEN or $NEWSFLOW_API_TOKEN_FILE), or listen on 127.0.0.1", addr)
 }

@@ -487,3 +487,17 @@ func TestSecondRunDoesNotJoin(t *testing.T) {
 	}
 	t.Logf("second Connect: %v", err)
 }
+
+func TestSubjectFeed(t *testing.T) {
+	for subject, want := range map[string]string{
+		RawSubject("town-news"):     "town-news",
+		ArticleSubject("town-news"): "town-news",
+		parkedSubject("process"):    "",
+		"news.raw":                  "",
+		"other.raw.x":               "",
+	} {
+		if got := SubjectFeed(subject); got != want {
+			t.Errorf("SubjectFeed(%q) = %q, want %q", subject, got, want)
+		}
+	}
+}

@@ -47,6 +47,17 @@ func RawSubject(feed string) string { return subjectRaw + "." + feed }
 // ArticleSubject is the subject of an article record of the feed with token feed.
 func ArticleSubject(feed string) string { return subjectArticles + "." + feed }
 
+// SubjectFeed is the feed token of a RawSubject or an ArticleSubject, ""
+// for another subject.
+func SubjectFeed(subject string) string {
+	for _, prefix := range []string{subjectRaw + ".", subjectArticles + "."} {
+		if feed, ok := strings.CutPrefix(subject, prefix); ok {
+			return feed
+		}
+	}
+	return ""
+}
+
 // parkedSubject is where a stage's poison messages go.
 func parkedSubject(consumer string) string { return subjectParked + "." + consumer }
 
