@@ -37,6 +37,8 @@ const (
 	BucketBodies = "NEWS_BODIES"
 	// BucketFeeds keeps per-feed fetch state.
 	BucketFeeds = "NEWSFLOW_FEEDS"
+	// BucketRegistry keeps the feed registry: the feeds to poll.
+	BucketRegistry = "NEWSFLOW_FEED_REGISTRY"
 	// BucketSeen keeps the ids of the feed items already published.
 	BucketSeen = "NEWSFLOW_SEEN"
 )
