@@ -553,6 +553,8 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 	}
 	release() // the pages need no fetch slot
 	r.wg.Wait()
+	st.Items = len(items)
+	st.ItemsPublished += r.published.Load()
 	st.PageFailures = keepPresent(r.failures, present)
 	st.GivenUp = keepPresent(r.givenUp, present)
 	if r.err != nil {

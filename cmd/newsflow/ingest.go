@@ -2,14 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 	"github.com/newsflow/newsflow/ingest"
 )
 
-// newPoller wires the fetcher: the feed list, the guarded HTTP client, and
-// the feed-state and seen-item buckets of the bus.
+// newPoller wires the fetcher: the feed registry (seeded with the feed
+// list: the list only adds feeds), the guarded HTTP client, and the
+// feed-state and seen-item buckets of the bus.
 func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*ingest.Poller, error) {
 	feeds := cfg.feedList
 	if feeds == nil { // a config not made by parseConfig
@@ -18,12 +20,21 @@ func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*
 			return nil, err
 		}
 	}
+	reg, err := b.FeedRegistry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	added, err := reg.Seed(ctx, feeds)
+	if err != nil {
+		return nil, fmt.Errorf("--feeds: seed the feed registry: %w", err)
+	}
+	log.Info("feed registry seeded from the feed list", "file", cfg.feeds, "listed", len(feeds), "added", added)
 	state, seen, err := b.FeedStores(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return ingest.NewPoller(ingest.PollerConfig{
-		Feeds:     feeds,
+		Registry:  reg,
 		Client:    ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate}),
 		Publisher: rawPublisher{b},
 		State:     state,
