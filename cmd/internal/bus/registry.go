@@ -50,28 +50,39 @@ func (b *Bus) FeedRegistry(ctx context.Context) (*FeedRegistry, error) {
 
 // Feeds returns every registered feed, in the order of their keys.
 func (r *FeedRegistry) Feeds(ctx context.Context) ([]ingest.FeedRecord, error) {
+	out := []ingest.FeedRecord{}
+	err := eachEntry(ctx, r.kv, func(e jetstream.KeyValueEntry) {
+		if rec, ok := decodeRecord(e); ok {
+			out = append(out, rec)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: list feeds: %w", err)
+	}
+	return out, nil
+}
+
+// eachEntry calls fn with each key's value in kv, in key order.
+func eachEntry(ctx context.Context, kv jetstream.KeyValue, fn func(jetstream.KeyValueEntry)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := r.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
-		return nil, temporary(fmt.Errorf("bus: list feeds in %s: %w", r.kv.Bucket(), err))
+		return temporary(fmt.Errorf("read %s: %w", kv.Bucket(), err))
 	}
 	defer w.Stop()
-	out := []ingest.FeedRecord{}
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, temporary(fmt.Errorf("bus: list feeds in %s: the watch ended early", r.kv.Bucket()))
+				return temporary(fmt.Errorf("read %s: the watch ended early", kv.Bucket()))
 			}
 			if e == nil {
-				return out, nil
+				return nil
 			}
-			if rec, ok := decodeRecord(e); ok {
-				out = append(out, rec)
-			}
+			fn(e)
 		}
 	}
 }
