@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/newsflow/newsflow/cmd/internal/api"
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 	"github.com/newsflow/newsflow/ingest"
 )
@@ -42,4 +43,28 @@ func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*
 		Interval:  cfg.interval,
 		Logger:    log.With("stage", "ingest"),
 	})
+}
+
+// feedSources is where the feed API and `newsflow feeds` read and change
+// the feeds: the registry and fetch state on the bus, the parked stream,
+// and the store's counts when this process has one.
+func (p *pipeline) feedSources(ctx context.Context) (api.Feeds, error) {
+	return feedSources(ctx, p.bus, p.db, p.cfg.allowPrivate)
+}
+
+func feedSources(ctx context.Context, b *bus.Bus, db any, allowPrivate bool) (api.Feeds, error) {
+	reg, err := b.FeedRegistry(ctx)
+	if err != nil {
+		return api.Feeds{}, err
+	}
+	state, _, err := b.FeedStores(ctx)
+	if err != nil {
+		return api.Feeds{}, err
+	}
+	f := api.Feeds{Registry: reg, States: state, Parked: b,
+		Finder: ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: allowPrivate})}
+	if c, ok := db.(api.FeedCounter); ok {
+		f.Counts = c
+	}
+	return f, nil
 }

@@ -51,7 +51,7 @@ func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		p.writeMetrics(r.Context(), w)
 	})
-	if err := p.mountAPI(mux, addr); err != nil {
+	if err := p.mountAPI(ctx, mux, addr); err != nil {
 		ln.Close()
 		return err
 	}
@@ -87,9 +87,10 @@ func (p *pipeline) ready(ctx context.Context, stages context.Context) error {
 	return nil
 }
 
-// mountAPI serves the article API (/api/v1/) on mux when this process has
-// a store: on a loopback address, or on any other with an API token.
-func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
+// mountAPI serves the API (/api/v1/: articles and feeds) on mux when this
+// process has a store: on a loopback address, or on any other with an API
+// token.
+func (p *pipeline) mountAPI(ctx context.Context, mux *http.ServeMux, addr string) error {
 	articles, ok := p.db.(api.Articles)
 	if !ok {
 		return nil
@@ -102,7 +103,13 @@ func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
 		p.log.Warn("the article API is off", "err", err)
 		return nil
 	}
-	api.New(articles, token, p.log).Register(mux)
+	h := api.New(articles, token, p.log)
+	feeds, err := p.feedSources(ctx)
+	if err != nil {
+		return err
+	}
+	h.ServeFeeds(feeds)
+	h.Register(mux)
 	return nil
 }
 
