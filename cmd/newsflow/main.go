@@ -8,6 +8,7 @@
 //	newsflow articles export [--data DIR]    stored articles as JSON Lines or CSV
 //	newsflow articles search QUERY           full-text search of the stored articles
 //	newsflow demo                            the pipeline on a bundled sample site
+//	newsflow feeds list|add|remove|...       the feeds a running pipeline polls
 //	newsflow healthcheck                     a container health check
 package main
 
@@ -40,6 +41,8 @@ Commands:
   articles export [--data DIR]    print the stored articles as JSON Lines or CSV
   articles search QUERY           search the stored articles (words, "a phrase", OR, -word)
   demo                            run the pipeline against a bundled sample site
+  feeds list|add|remove|pause|resume|import|export
+                                  the feeds a running pipeline polls, with their health
   parked list | retry [SEQ...]    messages that failed for good, and sending them back
   replay raw | articles           extract the stored pages again, or rebuild a database
   ingest | process | store        run one role alone against an external NATS (--nats)
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdReplay(ctx, args[1:], stdout, stderr)
 	case "parked":
 		return cmdParked(ctx, args[1:], stdout, stderr)
+	case "feeds":
+		return cmdFeeds(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "extract":

@@ -145,6 +145,24 @@ func (f Feeds) Health(ctx context.Context) ([]FeedHealth, error) {
 	return out, nil
 }
 
+// Import registers those of feeds not registered yet, and returns them
+// and how many were registered already.
+func (f Feeds) Import(ctx context.Context, feeds []ingest.Feed) (added []ingest.FeedRecord, existing int, err error) {
+	added = []ingest.FeedRecord{}
+	for _, feed := range feeds {
+		rec, err := f.Registry.AddFeed(ctx, feed)
+		switch {
+		case err == nil:
+			added = append(added, rec)
+		case errors.Is(err, ingest.ErrFeedExists):
+			existing++
+		default:
+			return added, existing, fmt.Errorf("after adding %d feeds: %w", len(added), err)
+		}
+	}
+	return added, existing, nil
+}
+
 // maxFeedBody bounds the body of a feed request; maxImportBody an OPML
 // import's.
 const (
@@ -320,19 +338,12 @@ func (h *Handler) importFeeds(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "", "body: the OPML document lists no feeds (outline elements with an xmlUrl)")
 		return
 	}
-	res := importResult{Added: []ingest.FeedRecord{}}
-	for _, f := range feeds {
-		rec, err := h.feeds.Registry.AddFeed(r.Context(), f)
-		switch {
-		case err == nil:
-			res.Added = append(res.Added, rec)
-		case errors.Is(err, ingest.ErrFeedExists):
-			res.Existing++
-		default:
-			h.feedError(w, r, fmt.Errorf("after adding %d feeds: %w", len(res.Added), err))
-			return
-		}
+	added, existing, err := h.feeds.Import(r.Context(), feeds)
+	if err != nil {
+		h.feedError(w, r, err)
+		return
 	}
+	res := importResult{Added: added, Existing: existing}
 	writeJSON(w, http.StatusOK, res)
 }
 
