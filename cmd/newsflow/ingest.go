@@ -15,7 +15,7 @@ import (
 // feed-state and seen-item buckets of the bus.
 func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*ingest.Poller, error) {
 	feeds := cfg.feedList
-	if feeds == nil { // a config not made by parseConfig
+	if feeds == nil && cfg.feeds != "" { // a config not made by parseConfig
 		var err error
 		if feeds, err = loadFeeds(cfg.feeds); err != nil {
 			return nil, err
@@ -29,7 +29,12 @@ func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("--feeds: seed the feed registry: %w", err)
 	}
-	log.Info("feed registry seeded from the feed list", "file", cfg.feeds, "listed", len(feeds), "added", added)
+	if cfg.feeds != "" {
+		log.Info("feed registry seeded from the feed list", "file", cfg.feeds, "listed", len(feeds), "added", added)
+	}
+	if all, err := reg.Feeds(ctx); err == nil && len(all) == 0 {
+		log.Warn("no feeds registered: add some with 'newsflow feeds add URL', POST /api/v1/feeds, or --feeds FILE")
+	}
 	state, seen, err := b.FeedStores(ctx)
 	if err != nil {
 		return nil, err

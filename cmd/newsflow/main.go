@@ -3,7 +3,7 @@
 //
 // Usage:
 //
-//	newsflow run --feeds FILE [--data DIR]   the whole pipeline in one process
+//	newsflow run [--feeds FILE] [--data DIR] the whole pipeline in one process
 //	newsflow extract [--url URL] PATH...     extraction on local HTML files
 //	newsflow articles export [--data DIR]    stored articles as JSON Lines or CSV
 //	newsflow articles search QUERY           full-text search of the stored articles
@@ -36,7 +36,7 @@ func main() {
 const usage = `newsflow: an event-driven news ingestion pipeline
 
 Commands:
-  run --feeds FILE [--data DIR]   run the whole pipeline in one process
+  run [--feeds FILE] [--data DIR] run the whole pipeline in one process
   extract [--url URL] PATH...     extract articles from local HTML files
   articles export [--data DIR]    print the stored articles as JSON Lines or CSV
   articles search QUERY           search the stored articles (words, "a phrase", OR, -word)
