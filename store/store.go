@@ -25,6 +25,8 @@ type Store interface {
 	NearDuplicates(ctx context.Context, id string) ([]process.Article, error)
 	// Count returns the number of stored articles.
 	Count(ctx context.Context) (int, error)
+	// FeedCounts returns what is stored of each feed, by feed token.
+	FeedCounts(ctx context.Context) (map[string]FeedCount, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -165,7 +165,7 @@ func (p *pipeline) counters() []any {
 }
 
 func (p *pipeline) handleRaw(ctx context.Context, m bus.Msg) error {
-	feed := p.metrics.feed(bus.SubjectFeed(m.Subject))
+	feed := p.metrics.feed(bus.FeedOfSubject(m.Subject))
 	if err := p.worker.Handle(ctx, m.Data); err != nil {
 		p.processErrors.Add(1)
 		p.metrics.processed.WithLabelValues(feed, "error").Inc()

@@ -46,7 +46,7 @@ func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 		io.WriteString(w, "ok\n")
 	})
 	mux.Handle("GET /metrics", p.metrics.handler())
-	if err := p.mountAPI(mux, addr); err != nil {
+	if err := p.mountAPI(ctx, mux, addr); err != nil {
 		ln.Close()
 		return err
 	}
@@ -82,10 +82,10 @@ func (p *pipeline) ready(ctx context.Context, stages context.Context) error {
 	return nil
 }
 
-// mountAPI serves the article API (/api/v1/) on mux when this process has
-// a store. On an address other than loopback every request must carry the
-// API token; without one the server does not start.
-func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
+// mountAPI serves the API (/api/v1/: articles and feeds) on mux when this
+// process has a store. On an address other than loopback every request
+// must carry the API token; without one the server does not start.
+func (p *pipeline) mountAPI(ctx context.Context, mux *http.ServeMux, addr string) error {
 	if err := api.CheckAddr(addr, p.cfg.apiToken); err != nil {
 		return fmt.Errorf("--http ($NEWSFLOW_HTTP): %w", err)
 	}
@@ -93,6 +93,12 @@ func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
 	if !ok {
 		return nil
 	}
-	api.New(articles, p.cfg.apiToken, p.log).Register(mux)
+	h := api.New(articles, p.cfg.apiToken, p.log)
+	feeds, err := p.feedSources(ctx)
+	if err != nil {
+		return err
+	}
+	h.ServeFeeds(feeds)
+	h.Register(mux)
 	return nil
 }

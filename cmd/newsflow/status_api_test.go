@@ -21,7 +21,7 @@ func TestStatusMountsAPI(t *testing.T) {
 	status := func(method, addr string) int {
 		t.Helper()
 		mux := http.NewServeMux()
-		if err := p.mountAPI(mux, addr); err != nil {
+		if err := p.mountAPI(t.Context(), mux, addr); err != nil {
 			t.Fatal(err)
 		}
 		rec := httptest.NewRecorder()
@@ -31,7 +31,7 @@ func TestStatusMountsAPI(t *testing.T) {
 	if got := status("GET", "127.0.0.1:8080"); got != http.StatusOK {
 		t.Errorf("loopback: status %d, want 200", got)
 	}
-	if err := p.mountAPI(http.NewServeMux(), ":8080"); err == nil || !strings.Contains(err.Error(), "NEWSFLOW_API_TOKEN") {
+	if err := p.mountAPI(t.Context(), http.NewServeMux(), ":8080"); err == nil || !strings.Contains(err.Error(), "NEWSFLOW_API_TOKEN") {
 		t.Errorf("all interfaces without a token: %v, want an error naming $NEWSFLOW_API_TOKEN", err)
 	}
 	p.cfg.apiToken = "a-token-of-some-length"

@@ -46,6 +46,7 @@ type Handler struct {
 	mux      *http.ServeMux
 	routes   []string
 	fields   map[string]bool // the JSON names of process.Article's fields
+	feeds    Feeds
 }
 
 // New returns the API over articles. With a token, every request must
@@ -64,22 +65,35 @@ func New(articles Articles, token string, log *slog.Logger) *Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPIDoc)
 	})
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no such endpoint: %s", r.URL.Path))
-	})
+	h.handleFeeds()
+	h.mux.HandleFunc("/", h.notFound)
 	return h
 }
 
-// handle registers a route, and a 405 answer for its path with any other
-// method.
+// handle registers a route. A request for its path with another method
+// is answered 405 (see notFound).
 func (h *Handler) handle(pattern string, fn http.HandlerFunc) {
 	h.routes = append(h.routes, pattern)
 	h.mux.HandleFunc(pattern, fn)
-	method, path, _ := strings.Cut(pattern, " ")
-	h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", method)
-		writeError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("%s %s: only %s is allowed", r.Method, r.URL.Path, method))
-	})
+}
+
+// notFound answers a request no route took: 405 naming the allowed
+// methods when its path has routes, 404 otherwise.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); strings.HasPrefix(pattern, m+" ") {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no such endpoint: %s", r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("%s %s: only %s allowed", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 }
 
 // Routes returns the registered routes as "METHOD /path" patterns.

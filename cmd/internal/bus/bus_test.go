@@ -488,7 +488,7 @@ func TestSecondRunDoesNotJoin(t *testing.T) {
 	t.Logf("second Connect: %v", err)
 }
 
-func TestSubjectFeed(t *testing.T) {
+func TestFeedOfSubject(t *testing.T) {
 	for subject, want := range map[string]string{
 		RawSubject("town-news"):     "town-news",
 		ArticleSubject("town-news"): "town-news",
@@ -496,8 +496,8 @@ func TestSubjectFeed(t *testing.T) {
 		"news.raw":                  "",
 		"other.raw.x":               "",
 	} {
-		if got := SubjectFeed(subject); got != want {
-			t.Errorf("SubjectFeed(%q) = %q, want %q", subject, got, want)
+		if got := FeedOfSubject(subject); got != want {
+			t.Errorf("FeedOfSubject(%q) = %q, want %q", subject, got, want)
 		}
 	}
 }
