@@ -32,6 +32,8 @@ type pipeline struct {
 	db     articleStore
 	poller *ingest.Poller
 	worker *process.Worker
+	// started is when the pipeline was made, for rates since start.
+	started time.Time
 
 	processed, processErrors atomic.Int64
 
@@ -41,7 +43,7 @@ type pipeline struct {
 
 // newPipeline connects to NATS and opens what cfg's roles need.
 func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline, err error) {
-	p := &pipeline{cfg: cfg, log: log}
+	p := &pipeline{cfg: cfg, log: log, started: time.Now()}
 	defer func() {
 		if err != nil {
 			p.close()

@@ -7,10 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
-	"github.com/newsflow/newsflow/cmd/internal/api"
 	"github.com/newsflow/newsflow/cmd/internal/bus"
 )
 
@@ -23,7 +21,7 @@ import (
 //   - /healthz answers 200 while the NATS connection is up (503 otherwise);
 //   - /metrics gives the stages' counters and the consumers' backlog in
 //     Prometheus's text format;
-//   - /api/v1/ is the article API (see mountAPI).
+//   - /api/v1/ is the API and / the web console (see mountAPI).
 func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -84,25 +82,6 @@ func (p *pipeline) ready(ctx context.Context, stages context.Context) error {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
-	return nil
-}
-
-// mountAPI serves the article API (/api/v1/) on mux when this process has
-// a store: on a loopback address, or on any other with an API token.
-func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
-	articles, ok := p.db.(api.Articles)
-	if !ok {
-		return nil
-	}
-	token, err := api.TokenFromEnv(os.LookupEnv)
-	if err != nil {
-		return err
-	}
-	if err := api.CheckAddr(addr, token); err != nil {
-		p.log.Warn("the article API is off", "err", err)
-		return nil
-	}
-	api.New(articles, token, p.log).Register(mux)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 // Package api serves newsflow's HTTP API under /api/v1/: article search
-// and single articles with their near-duplicates, JSON errors, and the
-// OpenAPI document that describes it (/api/v1/openapi.json).
+// and single articles with their near-duplicates, parked messages and
+// their retry, the pipeline's stats, JSON errors, and the OpenAPI document
+// that describes it (/api/v1/openapi.json).
 //
 // The handlers need only a small view of the store (Articles), so that
 // any server, the status server of `newsflow run` or a web console, can
@@ -82,6 +83,20 @@ func (h *Handler) handle(pattern string, fn http.HandlerFunc) {
 	})
 }
 
+// mutating wraps a handler that changes something: it needs the API token,
+// so a server started without one refuses it. (A token cannot be sent
+// cross-origin by a browser without a CORS preflight, which this server
+// never allows: the token also guards against cross-site requests.)
+func (h *Handler) mutating(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.token == "" {
+			writeError(w, http.StatusForbidden, "", "this endpoint changes state and needs an API token: start newsflow with $NEWSFLOW_API_TOKEN or $NEWSFLOW_API_TOKEN_FILE and send Authorization: Bearer TOKEN")
+			return
+		}
+		fn(w, r)
+	}
+}
+
 // Routes returns the registered routes as "METHOD /path" patterns.
 func (h *Handler) Routes() []string { return h.routes }
 
@@ -141,4 +156,17 @@ func (h *Handler) storeError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	writeError(w, http.StatusInternalServerError, "", "internal error reading the store")
+}
+
+// internalError answers a failure that is not the client's: 503 when it
+// is temporary or timed out, 500 otherwise, logged without its details
+// in the answer.
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if fault.IsTemporary(err) || errors.Is(err, context.DeadlineExceeded) {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "", "NATS or the store is busy or unreachable; retry later")
+		return
+	}
+	writeError(w, http.StatusInternalServerError, "", "internal error")
 }

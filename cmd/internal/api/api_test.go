@@ -238,7 +238,7 @@ func TestErrors(t *testing.T) {
 func TestToken(t *testing.T) {
 	s := openSQLite(t)
 	fixture(t, s)
-	const token = "a-token-of-some-length"
+	const token = testToken
 	srv := httptest.NewServer(New(s, token, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer srv.Close()
 	for _, tt := range []struct {
@@ -271,9 +271,17 @@ func TestToken(t *testing.T) {
 func TestOpenAPI(t *testing.T) {
 	s := openSQLite(t)
 	fixture(t, s)
-	h := New(s, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := newParkedWorld(t, "one")
+	h := New(s, testToken, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.MountParked(parkedBus{w.bus})
+	h.MountStats(statsOf{w.bus, s})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
+	parked, _, err := w.bus.ParkedAfter(t.Context(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := strings.NewReplacer("{id}", "bridge", "{seq}", fmt.Sprint(parked[0].Seq))
 	var doc struct {
 		OpenAPI string `json:"openapi"`
 		Paths   map[string]map[string]struct {
@@ -284,7 +292,7 @@ func TestOpenAPI(t *testing.T) {
 			Responses map[string]any `json:"responses"`
 		} `json:"paths"`
 	}
-	get(t, srv, "/api/v1/openapi.json", http.StatusOK, &doc)
+	do(t, srv, "GET", "/api/v1/openapi.json", testToken, http.StatusOK, &doc)
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
 	}
@@ -296,7 +304,8 @@ func TestOpenAPI(t *testing.T) {
 			if op.Responses["200"] == nil {
 				t.Errorf("%s: no 200 response documented", route)
 			}
-			req, _ := http.NewRequest(strings.ToUpper(method), srv.URL+strings.ReplaceAll(path, "{id}", "bridge"), nil)
+			req, _ := http.NewRequest(strings.ToUpper(method), srv.URL+params.Replace(path), nil)
+			req.Header.Set("Authorization", "Bearer "+testToken)
 			resp, err := srv.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)

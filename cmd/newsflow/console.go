@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/newsflow/newsflow/cmd/internal/api"
+	"github.com/newsflow/newsflow/cmd/internal/bus"
+	"github.com/newsflow/newsflow/cmd/internal/console"
+	"github.com/newsflow/newsflow/ingest"
+	"github.com/newsflow/newsflow/store"
+)
+
+// parkedMessages is the parked stream as the API and the console use it:
+// a retried raw article whose page failed has its page fetched again (see
+// refetcher).
+type parkedMessages struct {
+	bus     *bus.Bus
+	refetch func(ctx context.Context, subject string, data []byte) ([]byte, error)
+}
+
+func newParkedMessages(b *bus.Bus, allowPrivate bool) parkedMessages {
+	return parkedMessages{bus: b, refetch: refetcher(ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: allowPrivate}))}
+}
+
+func (p parkedMessages) ParkedAfter(ctx context.Context, after uint64, limit int) ([]bus.Parked, uint64, error) {
+	return p.bus.ParkedAfter(ctx, after, limit)
+}
+
+func (p parkedMessages) RetryParked(ctx context.Context, seq uint64) error {
+	return p.bus.RetryParked(ctx, seq, func(subject string, data []byte) ([]byte, error) {
+		return p.refetch(ctx, subject, data)
+	})
+}
+
+// statsStore is what the stats read of the store.
+type statsStore interface {
+	Count(ctx context.Context) (int, error)
+	ArticlesPerHour(ctx context.Context, since time.Time) ([]store.HourCount, error)
+}
+
+// Stats reads the streams and their consumers, what the store holds and
+// what this process stored since it started.
+func (p *pipeline) Stats(ctx context.Context) (api.Stats, error) {
+	now := time.Now().UTC()
+	streams, err := p.bus.Stats(ctx)
+	if err != nil {
+		return api.Stats{}, err
+	}
+	st := api.Stats{Time: now, Streams: streams, Rates: api.Rates{ArticlesPerHour: []store.HourCount{}}}
+	s := p.storedStats()
+	st.Stored = api.StoredStats{Since: p.started.UTC(), Inserted: s.Inserted, Updated: s.Updated, Unchanged: s.Unchanged}
+	if minutes := now.Sub(p.started).Minutes(); minutes > 0 {
+		st.Rates.StoredPerMinute = float64(s.Inserted+s.Updated) / minutes
+	}
+	if db, ok := p.db.(statsStore); ok {
+		if st.Stored.Articles, err = db.Count(ctx); err != nil {
+			return api.Stats{}, fmt.Errorf("stats: %w", err)
+		}
+		if st.Rates.ArticlesPerHour, err = db.ArticlesPerHour(ctx, now.Add(-23*time.Hour)); err != nil {
+			return api.Stats{}, fmt.Errorf("stats: %w", err)
+		}
+	}
+	return st, nil
+}
+
+// mountAPI serves the API (/api/v1/) and the web console (/) on mux when
+// this process has a store: on a loopback address, or on any other with
+// an API token.
+func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
+	articles, ok := p.db.(api.Articles)
+	if !ok {
+		return nil
+	}
+	token, err := api.TokenFromEnv(os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if err := api.CheckAddr(addr, token); err != nil {
+		p.log.Warn("the API and the console are off", "err", err)
+		return nil
+	}
+	parked := newParkedMessages(p.bus, p.cfg.allowPrivate)
+	h := api.New(articles, token, p.log)
+	h.MountParked(parked)
+	h.MountStats(p)
+	h.Register(mux)
+	c, err := console.New(console.Options{Articles: articles, Parked: parked, Stats: p, Token: token, Log: p.log})
+	if err != nil {
+		return err
+	}
+	c.Register(mux)
+	return nil
+}
