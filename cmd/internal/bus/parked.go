@@ -82,7 +82,7 @@ func (b *Bus) eachParkedAfter(ctx context.Context, after uint64, fn func(Parked)
 		n, _ := strconv.Atoi(m.Header.Get(HeaderDeliveries))
 		if err := fn(Parked{Seq: seq, Stage: m.Header.Get(HeaderStage), Subject: m.Header.Get(HeaderSubject),
 			Error: m.Header.Get(HeaderError), Deliveries: n, Parked: m.Time.UTC(), Size: len(m.Data)}); err != nil {
-			return 0, err
+			return info.State.Msgs, err
 		}
 	}
 	return info.State.Msgs, nil
