@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/newsflow/newsflow/cmd/internal/bus"
+	"github.com/newsflow/newsflow/process"
 )
 
 // chromium returns the path of a Chromium to drive, from
@@ -134,11 +135,11 @@ func TestConsoleInBrowser(t *testing.T) {
 	shots := cmp.Or(os.Getenv("NEWSFLOW_SCREENSHOTS"), t.TempDir())
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			b, err := chromedp.FullScreenshot(80)(ctx, tg)
+			b, err := chromedp.FullScreenshot(100)(ctx, tg)
 			if err != nil {
 				return err
 			}
-			return os.WriteFile(filepath.Join(shots, name+".jpg"), b, 0o644)
+			return os.WriteFile(filepath.Join(shots, name+".png"), b, 0o644)
 		})
 	}
 	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -164,6 +165,21 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", js, err)
 		}
 		return ok
+	}
+
+	// safePage checks the page has no script element, event handler or
+	// javascript: URL.
+	safePage := func(what string) {
+		t.Helper()
+		if !eval(`document.querySelectorAll("script").length === 0`) {
+			t.Errorf("%s has a script element", what)
+		}
+		if !eval(`[...document.querySelectorAll("[href],[src]")].every(e => !/^\s*javascript:/i.test(e.getAttribute("href") || e.getAttribute("src") || ""))`) {
+			t.Errorf("%s has a javascript: link or image", what)
+		}
+		if !eval(`[...document.querySelectorAll("*")].every(e => ![...e.attributes].some(a => a.name.startsWith("on")))`) {
+			t.Errorf("%s has an event handler attribute", what)
+		}
 	}
 
 	// Overview, usable by keyboard: the first Tab reaches the skip link.
@@ -193,18 +209,26 @@ func TestConsoleInBrowser(t *testing.T) {
 	if !strings.Contains(text("#article-body"), "stalls, music and boats") {
 		t.Error("the article page does not show the story's text")
 	}
-	if !eval(`document.querySelectorAll("script").length === 0`) {
-		t.Error("the article page has a script element")
-	}
-	if !eval(`[...document.querySelectorAll("[href],[src]")].every(e => !/^\s*javascript:/i.test(e.getAttribute("href") || e.getAttribute("src") || ""))`) {
-		t.Error("the article page has a javascript: link or image")
-	}
-	if !eval(`[...document.querySelectorAll("*")].every(e => ![...e.attributes].some(a => a.name.startsWith("on")))`) {
-		t.Error("the article page has an event handler attribute")
-	}
+	safePage("the story's page")
 	if !eval(`/^https?:/.test(document.querySelector("#original").href)`) {
 		t.Error("the link to the original is not http(s)")
 	}
+
+	// A record whose fields were never made safe (written by another
+	// tool, or an older newsflow) shows as text, without script.
+	const js = "javascript:alert(9)"
+	raw := process.Article{SchemaVersion: process.ArticleSchemaVersion, ID: "hostile", URL: js, Link: js, Feed: "evil",
+		Title: `<script>alert(10)</script>Hostile`, Authors: []string{`<img src=x onerror=alert(11)>`}, SiteName: `"><script>alert(12)</script>`,
+		Description: `<b onmouseover=alert(13)>bold</b>`, Image: js, Text: "Nothing to see.", HTML: "<p>Nothing to see.</p>",
+		ContentHash: "sha256:hostile", FetchedAt: time.Now(), ExtractorVersion: process.ExtractorVersion}
+	if _, err := r.db.Upsert(t.Context(), []process.Article{raw}); err != nil {
+		t.Fatal(err)
+	}
+	run("hostile record", chromedp.Navigate(console.URL+"/articles/hostile"), chromedp.WaitVisible(chromedp.CSS("#article-body")), shot("hostile"))
+	if got := text("main h1"); got != raw.Title {
+		t.Errorf("the hostile title shows as %q, want its text", got)
+	}
+	safePage("the hostile record's page")
 
 	// Retry the parked page once it is fixed: it leaves the list.
 	run("parked", chromedp.Navigate(console.URL+"/parked"), chromedp.WaitVisible(chromedp.CSS("#parked")), shot("parked"))

@@ -299,6 +299,11 @@ var funcs = template.FuncMap{
 		return t.UTC().Format(time.RFC3339)
 	},
 	"join": strings.Join,
+	// web reports whether s is an http(s) URL, the only kind linked to.
+	"web": func(s string) bool {
+		u, err := url.Parse(s)
+		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	},
 	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
 	"snippet": func(a process.Article) string {
 		s := a.Description

@@ -127,10 +127,13 @@ func TestHostileFieldsEscaped(t *testing.T) {
 		}
 	}
 	_, body, _ := fetch(t, c, "GET", srv.URL+"/articles/hostile", nil)
-	for _, want := range []string{"<p>The harbour <em>festival</em> opened.</p>", "&lt;img src=x onerror=alert(1)&gt;", "&lt;b onmouseover=alert(3)&gt;bold&lt;/b&gt;", `href="#ZgotmplZ"`} {
+	for _, want := range []string{"<p>The harbour <em>festival</em> opened.</p>", "&lt;img src=x onerror=alert(1)&gt;", "&lt;b onmouseover=alert(3)&gt;bold&lt;/b&gt;", "<dt>URL</dt><dd>javascript:alert(1)</dd>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the article page lacks %q", want)
 		}
+	}
+	if strings.Contains(body, `id="original"`) || strings.Contains(body, `class="lead"`) {
+		t.Error("the article page links to a javascript: original or shows a javascript: image")
 	}
 }
 
