@@ -233,8 +233,8 @@ func readOPML(br *bufio.Reader) ([]Feed, error) {
 					text = a.Value
 				}
 			}
-			if title == "" {
-				title = text
+			if title == "" && strings.TrimSpace(text) != strings.TrimSpace(xmlURL) {
+				title = text // text that only repeats the URL names nothing
 			}
 			if strings.TrimSpace(xmlURL) != "" {
 				line, _ := dec.InputPos()

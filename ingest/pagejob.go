@@ -21,7 +21,8 @@ type pageRound struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
-	pending atomic.Int64 // items left for a later poll
+	pending   atomic.Int64 // items left for a later poll
+	published atomic.Int64 // items published in this round
 
 	mu       sync.Mutex
 	failures map[string]int  // page failures by item id, as in FeedState
@@ -147,6 +148,7 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 		return true
 	}
 	p.stats.itemsPublished.Add(1)
+	r.published.Add(1)
 	r.mu.Lock()
 	delete(r.failures, id)
 	if fail != nil {

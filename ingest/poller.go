@@ -50,6 +50,10 @@ const feedAccept = "application/rss+xml, application/atom+xml, application/feed+
 type PollerConfig struct {
 	// Feeds to watch. Their tokens must be distinct.
 	Feeds []Feed
+	// Registry, when set, is watched while Run runs: the feeds it reports
+	// active are polled too, those it reports removed or paused no longer
+	// are. Feeds may then be empty.
+	Registry FeedWatcher
 	// Client fetches feeds and pages; nil means NewClient(ClientOptions{}).
 	Client *Client
 	// Publisher receives the RawArticles.
@@ -193,12 +197,12 @@ type Poller struct {
 	log    *slog.Logger
 	client *Client
 	hosts  *hostLimiter
-	feeds  map[string]Feed
 	fetch  chan struct{} // Concurrency slots
 	stats  counters
 	wake   chan struct{}
 
 	mu        sync.Mutex
+	feeds     map[string]Feed // the feeds to poll, by token
 	running   int
 	queue     dueQueue
 	nextLook  map[string]time.Time // when to look at a feed's state again
@@ -209,8 +213,8 @@ type Poller struct {
 // NewPoller checks c, fills in defaults, and returns a Poller.
 func NewPoller(c PollerConfig) (*Poller, error) {
 	switch {
-	case len(c.Feeds) == 0:
-		return nil, errors.New("ingest: PollerConfig.Feeds is empty: no feeds to poll")
+	case len(c.Feeds) == 0 && c.Registry == nil:
+		return nil, errors.New("ingest: PollerConfig.Feeds is empty and there is no Registry: no feeds to poll")
 	case c.Publisher == nil:
 		return nil, errors.New("ingest: PollerConfig.Publisher is required")
 	case c.State == nil:
@@ -549,6 +553,8 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 	}
 	release() // the pages need no fetch slot
 	r.wg.Wait()
+	st.Items = len(items)
+	st.ItemsPublished += r.published.Load()
 	st.PageFailures = keepPresent(r.failures, present)
 	st.GivenUp = keepPresent(r.givenUp, present)
 	if r.err != nil {

@@ -10,7 +10,12 @@ import (
 // Run polls the feeds as they fall due until ctx is done. It then waits for
 // the polls in flight to stop (they see ctx too) and returns nil.
 func (p *Poller) Run(ctx context.Context) error {
-	p.log.Info("polling feeds", "feeds", len(p.cfg.Feeds), "interval", p.cfg.Interval, "replica", p.cfg.ReplicaID)
+	p.log.Info("polling feeds", "feeds", len(p.cfg.Feeds), "interval", p.cfg.Interval, "replica", p.cfg.ReplicaID, "registry", p.cfg.Registry != nil)
+	if p.cfg.Registry != nil {
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go p.watchRegistry(wctx)
+	}
 	p.schedule(ctx, false)
 	return nil
 }
@@ -97,6 +102,9 @@ func (p *Poller) lookAt(token string, due time.Time) {
 }
 
 func (p *Poller) lookAtLocked(token string, due time.Time) {
+	if _, ok := p.feeds[token]; !ok {
+		return // removed or paused since
+	}
 	if limit := p.cfg.Now().Add(p.cfg.Interval); due.After(limit) {
 		due = limit
 	}

@@ -54,6 +54,10 @@ type FeedState struct {
 	// error of the last one ("" after a success).
 	ErrorStreak int    `json:"error_streak,omitempty"`
 	LastError   string `json:"last_error,omitempty"`
+	// Items is how many items the feed's last full answer (not a 304)
+	// held; ItemsPublished counts the items published from it, ever.
+	Items          int   `json:"items,omitempty"`
+	ItemsPublished int64 `json:"items_published,omitempty"`
 	// ClaimedBy names the replica polling the feed now, until ClaimedUntil;
 	// other replicas leave the feed alone until then.
 	ClaimedBy    string    `json:"claimed_by,omitempty"`

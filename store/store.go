@@ -29,6 +29,8 @@ type Store interface {
 	// ArticlesPerHour counts the articles first stored in each hour since
 	// the given time's hour.
 	ArticlesPerHour(ctx context.Context, since time.Time) ([]HourCount, error)
+	// FeedCounts returns what is stored of each feed, by feed token.
+	FeedCounts(ctx context.Context) (map[string]FeedCount, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -169,6 +169,7 @@ func testStore(t *testing.T, open func(t *testing.T) store) {
 		{"SearchErrors", testSearchErrors},
 		{"NearDuplicatesGroup", testNearDuplicatesGroup},
 		{"ArticlesPerHour", testArticlesPerHour},
+		{"FeedCounts", testFeedCounts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -653,4 +654,23 @@ func benchmarkUpsert(b *testing.B, s store) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "articles/s")
+}
+
+func testFeedCounts(t *testing.T, s store) {
+	got, err := s.FeedCounts(t.Context())
+	if err != nil || len(got) != 0 {
+		t.Fatalf("empty store: %v %v", got, err)
+	}
+	a, b, c := sampleArticle("a", 1), sampleArticle("b", 2), sampleArticle("c", 3)
+	c.Feed = "other-feed"
+	b.Text, b.HTML, b.WordCount = "", "", 0
+	mustUpsert(t, s, a, b, c)
+	got, err = s.FeedCounts(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]FeedCount{"example-org": {Articles: 2, NoText: 1}, "other-feed": {Articles: 1}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("FeedCounts = %v, want %v", got, want)
+	}
 }

@@ -106,7 +106,7 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	e := &envFlags{fs: fs}
 	var level string
 	if slices.Contains(roles, "ingest") {
-		e.str(&c.feeds, "feeds", "NEWSFLOW_FEEDS", "", "feed list: an OPML file or a text file of feed URLs, one a line")
+		e.str(&c.feeds, "feeds", "NEWSFLOW_FEEDS", "", "feed list that seeds the feed registry (its feeds are added; none removed): an OPML file or a text file of feed URLs, one a line")
 		e.boolean(&c.allowPrivate, "allow-private-networks", "NEWSFLOW_ALLOW_PRIVATE_NETWORKS", false, "allow fetching from private-network and loopback addresses")
 		e.duration(&c.interval, "interval", "NEWSFLOW_INTERVAL", 15*time.Minute, "how often each feed is polled")
 	}
@@ -137,11 +137,13 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		errs = append(errs, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level))
 	}
 	if slices.Contains(roles, "ingest") {
-		if c.feeds == "" {
-			errs = append(errs, fmt.Errorf("--feeds: no feed list given (or set $NEWSFLOW_FEEDS)"))
-		} else if list, err := loadFeeds(c.feeds); err != nil {
-			errs = append(errs, err)
-		} else {
+		// Without a list, the feed registry has the feeds (added with
+		// `newsflow feeds` or the API).
+		if c.feeds != "" {
+			list, err := loadFeeds(c.feeds)
+			if err != nil {
+				errs = append(errs, err)
+			}
 			c.feedList = list
 		}
 		if c.interval < time.Second {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"time"
@@ -67,10 +69,10 @@ func (p *pipeline) Stats(ctx context.Context) (api.Stats, error) {
 	return st, nil
 }
 
-// mountAPI serves the API (/api/v1/) and the web console (/) on mux when
-// this process has a store: on a loopback address, or on any other with
-// an API token.
-func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
+// mountAPI serves the API (/api/v1/: articles, feeds, parked messages,
+// stats) and the web console (/) on mux when this process has a store: on
+// a loopback address, or on any other with an API token.
+func (p *pipeline) mountAPI(ctx context.Context, mux *http.ServeMux, addr string) error {
 	articles, ok := p.db.(api.Articles)
 	if !ok {
 		return nil
@@ -83,15 +85,84 @@ func (p *pipeline) mountAPI(mux *http.ServeMux, addr string) error {
 		p.log.Warn("the API and the console are off", "err", err)
 		return nil
 	}
+	feeds, err := p.feedSources(ctx)
+	if err != nil {
+		return err
+	}
 	parked := newParkedMessages(p.bus, p.cfg.allowPrivate)
 	h := api.New(articles, token, p.log)
+	h.ServeFeeds(feeds)
 	h.MountParked(parked)
 	h.MountStats(p)
 	h.Register(mux)
-	c, err := console.New(console.Options{Articles: articles, Parked: parked, Stats: p, Token: token, Log: p.log})
+	cf := consoleFeeds{feeds}
+	c, err := console.New(console.Options{Articles: articles, Parked: parked, Stats: p,
+		Feeds: cf, FeedEditor: cf, FeedOPML: cf, Token: token, Log: p.log})
 	if err != nil {
 		return err
 	}
 	c.Register(mux)
 	return nil
+}
+
+// consoleFeeds is the feed registry and health as the console's Feeds
+// page uses them.
+type consoleFeeds struct{ f api.Feeds }
+
+func (c consoleFeeds) Feeds(ctx context.Context) ([]console.Feed, error) {
+	health, err := c.f.Health(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]console.Feed, 0, len(health))
+	for _, h := range health {
+		f := console.Feed{Token: h.Token, URL: h.URL, Title: h.Title, Paused: h.Paused, LastFetch: h.LastFetch,
+			LastSuccess: h.LastSuccess, ErrorStreak: h.ErrorStreak, LastError: h.LastError, NextPoll: h.NextPoll,
+			ItemsSeen: h.ItemsSeen, Parked: h.PagesParked}
+		if h.ArticlesStored != nil {
+			f.Stored = int(*h.ArticlesStored)
+		}
+		if h.NoTextShare != nil {
+			f.NoText = *h.NoTextShare
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func (c consoleFeeds) AddFeed(ctx context.Context, url string) (int, error) {
+	if _, _, err := c.f.Add(ctx, url, ""); err != nil {
+		return 0, err
+	}
+	return 1, nil
+}
+
+func (c consoleFeeds) RemoveFeed(ctx context.Context, token string) error {
+	_, err := c.f.Registry.ChangeFeed(ctx, token, ingest.FeedRemove)
+	return err
+}
+
+func (c consoleFeeds) PauseFeed(ctx context.Context, token string, pause bool) error {
+	op := ingest.FeedResume
+	if pause {
+		op = ingest.FeedPause
+	}
+	_, err := c.f.Registry.ChangeFeed(ctx, token, op)
+	return err
+}
+
+func (c consoleFeeds) ImportOPML(ctx context.Context, r io.Reader) (int, error) {
+	feeds, err := ingest.ReadFeedList(r)
+	if err != nil {
+		return 0, fmt.Errorf("not an OPML document: %w", err)
+	}
+	if len(feeds) == 0 {
+		return 0, errors.New("the OPML document lists no feeds (outline elements with an xmlUrl)")
+	}
+	added, _, err := c.f.Import(ctx, feeds)
+	return len(added), err
+}
+
+func (c consoleFeeds) ExportOPML(ctx context.Context, w io.Writer) error {
+	return c.f.ExportOPML(ctx, w)
 }

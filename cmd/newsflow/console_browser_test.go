@@ -86,6 +86,15 @@ func hostileNewsSite(t *testing.T, fixed *atomic.Bool) *httptest.Server {
 <meta property="og:image" content="javascript:alert(4)"><meta name="description" content="&lt;img src=x onerror=alert(5)&gt; A festival">
 </head><body><article><h1><script>alert(6)</script>Harbour festival</h1>`+paras+
 				`<p><a href="javascript:alert(7)">the programme</a> <img src="x" onerror="alert(8)"></p></article></body></html>`)
+		case "/second.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Ferry News</title>
+<item><title>The ferry timetable changes</title><link>http://%s/ferry.html</link><guid>ferry-1</guid></item></channel></rss>`, r.Host)
+		case "/ferry.html":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<html lang="en"><head><title>The ferry timetable changes</title></head><body><article><h1>The ferry timetable changes</h1>`+
+				strings.Repeat("<p>From Monday the first ferry of the day leaves the island half an hour earlier, so that pupils reach the school on the mainland before the bell.</p>", 4)+
+				`</article></body></html>`)
 		case "/quay.html":
 			if !fixed.Load() {
 				http.Error(w, "the database is on fire", http.StatusInternalServerError)
@@ -105,8 +114,9 @@ func hostileNewsSite(t *testing.T, fixed *atomic.Bool) *httptest.Server {
 
 // TestConsoleInBrowser drives the console of a running pipeline in
 // headless Chromium: each page loads, a search finds the hostile story,
-// whose page runs no script and links nowhere unsafe, and a parked page
-// retried from the Parked page leaves the list and is stored.
+// whose page runs no script and links nowhere unsafe, a parked page
+// retried from the Parked page leaves the list and is stored, and a feed
+// added on the Feeds page is polled.
 func TestConsoleInBrowser(t *testing.T) {
 	ctx, dialogs := browser(t)
 	var fixed atomic.Bool
@@ -121,7 +131,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	r := startPipeline(t, cfg)
 	defer r.stop(t)
 	mux := http.NewServeMux()
-	if err := r.mountAPI(mux, "127.0.0.1:0"); err != nil {
+	if err := r.mountAPI(t.Context(), mux, "127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	console := httptest.NewServer(mux)
@@ -242,7 +252,29 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	eventually(t, "the mended page stored", func() bool { return r.storedStats().Inserted == 2 })
 
-	run("feeds", chromedp.Navigate(console.URL+"/feeds"), chromedp.WaitVisible(chromedp.CSS("main h1")), shot("feeds"))
+	// Add a feed on the Feeds page: it is polled, and its story stored.
+	second := site.URL + "/second.xml"
+	run("add feed", chromedp.Navigate(console.URL+"/feeds"), chromedp.WaitVisible(chromedp.CSS("#feed-url")),
+		chromedp.SendKeys(chromedp.CSS("#feed-url"), second), chromedp.Click(chromedp.CSS("#add-feed")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	state := fmt.Sprintf(`(() => { const row = [...document.querySelectorAll("#feeds tbody tr")].find(r => r.textContent.includes(%q)); return row ? row.cells[1].textContent.trim() : "absent"; })()`, second)
+	checkFor(t, 60*time.Second, func() error {
+		run("reload feeds", chromedp.Navigate(console.URL+"/feeds"), chromedp.WaitVisible(chromedp.CSS("#feeds")))
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](state))
+		if err != nil || got != "ok" {
+			return fmt.Errorf("the added feed's state is %q (%v), want ok once polled", got, err)
+		}
+		return nil
+	})
+	run("feeds", shot("feeds"))
+	eventually(t, "the added feed's story stored", func() bool { return r.storedStats().Inserted == 3 })
+	// Pause it from its row.
+	pause := fmt.Sprintf(`[...document.querySelectorAll("#feeds tbody tr")].find(r => r.textContent.includes(%q)).querySelector("form[action$='/pause'] button").click()`, second)
+	run("pause", chromedp.Evaluate[chromedp.Void](pause), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](state)); err != nil || got != "paused" {
+		t.Errorf("after pausing, the feed's state is %q (%v)", got, err)
+	}
+
 	if n := dialogs.Load(); n != 0 {
 		t.Errorf("pages opened %d JavaScript dialogs", n)
 	}

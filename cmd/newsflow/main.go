@@ -3,11 +3,12 @@
 //
 // Usage:
 //
-//	newsflow run --feeds FILE [--data DIR]   the whole pipeline in one process
+//	newsflow run [--feeds FILE] [--data DIR] the whole pipeline in one process
 //	newsflow extract [--url URL] PATH...     extraction on local HTML files
 //	newsflow articles export [--data DIR]    stored articles as JSON Lines or CSV
 //	newsflow articles search QUERY           full-text search of the stored articles
 //	newsflow demo                            the pipeline on a bundled sample site
+//	newsflow feeds list|add|remove|...       the feeds a running pipeline polls
 //	newsflow healthcheck                     a container health check
 package main
 
@@ -35,11 +36,13 @@ func main() {
 const usage = `newsflow: an event-driven news ingestion pipeline
 
 Commands:
-  run --feeds FILE [--data DIR]   run the whole pipeline in one process
+  run [--feeds FILE] [--data DIR] run the whole pipeline in one process
   extract [--url URL] PATH...     extract articles from local HTML files
   articles export [--data DIR]    print the stored articles as JSON Lines or CSV
   articles search QUERY           search the stored articles (words, "a phrase", OR, -word)
   demo                            run the pipeline against a bundled sample site
+  feeds list|add|remove|pause|resume|import|export
+                                  the feeds a running pipeline polls, with their health
   parked list | retry [SEQ...]    messages that failed for good, and sending them back
   replay raw | articles           extract the stored pages again, or rebuild a database
   ingest | process | store        run one role alone against an external NATS (--nats)
@@ -64,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdReplay(ctx, args[1:], stdout, stderr)
 	case "parked":
 		return cmdParked(ctx, args[1:], stdout, stderr)
+	case "feeds":
+		return cmdFeeds(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], stdout, stderr)
 	case "extract":

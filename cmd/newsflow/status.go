@@ -49,7 +49,7 @@ func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 		p.writeMetrics(r.Context(), w)
 	})
-	if err := p.mountAPI(mux, addr); err != nil {
+	if err := p.mountAPI(ctx, mux, addr); err != nil {
 		ln.Close()
 		return err
 	}

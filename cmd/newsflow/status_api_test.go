@@ -19,7 +19,7 @@ func TestStatusMountsAPI(t *testing.T) {
 	status := func(addr string) int {
 		t.Helper()
 		mux := http.NewServeMux()
-		if err := p.mountAPI(mux, addr); err != nil {
+		if err := p.mountAPI(t.Context(), mux, addr); err != nil {
 			t.Fatal(err)
 		}
 		rec := httptest.NewRecorder()
@@ -37,7 +37,7 @@ func TestStatusMountsAPI(t *testing.T) {
 		t.Errorf("all interfaces with a token, request without: status %d, want 401", got)
 	}
 	t.Setenv("NEWSFLOW_API_TOKEN", "short")
-	if err := p.mountAPI(http.NewServeMux(), ":8080"); err == nil {
+	if err := p.mountAPI(t.Context(), http.NewServeMux(), ":8080"); err == nil {
 		t.Error("a short token was accepted")
 	}
 }

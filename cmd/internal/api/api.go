@@ -47,12 +47,15 @@ type Handler struct {
 	mux      *http.ServeMux
 	routes   []string
 	fields   map[string]bool // the JSON names of process.Article's fields
+	origin   *http.CrossOriginProtection
+	feeds    Feeds
 }
 
 // New returns the API over articles. With a token, every request must
 // carry "Authorization: Bearer TOKEN".
 func New(articles Articles, token string, log *slog.Logger) *Handler {
-	h := &Handler{articles: articles, token: token, log: log, mux: http.NewServeMux(), fields: map[string]bool{}}
+	h := &Handler{articles: articles, token: token, log: log, mux: http.NewServeMux(), fields: map[string]bool{},
+		origin: http.NewCrossOriginProtection()}
 	t := reflect.TypeFor[process.Article]()
 	for i := range t.NumField() {
 		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
@@ -65,22 +68,35 @@ func New(articles Articles, token string, log *slog.Logger) *Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPIDoc)
 	})
-	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no such endpoint: %s", r.URL.Path))
-	})
+	h.handleFeeds()
+	h.mux.HandleFunc("/", h.notFound)
 	return h
 }
 
-// handle registers a route, and a 405 answer for its path with any other
-// method.
+// handle registers a route. A request for its path with another method
+// is answered 405 (see notFound).
 func (h *Handler) handle(pattern string, fn http.HandlerFunc) {
 	h.routes = append(h.routes, pattern)
 	h.mux.HandleFunc(pattern, fn)
-	method, path, _ := strings.Cut(pattern, " ")
-	h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", method)
-		writeError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("%s %s: only %s is allowed", r.Method, r.URL.Path, method))
-	})
+}
+
+// notFound answers a request no route took: 405 naming the allowed
+// methods when its path has routes, 404 otherwise.
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := h.mux.Handler(probe); strings.HasPrefix(pattern, m+" ") {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeError(w, http.StatusNotFound, "", fmt.Sprintf("no such endpoint: %s", r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("%s %s: only %s allowed", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 }
 
 // mutating wraps a handler that changes something: it needs the API token,
@@ -114,6 +130,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// A browser's request from another site must not change anything, even
+	// on a loopback server without a token: a page could otherwise post to
+	// it (CSRF). Clients that are not browsers send no Origin or
+	// Sec-Fetch-Site header and pass.
+	if err := h.origin.Check(r); err != nil {
+		writeError(w, http.StatusForbidden, "", "cross-origin requests from a browser may not change anything")
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 

@@ -245,3 +245,30 @@ func TestStats(t *testing.T) {
 	var e apiError
 	do(t, srv, "GET", "/api/v1/stats?x=1", "", 400, &e)
 }
+
+// A browser's cross-site request changes nothing, even with the token.
+func TestCrossOriginRefused(t *testing.T) {
+	w := newParkedWorld(t, "one")
+	h := New(openSQLite(t), testToken, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.MountParked(parkedBus{w.bus})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	var page parkedAnswer
+	do(t, srv, "GET", "/api/v1/parked", testToken, 200, &page)
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/parked/%d/retry", srv.URL, page.Parked[0].Seq), nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site retry: status %d, want 403", resp.StatusCode)
+	}
+	do(t, srv, "GET", "/api/v1/parked", testToken, 200, &page)
+	if page.Total != 1 {
+		t.Errorf("%d parked after a refused retry, want 1", page.Total)
+	}
+}

@@ -95,6 +95,21 @@ func (s *FeedStateKV) SaveFeedState(ctx context.Context, token string, st ingest
 	return 0, temporary(fmt.Errorf("bus: save feed state %s/%s: %w", s.kv.Bucket(), token, err))
 }
 
+// FeedStates returns the state of every feed that has one, by token.
+func (s *FeedStateKV) FeedStates(ctx context.Context) (map[string]ingest.FeedState, error) {
+	out := map[string]ingest.FeedState{}
+	err := eachEntry(ctx, s.kv, func(e jetstream.KeyValueEntry) {
+		var st ingest.FeedState
+		if json.Unmarshal(e.Value(), &st) == nil {
+			out[e.Key()] = st
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bus: list feed states: %w", err)
+	}
+	return out, nil
+}
+
 // SeenKV is an ingest.SeenStore on a JetStream key-value bucket with a TTL
 // (see SeenBucket).
 type SeenKV struct {

@@ -37,6 +37,8 @@ const (
 	BucketBodies = "NEWS_BODIES"
 	// BucketFeeds keeps per-feed fetch state.
 	BucketFeeds = "NEWSFLOW_FEEDS"
+	// BucketRegistry keeps the feed registry: the feeds to poll.
+	BucketRegistry = "NEWSFLOW_FEED_REGISTRY"
 	// BucketSeen keeps the ids of the feed items already published.
 	BucketSeen = "NEWSFLOW_SEEN"
 )
@@ -46,6 +48,17 @@ func RawSubject(feed string) string { return subjectRaw + "." + feed }
 
 // ArticleSubject is the subject of an article record of the feed with token feed.
 func ArticleSubject(feed string) string { return subjectArticles + "." + feed }
+
+// FeedOfSubject returns the feed token of a raw article's or a record's
+// subject (RawSubject, ArticleSubject), or "" for any other subject.
+func FeedOfSubject(subject string) string {
+	for _, prefix := range []string{subjectRaw + ".", subjectArticles + "."} {
+		if feed, ok := strings.CutPrefix(subject, prefix); ok && !strings.Contains(feed, ".") {
+			return feed
+		}
+	}
+	return ""
+}
 
 // parkedSubject is where a stage's poison messages go.
 func parkedSubject(consumer string) string { return subjectParked + "." + consumer }

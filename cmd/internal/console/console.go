@@ -304,7 +304,7 @@ var funcs = template.FuncMap{
 		u, err := url.Parse(s)
 		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 	},
-	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
+	"pct": func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
 	"snippet": func(a process.Article) string {
 		s := a.Description
 		if s == "" {
