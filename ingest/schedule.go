@@ -12,9 +12,9 @@ import (
 func (p *Poller) Run(ctx context.Context) error {
 	p.log.Info("polling feeds", "feeds", len(p.cfg.Feeds), "interval", p.cfg.Interval, "replica", p.cfg.ReplicaID, "registry", p.cfg.Registry != nil)
 	if p.cfg.Registry != nil {
-		wctx, stop := context.WithCancel(ctx)
-		defer stop()
-		go p.watchRegistry(wctx)
+		var watching sync.WaitGroup
+		defer watching.Wait()
+		watching.Go(func() { p.watchRegistry(ctx) })
 	}
 	p.schedule(ctx, false)
 	return nil

@@ -637,7 +637,7 @@ func (s *stack) checkStreams() {
 			return err
 		}
 		var errs []error
-		for _, want := range []string{"NEWS_RAW", "NEWS_ARTICLES", "NEWS_PARKED", "OBJ_NEWS_BODIES", "KV_NEWSFLOW_FEEDS", "KV_NEWSFLOW_SEEN"} {
+		for _, want := range []string{"NEWS_RAW", "NEWS_ARTICLES", "NEWS_PARKED", "OBJ_NEWS_BODIES", "KV_NEWSFLOW_FEEDS", "KV_NEWSFLOW_SEEN", "KV_NEWSFLOW_FEED_REGISTRY"} {
 			st, ok := all[want]
 			if !ok {
 				errs = append(errs, fmt.Errorf("%s: no leader reports it", want))

@@ -31,9 +31,10 @@ type FeedStates interface {
 	FeedStates(ctx context.Context) (map[string]ingest.FeedState, error)
 }
 
-// ParkedMessages lists the parked messages (*bus.Bus).
+// ParkedMessages lists the parked messages' original subjects and errors
+// (*bus.Bus).
 type ParkedMessages interface {
-	EachParked(ctx context.Context, fn func(bus.Parked) error) error
+	EachParkedError(ctx context.Context, fn func(subject, errText string)) error
 }
 
 // FeedCounter counts the stored articles of each feed (*store.SQLite,
@@ -107,16 +108,15 @@ func (f Feeds) Health(ctx context.Context) ([]FeedHealth, error) {
 	parked := map[string]parkedCount{}
 	if f.Parked != nil {
 		noContent := process.ErrNoContent.Error()
-		err := f.Parked.EachParked(ctx, func(p bus.Parked) error {
-			if feed := bus.FeedOfSubject(p.Subject); feed != "" {
+		err := f.Parked.EachParkedError(ctx, func(subject, errText string) {
+			if feed := bus.FeedOfSubject(subject); feed != "" {
 				c := parked[feed]
 				c.pages++
-				if strings.Contains(p.Error, noContent) {
+				if strings.Contains(errText, noContent) {
 					c.noText++
 				}
 				parked[feed] = c
 			}
-			return nil
 		})
 		if err != nil {
 			return nil, err

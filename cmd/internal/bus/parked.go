@@ -140,3 +140,41 @@ func (b *Bus) RetryParked(ctx context.Context, seq uint64, renew func(subject st
 	}
 	return nil
 }
+
+// EachParkedError calls fn with the original subject and the error of
+// every parked message, oldest first. It reads headers only, in batches:
+// cheap enough to count parked messages by feed on every request.
+func (b *Bus) EachParkedError(ctx context.Context, fn func(subject, errText string)) error {
+	s, err := b.js.Stream(ctx, StreamParked)
+	if err != nil {
+		return fmt.Errorf("bus: %s: %w", StreamParked, err)
+	}
+	if s.CachedInfo().State.Msgs == 0 {
+		return nil
+	}
+	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true})
+	if err != nil {
+		return temporary(fmt.Errorf("bus: read %s: %w", StreamParked, err))
+	}
+	for {
+		batch, err := c.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return temporary(fmt.Errorf("bus: read %s: %w", StreamParked, err))
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			h := m.Headers()
+			fn(h.Get(HeaderSubject), h.Get(HeaderError))
+			if md, err := m.Metadata(); err == nil && md.NumPending == 0 {
+				return nil // the last one when it was read
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return temporary(fmt.Errorf("bus: read %s: %w", StreamParked, err))
+		}
+		if n == 0 {
+			return nil // the rest went (retried, or aged out) while we read
+		}
+	}
+}

@@ -3,10 +3,13 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/newsflow/newsflow/ingest"
 )
@@ -228,5 +231,42 @@ func TestPollerFollowsRegistry(t *testing.T) {
 	eventually(t, "the resumed feed polled three times", fetched("/f1.xml", len(site.fetches("/f1.xml"))+3))
 	if n := len(site.fetches("/f2.xml")); n > atRemove+1 {
 		t.Errorf("removed feed fetched %d times after its removal", n-atRemove)
+	}
+}
+
+// TestEachParkedError reads the subject and error of every parked message,
+// the last one removed included.
+func TestEachParkedError(t *testing.T) {
+	b := connectURL(t, runServer(t).ClientURL())
+	ctx := t.Context()
+	read := func() []string {
+		var got []string
+		if err := b.EachParkedError(ctx, func(subject, errText string) { got = append(got, FeedOfSubject(subject)+" "+errText) }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := read(); len(got) != 0 {
+		t.Fatalf("empty stream: %q", got)
+	}
+	var want []string
+	for i := range 300 {
+		m := nats.NewMsg(parkedSubject(ConsumerProcess))
+		m.Header.Set(HeaderSubject, RawSubject(fmt.Sprintf("feed-%d", i%3)))
+		m.Header.Set(HeaderError, fmt.Sprintf("error %d", i))
+		if _, err := b.js.PublishMsg(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fmt.Sprintf("feed-%d error %d", i%3, i))
+	}
+	if got := read(); !slices.Equal(got, want) {
+		t.Fatalf("read %d messages, want %d: first %q", len(got), len(want), got[:min(3, len(got))])
+	}
+	s, _ := b.js.Stream(ctx, StreamParked)
+	if err := s.DeleteMsg(ctx, 300); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); !slices.Equal(got, want[:299]) {
+		t.Fatalf("after the last was removed: %d messages", len(got))
 	}
 }

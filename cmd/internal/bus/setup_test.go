@@ -110,7 +110,7 @@ func streamConfig(t *testing.T, b *Bus, name string) jetstream.StreamConfig {
 }
 
 // allStreams are the streams behind every stream and bucket newsflow makes.
-var allStreams = []string{StreamRaw, StreamArticles, StreamParked, "OBJ_" + BucketBodies, "KV_" + BucketFeeds, "KV_" + BucketSeen}
+var allStreams = []string{StreamRaw, StreamArticles, StreamParked, "OBJ_" + BucketBodies, "KV_" + BucketFeeds, "KV_" + BucketSeen, "KV_" + BucketRegistry}
 
 // Issue 8: after R3 setup, a command connecting with replicas 1 (as
 // `parked list` did) must leave every stream and bucket at R3, and a limit
@@ -124,6 +124,9 @@ func TestSetupNeverLowers(t *testing.T) {
 	}
 	defer b.Close()
 	if _, _, err := b.FeedStores(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.FeedRegistry(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	// An operator keeps raw pages one day only, and parked messages longer.
@@ -146,6 +149,9 @@ func TestSetupNeverLowers(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, _, err := one.FeedStores(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := one.FeedRegistry(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		one.Close()
@@ -217,6 +223,9 @@ func TestRetentionAndCompression(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b := open(t)
 			if _, _, err := b.FeedStores(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := b.FeedRegistry(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			r := DefaultRetention()
