@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -78,7 +79,11 @@ func feedFlash(q url.Values) string {
 	case q.Has("resumed"):
 		return "Feed resumed."
 	case q.Has("imported"):
-		return "OPML imported."
+		n, err := strconv.Atoi(q.Get("imported"))
+		if err != nil {
+			return "OPML imported."
+		}
+		return fmt.Sprintf("OPML imported: %d new feeds.", n)
 	}
 	return ""
 }
