@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/newsflow/newsflow/process"
 )
@@ -25,6 +26,9 @@ type Store interface {
 	NearDuplicates(ctx context.Context, id string) ([]process.Article, error)
 	// Count returns the number of stored articles.
 	Count(ctx context.Context) (int, error)
+	// ArticlesPerHour counts the articles first stored in each hour since
+	// the given time's hour.
+	ArticlesPerHour(ctx context.Context, since time.Time) ([]HourCount, error)
 	// FeedCounts returns what is stored of each feed, by feed token.
 	FeedCounts(ctx context.Context) (map[string]FeedCount, error)
 	// Ping reports whether the database answers.

@@ -168,6 +168,7 @@ func testStore(t *testing.T, open func(t *testing.T) store) {
 		{"SearchReindexes", testSearchReindexes},
 		{"SearchErrors", testSearchErrors},
 		{"NearDuplicatesGroup", testNearDuplicatesGroup},
+		{"ArticlesPerHour", testArticlesPerHour},
 		{"FeedCounts", testFeedCounts},
 	}
 	for _, tt := range tests {

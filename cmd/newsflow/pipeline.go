@@ -33,6 +33,8 @@ type pipeline struct {
 	poller  *ingest.Poller
 	worker  *process.Worker
 	metrics *metrics
+	// started is when the pipeline was made, for rates since start.
+	started time.Time
 
 	processed, processErrors atomic.Int64
 
@@ -42,7 +44,7 @@ type pipeline struct {
 
 // newPipeline connects to NATS and opens what cfg's roles need.
 func newPipeline(ctx context.Context, cfg config, log *slog.Logger) (_ *pipeline, err error) {
-	p := &pipeline{cfg: cfg, log: log}
+	p := &pipeline{cfg: cfg, log: log, started: time.Now()}
 	defer func() {
 		if err != nil {
 			p.close()

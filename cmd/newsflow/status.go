@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/newsflow/newsflow/cmd/internal/api"
 )
 
 // serveStatus serves the probes and /metrics on addr until ctx ends:
@@ -21,7 +19,7 @@ import (
 //   - /healthz answers 200 while the NATS connection is up (503 otherwise);
 //   - /metrics gives the process's metrics (see newMetrics) in
 //     Prometheus's formats;
-//   - /api/v1/ is the article API (see mountAPI).
+//   - /api/v1/ is the API and / the web console (see mountAPI).
 func (p *pipeline) serveStatus(ctx, stages context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -79,26 +77,5 @@ func (p *pipeline) ready(ctx context.Context, stages context.Context) error {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
-	return nil
-}
-
-// mountAPI serves the API (/api/v1/: articles and feeds) on mux when this
-// process has a store. On an address other than loopback every request
-// must carry the API token; without one the server does not start.
-func (p *pipeline) mountAPI(ctx context.Context, mux *http.ServeMux, addr string) error {
-	if err := api.CheckAddr(addr, p.cfg.apiToken); err != nil {
-		return fmt.Errorf("--http ($NEWSFLOW_HTTP): %w", err)
-	}
-	articles, ok := p.db.(api.Articles)
-	if !ok {
-		return nil
-	}
-	h := api.New(articles, p.cfg.apiToken, p.log)
-	feeds, err := p.feedSources(ctx)
-	if err != nil {
-		return err
-	}
-	h.ServeFeeds(feeds)
-	h.Register(mux)
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package api serves newsflow's HTTP API under /api/v1/: article search
-// and single articles with their near-duplicates, JSON errors, and the
-// OpenAPI document that describes it (/api/v1/openapi.json).
+// and single articles with their near-duplicates, parked messages and
+// their retry, the pipeline's stats, JSON errors, and the OpenAPI document
+// that describes it (/api/v1/openapi.json).
 //
 // The handlers need only a small view of the store (Articles), so that
 // any server, the status server of `newsflow run` or a web console, can
@@ -46,13 +47,15 @@ type Handler struct {
 	mux      *http.ServeMux
 	routes   []string
 	fields   map[string]bool // the JSON names of process.Article's fields
+	origin   *http.CrossOriginProtection
 	feeds    Feeds
 }
 
 // New returns the API over articles. With a token, every request must
 // carry "Authorization: Bearer TOKEN".
 func New(articles Articles, token string, log *slog.Logger) *Handler {
-	h := &Handler{articles: articles, token: token, log: log, mux: http.NewServeMux(), fields: map[string]bool{}}
+	h := &Handler{articles: articles, token: token, log: log, mux: http.NewServeMux(), fields: map[string]bool{},
+		origin: http.NewCrossOriginProtection()}
 	t := reflect.TypeFor[process.Article]()
 	for i := range t.NumField() {
 		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
@@ -96,6 +99,20 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, http.StatusMethodNotAllowed, "", fmt.Sprintf("%s %s: only %s allowed", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 }
 
+// mutating wraps a handler that changes something: it needs the API token,
+// so a server started without one refuses it. (A token cannot be sent
+// cross-origin by a browser without a CORS preflight, which this server
+// never allows: the token also guards against cross-site requests.)
+func (h *Handler) mutating(fn http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.token == "" {
+			writeError(w, http.StatusForbidden, "", "this endpoint changes state and needs an API token: start newsflow with $NEWSFLOW_API_TOKEN or $NEWSFLOW_API_TOKEN_FILE and send Authorization: Bearer TOKEN")
+			return
+		}
+		fn(w, r)
+	}
+}
+
 // Routes returns the registered routes as "METHOD /path" patterns.
 func (h *Handler) Routes() []string { return h.routes }
 
@@ -113,6 +130,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// A browser's request from another site must not change anything, even
+	// on a loopback server without a token: a page could otherwise post to
+	// it (CSRF). Clients that are not browsers send no Origin or
+	// Sec-Fetch-Site header and pass.
+	if err := h.origin.Check(r); err != nil {
+		writeError(w, http.StatusForbidden, "", "cross-origin requests from a browser may not change anything")
+		return
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
@@ -155,4 +180,17 @@ func (h *Handler) storeError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	writeError(w, http.StatusInternalServerError, "", "internal error reading the store")
+}
+
+// internalError answers a failure that is not the client's: 503 when it
+// is temporary or timed out, 500 otherwise, logged without its details
+// in the answer.
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	if fault.IsTemporary(err) || errors.Is(err, context.DeadlineExceeded) {
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "", "NATS or the store is busy or unreachable; retry later")
+		return
+	}
+	writeError(w, http.StatusInternalServerError, "", "internal error")
 }

@@ -242,7 +242,7 @@ func TestErrors(t *testing.T) {
 func TestToken(t *testing.T) {
 	s := openSQLite(t)
 	fixture(t, s)
-	const token = "a-token-of-some-length"
+	const token = testToken
 	srv := httptest.NewServer(New(s, token, slog.New(slog.NewTextHandler(io.Discard, nil))))
 	defer srv.Close()
 	for _, tt := range []struct {
@@ -275,7 +275,15 @@ func TestToken(t *testing.T) {
 func TestOpenAPI(t *testing.T) {
 	s := openSQLite(t)
 	fixture(t, s)
-	h := New(s, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := New(s, testToken, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := newParkedWorld(t, "one")
+	h.MountParked(parkedBus{w.bus})
+	h.MountStats(statsOf{w.bus, s})
+	parked, _, err := w.bus.ParkedAfter(t.Context(), 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := strings.NewReplacer("{id}", "bridge", "{seq}", fmt.Sprint(parked[0].Seq))
 	fs := newFeedSetup(t, s)
 	h.ServeFeeds(fs.feeds)
 	// A feed whose token is the id every path gets below.
@@ -294,7 +302,7 @@ func TestOpenAPI(t *testing.T) {
 			Responses map[string]any `json:"responses"`
 		} `json:"paths"`
 	}
-	get(t, srv, "/api/v1/openapi.json", http.StatusOK, &doc)
+	do(t, srv, "GET", "/api/v1/openapi.json", testToken, http.StatusOK, &doc)
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
 	}
@@ -330,7 +338,8 @@ func TestOpenAPI(t *testing.T) {
 	})
 	for _, route := range documented {
 		method, path, _ := strings.Cut(route, " ")
-		req, _ := http.NewRequest(method, srv.URL+strings.ReplaceAll(path, "{id}", "bridge"), nil)
+		req, _ := http.NewRequest(method, srv.URL+params.Replace(path), nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
 		resp, err := srv.Client().Do(req)
 		if err != nil {
 			t.Fatal(err)

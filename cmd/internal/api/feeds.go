@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -163,6 +165,41 @@ func (f Feeds) Import(ctx context.Context, feeds []ingest.Feed) (added []ingest.
 	return added, existing, nil
 }
 
+// Add registers the feed at rawURL or, with a Finder, the feed that the
+// site's page at rawURL links to, with title if one is given. It returns
+// the record and the feeds the site's page links to.
+func (f Feeds) Add(ctx context.Context, rawURL, title string) (ingest.FeedRecord, []string, error) {
+	var feed ingest.Feed
+	var links []string
+	var err error
+	if f.Finder != nil {
+		feed, links, err = f.Finder.FindFeed(ctx, rawURL)
+	} else if feed, err = ingest.NewFeed(rawURL, ""); err != nil {
+		err = fmt.Errorf("%w: %w", ingest.ErrBadFeedURL, err)
+	}
+	if err != nil {
+		return ingest.FeedRecord{}, nil, err
+	}
+	if t := strings.TrimSpace(title); t != "" {
+		feed.Title = t
+	}
+	rec, err := f.Registry.AddFeed(ctx, feed)
+	return rec, links, err
+}
+
+// ExportOPML writes the registered feeds as an OPML document.
+func (f Feeds) ExportOPML(ctx context.Context, w io.Writer) error {
+	recs, err := f.Registry.Feeds(ctx)
+	if err != nil {
+		return err
+	}
+	feeds := make([]ingest.Feed, 0, len(recs))
+	for _, rec := range recs {
+		feeds = append(feeds, rec.Feed())
+	}
+	return ingest.WriteOPML(w, "newsflow feeds", time.Now(), feeds)
+}
+
 // maxFeedBody bounds the body of a feed request; maxImportBody an OPML
 // import's.
 const (
@@ -252,25 +289,7 @@ func (h *Handler) addFeed(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "url", "url: missing: give the URL of a feed or of a site that links to its feeds")
 		return
 	}
-	var f ingest.Feed
-	var links []string
-	var err error
-	if h.feeds.Finder != nil {
-		f, links, err = h.feeds.Finder.FindFeed(r.Context(), req.URL)
-	} else {
-		f, err = ingest.NewFeed(req.URL, "")
-		if err != nil {
-			err = fmt.Errorf("%w: %w", ingest.ErrBadFeedURL, err)
-		}
-	}
-	if err != nil {
-		h.feedError(w, r, err)
-		return
-	}
-	if t := strings.TrimSpace(req.Title); t != "" {
-		f.Title = t
-	}
-	rec, err := h.feeds.Registry.AddFeed(r.Context(), f)
+	rec, links, err := h.feeds.Add(r.Context(), req.URL, req.Title)
 	if err != nil {
 		h.feedError(w, r, err)
 		return
@@ -297,20 +316,14 @@ func (h *Handler) exportFeeds(w http.ResponseWriter, r *http.Request) {
 	if !h.feedsReady(w) {
 		return
 	}
-	recs, err := h.feeds.Registry.Feeds(r.Context())
-	if err != nil {
+	var b bytes.Buffer
+	if err := h.feeds.ExportOPML(r.Context(), &b); err != nil {
 		h.feedError(w, r, err)
 		return
 	}
-	feeds := make([]ingest.Feed, 0, len(recs))
-	for _, rec := range recs {
-		feeds = append(feeds, rec.Feed())
-	}
 	w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="newsflow-feeds.opml"`)
-	if err := ingest.WriteOPML(w, "newsflow feeds", time.Now(), feeds); err != nil {
-		h.log.Warn("api: export feeds", "err", err)
-	}
+	w.Write(b.Bytes())
 }
 
 // importResult is the answer to POST /api/v1/feeds/import.

@@ -25,31 +25,67 @@ type Parked struct {
 	Size       int       `json:"size"`
 }
 
+// Errors of RetryParked.
+var (
+	// ErrNotParked: no parked message has the sequence number.
+	ErrNotParked = errors.New("no such parked message")
+	// ErrStaysParked: the message could not be made anew (its page still
+	// fails); it stays parked.
+	ErrStaysParked = errors.New("stays parked")
+)
+
 // EachParked calls fn for each parked message, oldest first.
 func (b *Bus) EachParked(ctx context.Context, fn func(Parked) error) error {
+	_, err := b.eachParkedAfter(ctx, 0, fn)
+	return err
+}
+
+// errEnough stops eachParkedAfter early.
+var errEnough = errors.New("enough")
+
+// ParkedAfter returns up to limit parked messages with a sequence number
+// above after, oldest first, and how many are parked in all.
+func (b *Bus) ParkedAfter(ctx context.Context, after uint64, limit int) ([]Parked, uint64, error) {
+	var out []Parked
+	total, err := b.eachParkedAfter(ctx, after, func(p Parked) error {
+		if len(out) == limit {
+			return errEnough
+		}
+		out = append(out, p)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// eachParkedAfter calls fn for each parked message with a sequence number
+// above after, oldest first, and returns how many are parked in all.
+func (b *Bus) eachParkedAfter(ctx context.Context, after uint64, fn func(Parked) error) (uint64, error) {
 	s, err := b.js.Stream(ctx, StreamParked)
 	if err != nil {
-		return fmt.Errorf("bus: %s: %w", StreamParked, err)
+		return 0, fmt.Errorf("bus: %s: %w", StreamParked, err)
 	}
 	info, err := s.Info(ctx)
 	if err != nil {
-		return fmt.Errorf("bus: %s: %w", StreamParked, err)
+		return 0, fmt.Errorf("bus: %s: %w", StreamParked, err)
 	}
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+	for seq := max(info.State.FirstSeq, after+1); info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
 		m, err := s.GetMsg(ctx, seq)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("bus: %s message %d: %w", StreamParked, seq, err)
+			return 0, fmt.Errorf("bus: %s message %d: %w", StreamParked, seq, err)
 		}
 		n, _ := strconv.Atoi(m.Header.Get(HeaderDeliveries))
 		if err := fn(Parked{Seq: seq, Stage: m.Header.Get(HeaderStage), Subject: m.Header.Get(HeaderSubject),
 			Error: m.Header.Get(HeaderError), Deliveries: n, Parked: m.Time.UTC(), Size: len(m.Data)}); err != nil {
-			return err
+			return info.State.Msgs, err
 		}
 	}
-	return nil
+	return info.State.Msgs, nil
 }
 
 // RetryParked publishes the parked message seq again on its original
@@ -62,6 +98,9 @@ func (b *Bus) RetryParked(ctx context.Context, seq uint64, renew func(subject st
 		return fmt.Errorf("bus: %s: %w", StreamParked, err)
 	}
 	m, err := s.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("bus: parked message %d: %w", seq, ErrNotParked)
+	}
 	if err != nil {
 		return fmt.Errorf("bus: parked message %d: %w", seq, err)
 	}
@@ -87,7 +126,7 @@ func (b *Bus) RetryParked(ctx context.Context, seq uint64, renew func(subject st
 			}
 		}
 		if out.Data, err = renew(subject, data); err != nil {
-			return fmt.Errorf("bus: parked message %d: %w", seq, err)
+			return fmt.Errorf("bus: parked message %d %w: %w", seq, ErrStaysParked, err)
 		}
 		out.Header.Del(HeaderPayloadObject)
 		if err := b.publish(ctx, out, msgID); err != nil {
