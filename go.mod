@@ -10,6 +10,8 @@ require (
 
 require code.dny.dev/ssrf v0.3.0
 
+require github.com/temoto/robotstxt v1.1.2 // indirect
+
 require (
 	github.com/RadhiFadlillah/whatlanggo v0.0.0-20240916001553-aac1f0f737fc // indirect
 	github.com/abadojack/whatlanggo v1.0.1
