@@ -9,7 +9,7 @@ import (
 )
 
 // newPoller wires the fetcher: the feed list, the guarded HTTP client, and
-// the feed-state and seen-item buckets of the bus.
+// the feed-state, seen-item and per-host buckets of the bus.
 func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*ingest.Poller, error) {
 	feeds := cfg.feedList
 	if feeds == nil { // a config not made by parseConfig
@@ -22,13 +22,20 @@ func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
+	hosts, err := b.HostLeases(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return ingest.NewPoller(ingest.PollerConfig{
-		Feeds:     feeds,
-		Client:    ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate}),
-		Publisher: rawPublisher{b},
-		State:     state,
-		Seen:      seen,
-		Interval:  cfg.interval,
-		Logger:    log.With("stage", "ingest"),
+		Feeds:       feeds,
+		Client:      ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate, UserAgent: cfg.userAgent}),
+		Publisher:   rawPublisher{b},
+		State:       state,
+		Seen:        seen,
+		Hosts:       hosts,
+		Interval:    cfg.interval,
+		PerHost:     cfg.perHost,
+		HostSpacing: cfg.hostSpacing,
+		Logger:      log.With("stage", "ingest"),
 	})
 }

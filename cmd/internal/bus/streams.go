@@ -39,6 +39,9 @@ const (
 	BucketFeeds = "NEWSFLOW_FEEDS"
 	// BucketSeen keeps the ids of the feed items already published.
 	BucketSeen = "NEWSFLOW_SEEN"
+	// BucketHosts keeps the per-host request leases that the ingest
+	// replicas share (see HostLeasesKV).
+	BucketHosts = "NEWSFLOW_HOSTS"
 )
 
 // RawSubject is the subject of a raw article of the feed with token feed.
