@@ -128,26 +128,34 @@ func (l *hostLimiter) acquire(ctx context.Context, host string, spacing time.Dur
 		return nil, notSent(ctx.Err())
 	}
 	free := func() { <-s.sem; done() }
-	// Wait for the end of the last request's spacing, then for the
-	// spacing between starts; a deferral ends the wait at once.
-	for {
-		l.mu.Lock()
-		now := time.Now()
-		deferred, nb := s.deferred, s.notBefore
-		l.mu.Unlock()
-		if deferred.After(now) {
-			free()
-			return nil, notSent(&HostDeferredError{Host: host, Wait: deferred.Sub(now)})
-		}
-		if !nb.After(now) {
-			break
-		}
-		if err := sleep(ctx, nb.Sub(now)); err != nil {
-			free()
-			return nil, notSent(err)
+	// The host's turn: its deferral ends the wait at once; otherwise
+	// Spacing after the end of the last request, and (the rate limiter)
+	// after the start of the last one, looked at again after that wait.
+	turn := func() error {
+		for {
+			l.mu.Lock()
+			now := time.Now()
+			deferred, nb := s.deferred, s.notBefore
+			l.mu.Unlock()
+			if deferred.After(now) {
+				return &HostDeferredError{Host: host, Wait: deferred.Sub(now)}
+			}
+			if !nb.After(now) {
+				return nil
+			}
+			if err := sleep(ctx, nb.Sub(now)); err != nil {
+				return err
+			}
 		}
 	}
-	if err := s.lim.Wait(ctx); err != nil {
+	err := turn()
+	if err == nil {
+		err = s.lim.Wait(ctx)
+	}
+	if err == nil {
+		err = turn()
+	}
+	if err != nil {
 		free()
 		return nil, notSent(err)
 	}

@@ -269,7 +269,7 @@ func parseRobots(body []byte) *robotstxt.RobotsData {
 		case "user-agent":
 			agent = true
 		case "crawl-delay":
-			if _, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err != nil {
+			if n, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err != nil || !(n >= 0 && n <= 1e6) {
 				continue
 			}
 		}
