@@ -201,10 +201,21 @@ type counters struct {
 // short backoff, so that ingest resumes as soon as the bus is back; each
 // publish and store call has BusTimeout.
 //
+// Every request (feed, page, robots.txt) goes through the per-host limits:
+// PerHost in flight and HostSpacing (or the site's Crawl-delay) between
+// them, shared with the other replicas through Hosts. A 429 or 503 holds
+// the host back for its Retry-After (or HostBackoff); the host's pages
+// then wait for a later poll without using up an attempt.
+//
+// An article page is fetched only if its site's robots.txt allows it (see
+// robotsCache). A page it refuses is published with an error wrapping
+// ErrRobotsDisallowed ("refused by robots.txt: <url>"), parked by the
+// processor, and marked seen, so that it is not tried again at every poll.
+//
 // The rule for article pages: a temporary failure (network error, timeout,
-// 408, 425, 429, 5xx) leaves the item unpublished, to be retried at the
-// next poll of its feed, up to MaxPageAttempts failures in all; a 429 or
-// 503 also defers the round's other pages on that host. A page that fails
+// 408, 425, 429, 5xx, a robots.txt that cannot be had) leaves the item
+// unpublished, to be retried at the next poll of its feed, up to
+// MaxPageAttempts failures in all. A page that fails
 // for good (another 4xx such as 404 or 410, a refused address, a page that
 // is not HTML, a body over the limit, no link at all) or that used up its
 // attempts is published anyway, with its Status and Body as served (Status

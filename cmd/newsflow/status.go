@@ -117,6 +117,7 @@ func (p *pipeline) writeMetrics(ctx context.Context, w io.Writer) {
 		metric("newsflow_feed_errors_total", "Feed polls that failed.", s.FeedErrors, "")
 		metric("newsflow_items_published_total", "Raw articles published.", s.ItemsPublished, "")
 		metric("newsflow_page_errors_total", "Article page fetches that failed.", s.PageErrors, "")
+		metric("newsflow_pages_disallowed_total", "Article pages robots.txt refused (published with that error, parked).", s.PagesDisallowed, "")
 		metric("newsflow_publish_errors_total", "Failed publishes of raw articles.", s.PublishErrors, "")
 	}
 	if p.db != nil {
