@@ -31,8 +31,9 @@ type HostLimit struct {
 	// Spacing is the least time from the start of one request to the start
 	// of the next, and from the end of one to the start of the next.
 	Spacing time.Duration
-	// Hold is the longest a request keeps its slot: a slot not given back
-	// by then (its fetcher died) is free again.
+	// Hold is how long a slot lasts unless renewed: the holder renews it
+	// every Hold/3 while its request runs, so the slot of a fetcher that
+	// died is free again Hold after its last renewal.
 	Hold time.Duration
 }
 

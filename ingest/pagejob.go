@@ -87,9 +87,10 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 		}
 		resp, err := r.fetch(ctx, it.Link)
 		if errors.Is(err, errNotSent) {
-			// The host asked to wait, or the limits shared with the other
-			// replicas cannot be asked: no attempt was made, and the host's
-			// other pages wait too.
+			// The host asked to wait, its robots.txt is known to be
+			// unavailable, or the limits shared with the other replicas
+			// cannot be asked: no attempt was made, and the host's other
+			// pages wait too.
 			if ctx.Err() == nil {
 				log.Warn("article page left for the next poll", "err", err)
 				r.mu.Lock()
@@ -106,8 +107,8 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 			err = resp.Err()
 		} else {
 			var fe *FetchError
-			if errors.As(err, &fe) {
-				raw.Status = fe.Status
+			if errors.As(err, &fe) && fe.URL == it.Link {
+				raw.Status = fe.Status // not that of a robots.txt
 			}
 		}
 		if err != nil && ctx.Err() != nil {

@@ -207,12 +207,16 @@ func TestRobotsCheckErrorClasses(t *testing.T) {
 	down := newHarbour(t)
 	down.setPage("/robots.txt", pageAnswer{status: http.StatusInternalServerError})
 	err = p.robots.check(ctx, down.srv.URL+"/news/x")
-	if !errors.Is(err, ErrRobotsUnavailable) || !fault.IsTemporary(err) {
-		t.Errorf("robots.txt answering 500: %v (class %v), want ErrRobotsUnavailable, temporary", err, fault.Of(err))
+	if !errors.Is(err, ErrRobotsUnavailable) || !fault.IsTemporary(err) || errors.Is(err, errNotSent) {
+		t.Errorf("robots.txt answering 500: %v (class %v), want ErrRobotsUnavailable, temporary, an attempt", err, fault.Of(err))
 	}
 	down.setPage("/robots.txt", pageAnswer{})
-	if err := p.robots.check(ctx, down.srv.URL+"/news/x"); !errors.Is(err, ErrRobotsUnavailable) {
-		t.Errorf("within RobotsMinAge of the 500: %v, want the site still closed", err)
+	// Still closed, from the cache: not an attempt of the page.
+	if err := p.robots.check(ctx, down.srv.URL+"/news/x"); !errors.Is(err, ErrRobotsUnavailable) || !errors.Is(err, errNotSent) {
+		t.Errorf("within RobotsMinAge of the 500: %v, want the site still closed, no attempt", err)
+	}
+	if n := down.hits("/robots.txt"); n != 1 {
+		t.Errorf("robots.txt asked %d times within RobotsMinAge, want once", n)
 	}
 	clock.Advance(DefaultRobotsMinAge)
 	if err := p.robots.check(ctx, down.srv.URL+"/news/x"); err != nil {

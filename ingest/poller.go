@@ -112,6 +112,7 @@ type PollerConfig struct {
 	// ClaimTTL is how long a claim on a feed lasts unless renewed
 	// (DefaultClaimTTL). A round renews its claim every ClaimTTL/3, so the
 	// feeds of a fetcher that died are taken over ClaimTTL after it stopped.
+	// It is also how long a request's slot in Hosts lasts unless renewed.
 	// Replicas' clocks must agree to well within it.
 	ClaimTTL time.Duration
 	// BusTimeout bounds each publish and each call of the State and Seen
@@ -341,7 +342,7 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		cfg:      c,
 		log:      c.Logger,
 		client:   client,
-		hosts:    newHostLimiter(c.PerHost, client.Options().Timeout+5*time.Second, c.Hosts),
+		hosts:    newHostLimiter(c.PerHost, c.ClaimTTL, c.Hosts),
 		feeds:    feeds,
 		fetch:    make(chan struct{}, c.Concurrency),
 		wake:     make(chan struct{}, 1),

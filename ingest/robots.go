@@ -80,15 +80,20 @@ func robotsAgent(ua string) string {
 
 // check returns nil if robots.txt lets newsflow fetch page, an error
 // wrapping ErrRobotsDisallowed if it does not, or one wrapping
-// ErrRobotsUnavailable (or ctx's error) if it cannot say now.
+// ErrRobotsUnavailable (or ctx's error) if it cannot say now; that one
+// also wraps errNotSent when robots.txt was not asked again this time.
 func (c *robotsCache) check(ctx context.Context, page string) error {
 	u, err := url.Parse(page)
 	if err != nil {
 		return nil // the fetch will say what is wrong with the link
 	}
-	e, err := c.entry(ctx, u)
+	e, fetched, err := c.entry(ctx, u)
 	if err != nil {
 		return err
+	}
+	if e.err != nil && !fetched {
+		// Known to be unavailable, not asked again: no attempt made.
+		return fmt.Errorf("%w: %w", errNotSent, e.err)
 	}
 	if e.err != nil {
 		return e.err
@@ -140,8 +145,9 @@ func origin(u *url.URL) string {
 }
 
 // entry returns u's site's entry, fetching its robots.txt when it is not
-// known or has expired. Concurrent callers for one site share one fetch.
-func (c *robotsCache) entry(ctx context.Context, u *url.URL) (*robotsEntry, error) {
+// known or has expired, and whether this call fetched it. Concurrent
+// callers for one site share one fetch.
+func (c *robotsCache) entry(ctx context.Context, u *url.URL) (*robotsEntry, bool, error) {
 	key := origin(u)
 	for {
 		c.mu.Lock()
@@ -151,7 +157,7 @@ func (c *robotsCache) entry(ctx context.Context, u *url.URL) (*robotsEntry, erro
 			case <-e.ready:
 				if c.now().Before(e.expires) {
 					c.mu.Unlock()
-					return e, nil
+					return e, false, nil
 				}
 				e = nil // expired: fetch again
 			default:
@@ -171,15 +177,15 @@ func (c *robotsCache) entry(ctx context.Context, u *url.URL) (*robotsEntry, erro
 			}
 			close(e.ready)
 			if !ok {
-				return nil, ctx.Err()
+				return nil, false, ctx.Err()
 			}
-			return e, nil
+			return e, true, nil
 		}
 		c.mu.Unlock()
 		select {
 		case <-e.ready:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 	}
 }

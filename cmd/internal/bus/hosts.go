@@ -62,9 +62,9 @@ func (r *hostRecord) prune(now time.Time) {
 
 // HostLeasesKV is an ingest.HostLeases on a JetStream key-value bucket (see
 // HostBucket), shared by every ingest replica on the bus. Each request
-// takes a slot of its host with compare-and-set, and gives it back when it
-// ends; a slot a dead replica never gave back lapses after
-// ingest.HostLimit.Hold. Replicas' clocks must agree to well within the
+// takes a slot of its host with compare-and-set, renews it every Hold/3
+// while it runs and gives it back when it ends; the slot of a replica that
+// died lapses ingest.HostLimit.Hold after its last renewal. Replicas' clocks must agree to well within the
 // spacing.
 type HostLeasesKV struct {
 	kv jetstream.KeyValue
@@ -128,7 +128,39 @@ func (h *HostLeasesKV) Acquire(ctx context.Context, host string, lim ingest.Host
 		if err != nil {
 			return nil, err
 		}
-		return func() { h.release(host, key, id, lim.Spacing) }, nil
+		return h.renew(host, key, id, lim), nil
+	}
+}
+
+// renew keeps slot id of host alive, every Hold/3 while the request runs,
+// and returns the function that stops it and gives the slot back.
+func (h *HostLeasesKV) renew(host, key, id string, lim ingest.HostLimit) func() {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(lim.Hold/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), lim.Hold/3+time.Second)
+			h.update(ctx, host, key, func(rec *hostRecord, now time.Time) bool {
+				if _, ok := rec.Slots[id]; !ok {
+					return false // lapsed: the request runs on without it
+				}
+				rec.Slots[id] = now.Add(lim.Hold)
+				return true
+			})
+			cancel()
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		h.release(host, key, id, lim.Spacing)
 	}
 }
 
@@ -138,26 +170,29 @@ func (h *HostLeasesKV) Acquire(ctx context.Context, host string, lim ingest.Host
 func (h *HostLeasesKV) release(host, key, id string, spacing time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	h.update(ctx, host, key, func(rec *hostRecord, now time.Time) {
+	h.update(ctx, host, key, func(rec *hostRecord, now time.Time) bool {
 		delete(rec.Slots, id)
 		if next := now.Add(spacing); next.After(rec.Next) {
 			rec.Next = next
 		}
+		return true
 	})
 }
 
 // Defer holds every request to host back for d.
 func (h *HostLeasesKV) Defer(ctx context.Context, host string, d time.Duration) error {
-	return h.update(ctx, host, hostKey(host), func(rec *hostRecord, now time.Time) {
+	return h.update(ctx, host, hostKey(host), func(rec *hostRecord, now time.Time) bool {
 		if until := now.Add(d); until.After(rec.Deferred) {
 			rec.Deferred = until
 		}
+		return true
 	})
 }
 
 // update applies change to host's record with compare-and-set, trying
-// again when another replica wrote first.
-func (h *HostLeasesKV) update(ctx context.Context, host, key string, change func(*hostRecord, time.Time)) error {
+// again when another replica wrote first. A change that reports false
+// writes nothing.
+func (h *HostLeasesKV) update(ctx context.Context, host, key string, change func(*hostRecord, time.Time) bool) error {
 	for {
 		rec, rev, err := h.load(ctx, key)
 		if err != nil {
@@ -166,7 +201,9 @@ func (h *HostLeasesKV) update(ctx context.Context, host, key string, change func
 		now := time.Now()
 		rec.prune(now)
 		rec.Host = host
-		change(&rec, now)
+		if !change(&rec, now) {
+			return nil
+		}
 		if err := h.save(ctx, key, rec, rev); !errors.Is(err, errConflict) {
 			return err
 		}
