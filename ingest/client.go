@@ -39,13 +39,67 @@ type ClientOptions struct {
 	// MaxBodyBytes is the largest body read, of a feed or a page; a larger
 	// one is an error. Zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
-	// UserAgent is sent with every request. Empty means DefaultUserAgent.
+	// UserAgent is sent with every request: feeds, pages and robots.txt.
+	// Empty means DefaultUserAgent. See CheckUserAgent.
 	UserAgent string
 	// Observe, if set, is called after every fetch with what was fetched
 	// ("feed" by Get, "page" by GetPage) and how long it took, until the
 	// last byte of the body was read or the fetch failed. It must be safe
 	// for concurrent use.
 	Observe func(kind string, d time.Duration)
+}
+
+// maxUserAgent is the longest User-Agent taken.
+const maxUserAgent = 256
+
+// ErrUserAgent is wrapped by CheckUserAgent's errors.
+var ErrUserAgent = errors.New("invalid User-Agent")
+
+// CheckUserAgent returns an error wrapping ErrUserAgent, saying what is
+// wrong, unless ua is a User-Agent a site can read and answer to: printable
+// ASCII of at most 256 bytes that starts with a product token and version
+// ("newsflow/1.2") and gives an http or https URL where the operator can
+// be reached, as in "newsflow/1.2 (+https://example.org/bot)".
+func CheckUserAgent(ua string) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w %q: %s", ErrUserAgent, ua, fmt.Sprintf(format, a...))
+	}
+	switch {
+	case ua == "":
+		return bad("empty")
+	case len(ua) > maxUserAgent:
+		return bad("%d bytes, more than %d", len(ua), maxUserAgent)
+	}
+	for _, r := range ua {
+		if r < ' ' || r > '~' {
+			return bad("holds %q: only printable ASCII is allowed", r)
+		}
+	}
+	product, _, _ := strings.Cut(ua, " ")
+	name, version, ok := strings.Cut(product, "/")
+	if !ok || !isToken(name) || !isToken(version) {
+		return bad("does not start with a product and version such as newsflow/1.0")
+	}
+	for f := range strings.FieldsSeq(ua) {
+		f = strings.Trim(f, "()+;,<>")
+		if u, err := url.Parse(f); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			return nil
+		}
+	}
+	return bad("gives no contact URL such as (+https://example.org/bot)")
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // Client fetches feeds and pages over HTTP(S). It refuses destinations on

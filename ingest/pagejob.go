@@ -86,7 +86,20 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 		if blocked {
 			return true
 		}
-		resp, err := p.client.GetPage(ctx, it.Link, http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}})
+		resp, err := r.fetch(ctx, it.Link)
+		if errors.Is(err, errNotSent) {
+			// The host asked to wait, its robots.txt is known to be
+			// unavailable, or the limits shared with the other replicas
+			// cannot be asked: no attempt was made, and the host's other
+			// pages wait too.
+			if ctx.Err() == nil {
+				log.Warn("article page left for the next poll", "err", err)
+				r.mu.Lock()
+				r.blocked[host] = true
+				r.mu.Unlock()
+			}
+			return true
+		}
 		if err == nil {
 			raw.FinalURL = resp.FinalURL
 			raw.Status = resp.Status
@@ -95,8 +108,8 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 			err = resp.Err()
 		} else {
 			var fe *FetchError
-			if errors.As(err, &fe) {
-				raw.Status = fe.Status
+			if errors.As(err, &fe) && fe.URL == it.Link {
+				raw.Status = fe.Status // not that of a robots.txt
 			}
 		}
 		if err != nil && ctx.Err() != nil {
@@ -108,7 +121,8 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 			fail = err
 			p.stats.pageErrors.Add(1)
 			r.mu.Lock()
-			if raw.Status == http.StatusTooManyRequests || raw.Status == http.StatusServiceUnavailable {
+			if raw.Status == http.StatusTooManyRequests || raw.Status == http.StatusServiceUnavailable ||
+				errors.Is(err, ErrRobotsUnavailable) {
 				r.blocked[host] = true
 			}
 			n := 0
@@ -130,6 +144,9 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 		}
 	}
 	raw.FetchedAt = p.cfg.Now().UTC()
+	if errors.Is(fail, ErrRobotsDisallowed) {
+		p.stats.pagesDisallowed.Add(1)
+	}
 	if fail != nil {
 		p.stats.pagesGivenUp.Add(1)
 		raw.FetchError = fail.Error()
@@ -151,14 +168,14 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 	r.published.Add(1)
 	r.mu.Lock()
 	delete(r.failures, id)
-	if fail != nil {
+	if fail != nil && !errors.Is(fail, ErrRobotsDisallowed) {
 		if r.givenUp == nil {
 			r.givenUp = map[string]bool{}
 		}
 		r.givenUp[id] = true
 	}
 	r.mu.Unlock()
-	if fail != nil {
+	if fail != nil && !errors.Is(fail, ErrRobotsDisallowed) {
 		return false // not seen: it failed (see FeedState.GivenUp)
 	}
 	if err := p.cfg.Seen.MarkSeen(bctx, id); err != nil {
@@ -169,3 +186,18 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 	log.Debug("published raw article", "status", raw.Status, "bytes", len(raw.Body))
 	return false
 }
+
+// fetch gets the page at link if the site's robots.txt allows it, within
+// the per-host limits.
+func (r *pageRound) fetch(ctx context.Context, link string) (*Response, error) {
+	p := r.p
+	if err := p.robots.check(ctx, link); err != nil {
+		return nil, err
+	}
+	return p.send(ctx, link, func(ctx context.Context) (*Response, error) {
+		return p.client.GetPage(ctx, link, http.Header{"Accept": {pageAccept}})
+	})
+}
+
+// pageAccept is the Accept header of article page requests.
+const pageAccept = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"

@@ -33,6 +33,7 @@ const (
 	DefaultMaxPageAttempts = 5
 	DefaultClaimTTL        = 5 * time.Second
 	DefaultBusTimeout      = 10 * time.Second
+	DefaultHostBackoff     = time.Minute
 	maxDefaultBackoff      = 6 * time.Hour
 	// storeRetry is how soon a feed is looked at again after the state
 	// store failed; busBackoffMax caps the delay before a feed whose round
@@ -82,9 +83,29 @@ type PollerConfig struct {
 	// take turns, PerHost pages of a host at most, so a slow host holds
 	// only PerHost workers.
 	PageWorkers int
-	// PerHost is how many requests of one kind (feeds, pages) go to one
-	// host (name and port) at once (DefaultPerHost).
+	// PerHost is how many requests go to one host (name and port) at
+	// once, feeds, pages and robots.txt together, over every replica that
+	// shares Hosts (DefaultPerHost).
 	PerHost int
+	// HostSpacing is the least time between two requests to one host:
+	// from the start of one to the start of the next, and from the end of
+	// one to the start of the next. A robots.txt Crawl-delay that is
+	// longer (up to 5 minutes) is used instead. Zero means none.
+	HostSpacing time.Duration
+	// Hosts shares the per-host limits (PerHost, HostSpacing, and the wait
+	// after a 429 or 503) with the other replicas; nil keeps them within
+	// this Poller.
+	Hosts HostLeases
+	// HostBackoff is how long a host that answered 429 or 503 without a
+	// Retry-After gets no request, feeds and pages alike
+	// (DefaultHostBackoff). A Retry-After is honoured up to MaxBackoff.
+	HostBackoff time.Duration
+	// RobotsMinAge and RobotsMaxAge bound how long a site's robots.txt is
+	// kept (DefaultRobotsMinAge, DefaultRobotsMaxAge): as long as its
+	// Cache-Control or Expires says, or RobotsMaxAge when they say nothing.
+	// A robots.txt that could not be had (5xx, 429, no answer) closes its
+	// site for RobotsMinAge, or its Retry-After.
+	RobotsMinAge, RobotsMaxAge time.Duration
 	// MaxPageAttempts is how many temporary failures of an article page are
 	// retried before the item is published with its failure
 	// (DefaultMaxPageAttempts).
@@ -95,6 +116,7 @@ type PollerConfig struct {
 	// ClaimTTL is how long a claim on a feed lasts unless renewed
 	// (DefaultClaimTTL). A round renews its claim every ClaimTTL/3, so the
 	// feeds of a fetcher that died are taken over ClaimTTL after it stopped.
+	// It is also how long a request's slot in Hosts lasts unless renewed.
 	// Replicas' clocks must agree to well within it.
 	ClaimTTL time.Duration
 	// BusTimeout bounds each publish and each call of the State and Seen
@@ -133,6 +155,8 @@ type Stats struct {
 	PageErrors int64 `json:"page_errors"`
 	// PagesGivenUp counts items published with a page that failed for good.
 	PagesGivenUp int64 `json:"pages_given_up"`
+	// PagesDisallowed counts the pages among them that robots.txt refused.
+	PagesDisallowed int64 `json:"pages_disallowed"`
 	// PublishErrors counts failed publishes; each ends its feed's round.
 	PublishErrors int64 `json:"publish_errors"`
 	// StateErrors counts failures of the state and seen stores.
@@ -141,7 +165,7 @@ type Stats struct {
 
 type counters struct {
 	feedsPolled, feedsNotModified, feedErrors, claimsLost, itemsSeen, itemsPublished,
-	pagesFetched, pageErrors, pagesGivenUp, publishErrors, stateErrors atomic.Int64
+	pagesFetched, pageErrors, pagesGivenUp, pagesDisallowed, publishErrors, stateErrors atomic.Int64
 }
 
 // Poller polls feeds and publishes the articles of their new items.
@@ -182,10 +206,21 @@ type counters struct {
 // short backoff, so that ingest resumes as soon as the bus is back; each
 // publish and store call has BusTimeout.
 //
+// Every request (feed, page, robots.txt) goes through the per-host limits:
+// PerHost in flight and HostSpacing (or the site's Crawl-delay) between
+// them, shared with the other replicas through Hosts. A 429 or 503 holds
+// the host back for its Retry-After (or HostBackoff); the host's pages
+// then wait for a later poll without using up an attempt.
+//
+// An article page is fetched only if its site's robots.txt allows it (see
+// robotsCache). A page it refuses is published with an error wrapping
+// ErrRobotsDisallowed ("refused by robots.txt: <url>"), parked by the
+// processor, and marked seen, so that it is not tried again at every poll.
+//
 // The rule for article pages: a temporary failure (network error, timeout,
-// 408, 425, 429, 5xx) leaves the item unpublished, to be retried at the
-// next poll of its feed, up to MaxPageAttempts failures in all; a 429 or
-// 503 also defers the round's other pages on that host. A page that fails
+// 408, 425, 429, 5xx, a robots.txt that cannot be had) leaves the item
+// unpublished, to be retried at the next poll of its feed, up to
+// MaxPageAttempts failures in all. A page that fails
 // for good (another 4xx such as 404 or 410, a refused address, a page that
 // is not HTML, a body over the limit, no link at all) or that used up its
 // attempts is published anyway, with its Status and Body as served (Status
@@ -197,6 +232,7 @@ type Poller struct {
 	log    *slog.Logger
 	client *Client
 	hosts  *hostLimiter
+	robots *robotsCache
 	fetch  chan struct{} // Concurrency slots
 	stats  counters
 	wake   chan struct{}
@@ -241,6 +277,12 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		return nil, fmt.Errorf("ingest: PollerConfig.ClaimTTL %s is negative", c.ClaimTTL)
 	case c.BusTimeout < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.BusTimeout %s is negative", c.BusTimeout)
+	case c.HostSpacing < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.HostSpacing %s is negative", c.HostSpacing)
+	case c.HostBackoff < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.HostBackoff %s is negative", c.HostBackoff)
+	case c.RobotsMinAge < 0 || c.RobotsMaxAge < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.RobotsMinAge %s or RobotsMaxAge %s is negative", c.RobotsMinAge, c.RobotsMaxAge)
 	}
 	c.Feeds = slices.Clone(c.Feeds) // tokens are filled in below
 	feeds := map[string]Feed{}
@@ -280,6 +322,9 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 	c.MaxPageAttempts = cmp.Or(c.MaxPageAttempts, DefaultMaxPageAttempts)
 	c.ClaimTTL = cmp.Or(c.ClaimTTL, DefaultClaimTTL)
 	c.BusTimeout = cmp.Or(c.BusTimeout, DefaultBusTimeout)
+	c.HostBackoff = cmp.Or(c.HostBackoff, DefaultHostBackoff)
+	c.RobotsMinAge = cmp.Or(c.RobotsMinAge, DefaultRobotsMinAge)
+	c.RobotsMaxAge = max(cmp.Or(c.RobotsMaxAge, DefaultRobotsMaxAge), c.RobotsMinAge)
 	if c.RoundTimeout == 0 {
 		c.RoundTimeout = min(max(c.Interval, time.Minute), 10*time.Minute)
 	}
@@ -301,13 +346,17 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		cfg:      c,
 		log:      c.Logger,
 		client:   client,
-		hosts:    newHostLimiter(c.PerHost),
+		hosts:    newHostLimiter(c.PerHost, c.ClaimTTL, c.Hosts),
 		feeds:    feeds,
 		fetch:    make(chan struct{}, c.Concurrency),
 		wake:     make(chan struct{}, 1),
 		nextLook: map[string]time.Time{},
 		reserved: map[string]claimed{},
 	}
+	p.robots = newRobotsCache(robotsAgent(client.Options().UserAgent), c.RobotsMinAge, c.RobotsMaxAge, c.Now,
+		func(ctx context.Context, u string) (*Response, error) {
+			return p.send(ctx, u, func(ctx context.Context) (*Response, error) { return client.Get(ctx, u, nil) })
+		})
 	for _, f := range c.Feeds {
 		p.lookAtLocked(f.Token, time.Time{})
 	}
@@ -327,6 +376,7 @@ func (p *Poller) Stats() Stats {
 		PagesFetched:     s.pagesFetched.Load(),
 		PageErrors:       s.pageErrors.Load(),
 		PagesGivenUp:     s.pagesGivenUp.Load(),
+		PagesDisallowed:  s.pagesDisallowed.Load(),
 		PublishErrors:    s.publishErrors.Load(),
 		StateErrors:      s.stateErrors.Load(),
 	}
@@ -490,12 +540,19 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		}
 		p.stats.feedErrors.Add(1)
 		var fe *FetchError
+		var hd *HostDeferredError
 		var ra time.Duration
 		if errors.As(err, &fe) {
 			ra = fe.RetryAfter
 		}
+		if errors.As(err, &hd) {
+			ra = hd.Wait
+		}
+		// Limits that could not be asked (the bus is down) are the bus's
+		// failure: the feed is tried again within seconds.
+		bus := hd == nil && errors.Is(err, errNotSent)
 		log.Warn("cannot fetch feed", "err", err, "temporary", fault.IsTemporary(err), "retry_after", ra)
-		return outcome{err: err, retryAfter: ra}
+		return outcome{err: err, retryAfter: ra, bus: bus}
 	}
 	p.stats.feedsPolled.Add(1)
 	if resp.Status == http.StatusNotModified {
@@ -581,14 +638,44 @@ func keepPresent[V any](m map[string]V, present map[string]bool) map[string]V {
 	return m
 }
 
-// get fetches the feed u within the per-host limit.
+// get fetches the feed u within the per-host limits.
 func (p *Poller) get(ctx context.Context, u string, h http.Header) (*Response, error) {
-	release, err := p.hosts.acquire(ctx, hostOf(u))
+	return p.send(ctx, u, func(ctx context.Context) (*Response, error) { return p.client.Get(ctx, u, h) })
+}
+
+// send makes the request get to u within the per-host limits, spaced by
+// HostSpacing or the site's Crawl-delay if longer. A 429 or 503 answer
+// holds the host back, here and in every replica sharing Hosts, for its
+// Retry-After (at most MaxBackoff) or HostBackoff. A request the limits
+// kept from being sent gives a *FetchError wrapping errNotSent.
+func (p *Poller) send(ctx context.Context, u string, get func(context.Context) (*Response, error)) (*Response, error) {
+	host := hostOf(u)
+	release, err := p.hosts.acquire(ctx, host, max(p.cfg.HostSpacing, p.robots.crawlDelay(u)))
 	if err != nil {
 		return nil, &FetchError{URL: u, Err: err}
 	}
-	defer release()
-	return p.client.Get(ctx, u, h)
+	resp, err := get(ctx)
+	release()
+	var status int
+	var retryAfter time.Duration
+	var fe *FetchError
+	switch {
+	case resp != nil:
+		status, retryAfter = resp.Status, resp.RetryAfter
+	case errors.As(err, &fe):
+		status, retryAfter = fe.Status, fe.RetryAfter
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		d := p.cfg.HostBackoff
+		if retryAfter > 0 {
+			d = min(retryAfter, p.cfg.MaxBackoff)
+		}
+		p.log.Warn("host asked to slow down; no request to it for a while", "host", host, "url", u, "status", status, "wait", d)
+		if derr := p.hosts.deferHost(context.WithoutCancel(ctx), host, d); derr != nil {
+			p.log.Warn("cannot share a host's wait with the other replicas", "host", host, "err", derr)
+		}
+	}
+	return resp, err
 }
 
 // hostOf is the lower-cased host of u with its port, if one is given: the

@@ -818,6 +818,10 @@ func TestHeartbeatDoesNotShareRoundMaps(t *testing.T) {
 			w.Write([]byte(b.String()))
 			return
 		}
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r) // no robots.txt: every page allowed
+			return
+		}
 		time.Sleep(2 * time.Millisecond)
 		http.Error(w, "the server is being rebuilt", http.StatusInternalServerError)
 	}))

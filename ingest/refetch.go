@@ -22,7 +22,7 @@ func Refetch(ctx context.Context, c *Client, a RawArticle) (RawArticle, error) {
 	if a.URL == "" {
 		return a, fmt.Errorf("refetch item %s: %w", a.ID, ErrNoLink)
 	}
-	resp, err := c.GetPage(ctx, a.URL, http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}})
+	resp, err := c.GetPage(ctx, a.URL, http.Header{"Accept": {pageAccept}})
 	if err == nil {
 		err = resp.Err()
 	}

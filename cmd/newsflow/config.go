@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ type config struct {
 	store        string
 	allowPrivate bool
 	interval     time.Duration
+	userAgent    string
+	perHost      int
+	hostSpacing  time.Duration
 	workers      int
 	replicas     int
 	retention    bus.Retention
@@ -147,6 +151,9 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		e.str(&c.feeds, "feeds", "NEWSFLOW_FEEDS", "", "feed list that seeds the feed registry (its feeds are added; none removed): an OPML file or a text file of feed URLs, one a line")
 		e.boolean(&c.allowPrivate, "allow-private-networks", "NEWSFLOW_ALLOW_PRIVATE_NETWORKS", false, "allow fetching from private-network and loopback addresses")
 		e.duration(&c.interval, "interval", "NEWSFLOW_INTERVAL", 15*time.Minute, "how often each feed is polled")
+		e.str(&c.userAgent, "user-agent", "NEWSFLOW_USER_AGENT", defaultUserAgent(), "User-Agent of every request: product/version and a contact URL")
+		e.integer(&c.perHost, "per-host", "NEWSFLOW_PER_HOST", ingest.DefaultPerHost, "requests in flight to one host at once, over all ingest replicas")
+		e.duration(&c.hostSpacing, "host-spacing", "NEWSFLOW_HOST_SPACING", 0, "least time between two requests to one host, over all ingest replicas (a longer robots.txt Crawl-delay wins)")
 	}
 	e.str(&c.dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder: the embedded NATS server's JetStream files and the SQLite database")
 	e.secret(&c.natsURL, "nats", "NATS_URL", "external NATS server URL(s); empty runs an embedded server")
@@ -202,6 +209,15 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 		if c.interval < time.Second {
 			errs = append(errs, fmt.Errorf("--interval: %s is too short (at least 1s)", c.interval))
 		}
+		if err := ingest.CheckUserAgent(c.userAgent); err != nil {
+			errs = append(errs, fmt.Errorf("--user-agent: %w", err))
+		}
+		if c.perHost < 1 || c.perHost > 64 {
+			errs = append(errs, fmt.Errorf("--per-host: %d is not between 1 and 64", c.perHost))
+		}
+		if c.hostSpacing < 0 || c.hostSpacing > 5*time.Minute {
+			errs = append(errs, fmt.Errorf("--host-spacing: %s is not between 0s and 5m", c.hostSpacing))
+		}
 	}
 	if slices.Contains(roles, "process") && (c.workers < 1 || c.workers > 256) {
 		errs = append(errs, fmt.Errorf("--workers: %d is not between 1 and 256", c.workers))
@@ -249,6 +265,16 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// defaultUserAgent names newsflow with the version it was built as, and
+// where to find out about it.
+func defaultUserAgent() string {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "newsflow/" + v + " (+https://github.com/newsflow/newsflow)"
 }
 
 // joinLines joins errors one a line, for a config with several mistakes.

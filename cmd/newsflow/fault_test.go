@@ -550,6 +550,10 @@ func TestFaultSlowServersIsolated(t *testing.T) {
 	var once [4]sync.Once
 	slowSite := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var k int
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r) // only the pages are slow
+			return
+		}
 		if strings.HasSuffix(r.URL.Path, ".rss") {
 			fmt.Sscanf(r.URL.Path, "/%d.rss", &k)
 			io.WriteString(w, rssFeed(fmt.Sprintf("Slow %d", k), []string{fmt.Sprintf("http://%s/%d/page.html", r.Host, k)}))

@@ -13,8 +13,8 @@ import (
 
 // newPoller wires the fetcher: the feed registry (seeded with the feed
 // list: the list only adds feeds), the guarded HTTP client, and the
-// feed-state and seen-item buckets of the bus. observe is told how long
-// each fetch took (see ingest.ClientOptions.Observe).
+// feed-state, seen-item and per-host buckets of the bus. observe is told
+// how long each fetch took (see ingest.ClientOptions.Observe).
 func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger, observe func(kind string, d time.Duration)) (*ingest.Poller, error) {
 	feeds := cfg.feedList
 	if feeds == nil && cfg.feeds != "" { // a config not made by parseConfig
@@ -41,14 +41,21 @@ func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger, ob
 	if err != nil {
 		return nil, err
 	}
+	hosts, err := b.HostLeases(ctx)
+	if err != nil {
+		return nil, err
+	}
 	return ingest.NewPoller(ingest.PollerConfig{
-		Registry:  reg,
-		Client:    ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate, Observe: observe}),
-		Publisher: rawPublisher{b},
-		State:     state,
-		Seen:      seen,
-		Interval:  cfg.interval,
-		Logger:    log.With("stage", "ingest"),
+		Registry:    reg,
+		Client:      ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate, UserAgent: cfg.userAgent, Observe: observe}),
+		Publisher:   rawPublisher{b},
+		State:       state,
+		Seen:        seen,
+		Hosts:       hosts,
+		Interval:    cfg.interval,
+		PerHost:     cfg.perHost,
+		HostSpacing: cfg.hostSpacing,
+		Logger:      log.With("stage", "ingest"),
 	})
 }
 

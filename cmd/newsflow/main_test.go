@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/newsflow/newsflow/ingest"
 )
 
 func TestExtractCommand(t *testing.T) {
@@ -103,5 +106,38 @@ func TestEmptyFeedListFailsAtStart(t *testing.T) {
 				t.Errorf("the data folder was made (a server started) before the feed list was checked: %v", err)
 			}
 		})
+	}
+}
+
+func TestPolitenessConfig(t *testing.T) {
+	feeds := filepath.Join(t.TempDir(), "feeds.txt")
+	os.WriteFile(feeds, []byte("https://example.org/feed\n"), 0o644)
+	roles := []string{"ingest", "process", "store"}
+	c, err := parseConfig("run", []string{"--feeds", feeds}, roles, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ingest.CheckUserAgent(c.userAgent); err != nil || !strings.HasPrefix(c.userAgent, "newsflow/") {
+		t.Errorf("default User-Agent %q: %v", c.userAgent, err)
+	}
+	if c.perHost != ingest.DefaultPerHost || c.hostSpacing != 0 {
+		t.Errorf("defaults: --per-host %d, --host-spacing %s", c.perHost, c.hostSpacing)
+	}
+
+	t.Setenv("NEWSFLOW_USER_AGENT", "harbour-reader/3 (+https://harbour.example/bot)")
+	t.Setenv("NEWSFLOW_HOST_SPACING", "2s")
+	c, err = parseConfig("run", []string{"--feeds", feeds, "--per-host", "1"}, roles, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.userAgent != "harbour-reader/3 (+https://harbour.example/bot)" || c.hostSpacing != 2*time.Second || c.perHost != 1 {
+		t.Errorf("config = %+v", c)
+	}
+
+	_, err = parseConfig("run", []string{"--feeds", feeds, "--user-agent", "harbour-reader", "--per-host", "0", "--host-spacing", "-1s"}, roles, &bytes.Buffer{})
+	for _, want := range []string{"--user-agent", "product and version", "--per-host", "--host-spacing"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not name %q", err, want)
+		}
 	}
 }

@@ -177,6 +177,7 @@ func newPipelineCollector(p *pipeline) *pipelineCollector {
 			counter("newsflow_pages_fetched_total", "Article pages fetched with a 2xx status.", func(s ingest.Stats) int64 { return s.PagesFetched }),
 			counter("newsflow_page_errors_total", "Article page fetches that failed.", func(s ingest.Stats) int64 { return s.PageErrors }),
 			counter("newsflow_pages_given_up_total", "Items published with a page that failed for good.", func(s ingest.Stats) int64 { return s.PagesGivenUp }),
+			counter("newsflow_pages_disallowed_total", "Article pages robots.txt refused (published with that error, parked).", func(s ingest.Stats) int64 { return s.PagesDisallowed }),
 			counter("newsflow_publish_errors_total", "Failed publishes of raw articles.", func(s ingest.Stats) int64 { return s.PublishErrors }),
 			counter("newsflow_state_errors_total", "Failures of the feed-state and seen-item stores.", func(s ingest.Stats) int64 { return s.StateErrors }),
 		},

@@ -30,14 +30,20 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	e.str(&creds, "nats-creds", "NATS_CREDS", "", "NATS credentials file for --nats")
 	var allowPrivate bool
 	e.boolean(&allowPrivate, "allow-private-networks", "NEWSFLOW_ALLOW_PRIVATE_NETWORKS", false, "allow fetching again from private-network and loopback addresses")
+	var userAgent string
+	e.str(&userAgent, "user-agent", "NEWSFLOW_USER_AGENT", defaultUserAgent(), "User-Agent of the pages fetched again: product/version and a contact URL")
 	var replicas int
 	e.replicas(&replicas)
 	all := fs.Bool("all", false, "retry every parked message")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if errs := append(e.errs, checkReplicas(replicas)...); len(errs) > 0 {
-		return joinLines(errs)
+	bad := append(e.errs, checkReplicas(replicas)...)
+	if err := ingest.CheckUserAgent(userAgent); err != nil {
+		bad = append(bad, fmt.Errorf("--user-agent: %w", err))
+	}
+	if len(bad) > 0 {
+		return joinLines(bad)
 	}
 	var seqs []uint64
 	for _, a := range fs.Args() {
@@ -65,7 +71,7 @@ func cmdParked(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 	}
-	refetch := refetcher(ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: allowPrivate}))
+	refetch := refetcher(ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: allowPrivate, UserAgent: userAgent}))
 	// One message that cannot go back (its page still fails) stays parked
 	// and does not keep the others from going.
 	var errs []error

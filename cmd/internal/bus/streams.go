@@ -41,6 +41,9 @@ const (
 	BucketRegistry = "NEWSFLOW_FEED_REGISTRY"
 	// BucketSeen keeps the ids of the feed items already published.
 	BucketSeen = "NEWSFLOW_SEEN"
+	// BucketHosts keeps the per-host request leases that the ingest
+	// replicas share (see HostLeasesKV).
+	BucketHosts = "NEWSFLOW_HOSTS"
 )
 
 // RawSubject is the subject of a raw article of the feed with token feed.

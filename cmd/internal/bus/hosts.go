@@ -1,0 +1,277 @@
+package bus
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/newsflow/newsflow/ingest"
+)
+
+// hostsTTL is how long a host's record outlives its last write: longer than
+// any wait a host can ask for (ingest caps a Retry-After at 6 hours).
+const hostsTTL = 24 * time.Hour
+
+// slotPoll is how often a request waiting for a free slot of a host looks
+// again (with jitter): slots are given back without notice.
+const slotPoll = 50 * time.Millisecond
+
+// HostBucket is the configuration of the bucket of per-host request leases
+// (BucketHosts): one key per host, a JSON hostRecord, updated with
+// compare-and-set; a host's key goes hostsTTL after its last request.
+func HostBucket() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:      BucketHosts,
+		Description: "newsflow: per-host request slots, spacing and waits shared by the ingest replicas",
+		History:     1,
+		TTL:         hostsTTL,
+		Storage:     jetstream.FileStorage,
+	}
+}
+
+// hostRecord is what the replicas share about one host.
+type hostRecord struct {
+	// Host is the host's name and port, for people reading the bucket.
+	Host string `json:"host"`
+	// Next is when the next request may start: Spacing after the start of
+	// the last one, and after the end of the last one that ended.
+	Next time.Time `json:"next,omitzero"`
+	// Deferred is when the host's wait after a 429 or 503 ends.
+	Deferred time.Time `json:"deferred,omitzero"`
+	// Slots are the requests in flight: lease id -> when the lease lapses
+	// if it is not given back.
+	Slots map[string]time.Time `json:"slots,omitempty"`
+}
+
+// prune drops the slots that lapsed by now.
+func (r *hostRecord) prune(now time.Time) {
+	for id, until := range r.Slots {
+		if !until.After(now) {
+			delete(r.Slots, id)
+		}
+	}
+}
+
+// HostLeasesKV is an ingest.HostLeases on a JetStream key-value bucket (see
+// HostBucket), shared by every ingest replica on the bus. Each request
+// takes a slot of its host with compare-and-set, renews it every Hold/3
+// while it runs and gives it back when it ends; the slot of a replica that
+// died lapses ingest.HostLimit.Hold after its last renewal. Replicas' clocks must agree to well within the
+// spacing.
+type HostLeasesKV struct {
+	kv jetstream.KeyValue
+}
+
+var _ ingest.HostLeases = (*HostLeasesKV)(nil)
+
+// NewHostLeasesKV returns the host leases on kv.
+func NewHostLeasesKV(kv jetstream.KeyValue) *HostLeasesKV { return &HostLeasesKV{kv: kv} }
+
+// HostLeases creates or updates the hosts bucket and returns the leases on
+// it, ready for an ingest.PollerConfig.
+func (b *Bus) HostLeases(ctx context.Context) (*HostLeasesKV, error) {
+	kv, err := b.KeyValue(ctx, HostBucket())
+	if err != nil {
+		return nil, err
+	}
+	return NewHostLeasesKV(kv), nil
+}
+
+// errConflict is a compare-and-set that lost to another replica.
+var errConflict = errors.New("host record changed concurrently")
+
+// Acquire waits until a request to host may start under lim and takes a
+// slot for it. It returns an *ingest.HostDeferredError at once while the
+// host's wait lasts.
+func (h *HostLeasesKV) Acquire(ctx context.Context, host string, lim ingest.HostLimit) (func(), error) {
+	key := hostKey(host)
+	id := leaseID()
+	for {
+		rec, rev, err := h.load(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		now := time.Now()
+		rec.prune(now)
+		if rec.Deferred.After(now) {
+			return nil, &ingest.HostDeferredError{Host: host, Wait: rec.Deferred.Sub(now)}
+		}
+		wait := rec.Next.Sub(now)
+		if len(rec.Slots) >= max(lim.MaxInFlight, 1) {
+			wait = max(wait, slotPoll/2+rand.N(slotPoll))
+		}
+		if wait > 0 {
+			sleep(ctx, wait)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if rec.Slots == nil {
+			rec.Slots = map[string]time.Time{}
+		}
+		rec.Host = host
+		rec.Slots[id] = now.Add(lim.Hold)
+		rec.Next = now.Add(lim.Spacing)
+		err = h.save(ctx, key, rec, rev)
+		if errors.Is(err, errConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return h.renew(host, key, id, lim), nil
+	}
+}
+
+// renew keeps slot id of host alive, every Hold/3 while the request runs,
+// and returns the function that stops it and gives the slot back.
+func (h *HostLeasesKV) renew(host, key, id string, lim ingest.HostLimit) func() {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(lim.Hold/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), lim.Hold/3+time.Second)
+			h.update(ctx, host, key, func(rec *hostRecord, now time.Time) bool {
+				if _, ok := rec.Slots[id]; !ok {
+					return false // lapsed: the request runs on without it
+				}
+				rec.Slots[id] = now.Add(lim.Hold)
+				return true
+			})
+			cancel()
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		h.release(host, key, id, lim.Spacing)
+	}
+}
+
+// release gives slot id of host back, and sets the next request at least
+// spacing after now. If the bus cannot be reached the slot lapses at its
+// Hold.
+func (h *HostLeasesKV) release(host, key, id string, spacing time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h.update(ctx, host, key, func(rec *hostRecord, now time.Time) bool {
+		delete(rec.Slots, id)
+		if next := now.Add(spacing); next.After(rec.Next) {
+			rec.Next = next
+		}
+		return true
+	})
+}
+
+// Defer holds every request to host back for d.
+func (h *HostLeasesKV) Defer(ctx context.Context, host string, d time.Duration) error {
+	return h.update(ctx, host, hostKey(host), func(rec *hostRecord, now time.Time) bool {
+		if until := now.Add(d); until.After(rec.Deferred) {
+			rec.Deferred = until
+		}
+		return true
+	})
+}
+
+// update applies change to host's record with compare-and-set, trying
+// again when another replica wrote first. A change that reports false
+// writes nothing.
+func (h *HostLeasesKV) update(ctx context.Context, host, key string, change func(*hostRecord, time.Time) bool) error {
+	for {
+		rec, rev, err := h.load(ctx, key)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		rec.prune(now)
+		rec.Host = host
+		if !change(&rec, now) {
+			return nil
+		}
+		if err := h.save(ctx, key, rec, rev); !errors.Is(err, errConflict) {
+			return err
+		}
+	}
+}
+
+func (h *HostLeasesKV) load(ctx context.Context, key string) (hostRecord, uint64, error) {
+	e, err := h.kv.Get(ctx, key)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return hostRecord{}, 0, nil
+	case err != nil:
+		return hostRecord{}, 0, temporary(fmt.Errorf("bus: load host record %s/%s: %w", h.kv.Bucket(), key, err))
+	}
+	var rec hostRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		// Unreadable: overwritten by the next write, as if empty.
+		return hostRecord{}, e.Revision(), nil
+	}
+	return rec, e.Revision(), nil
+}
+
+func (h *HostLeasesKV) save(ctx context.Context, key string, rec hostRecord, rev uint64) error {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return permanent(fmt.Errorf("bus: encode host record %s: %w", key, err))
+	}
+	if rev == 0 {
+		_, err = h.kv.Create(ctx, key, data)
+	} else {
+		_, err = h.kv.Update(ctx, key, data, rev)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		return errConflict
+	}
+	return temporary(fmt.Errorf("bus: save host record %s/%s: %w", h.kv.Bucket(), key, err))
+}
+
+// hostKey is the bucket key of host: its lower-case name, with every byte
+// a key may not hold (':' before a port, IPv6 brackets, a dot at either
+// end or next to another) written as =XX.
+func hostKey(host string) string {
+	host = strings.ToLower(host)
+	var b strings.Builder
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'
+		if c == '.' {
+			ok = i > 0 && i < len(host)-1 && host[i-1] != '.' && host[i+1] != '.'
+		}
+		if ok {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "=%02X", c)
+		}
+	}
+	if b.Len() == 0 {
+		return "=" // no host
+	}
+	return b.String()
+}
+
+// leaseID names one request's slot.
+func leaseID() string {
+	var b [8]byte
+	crand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
