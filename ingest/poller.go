@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/mmcdole/gofeed"
 
 	"github.com/newsflow/newsflow/ingest/fault"
 )
@@ -58,10 +55,17 @@ type PollerConfig struct {
 	State StateStore
 	// Seen keeps the ids of items already published.
 	Seen SeenStore
-	// Interval between two polls of a feed (DefaultInterval).
+	// Interval between two polls of a feed that gives no better signal of
+	// how often it changes (DefaultInterval), counted from the start of one
+	// poll to the start of the next.
 	Interval time.Duration
-	// Jitter is the most added at random to each Interval, so that feeds
-	// listed together spread out (Interval/10; negative means none).
+	// MinInterval and MaxInterval bound the interval chosen for each feed
+	// from its own signals (see NextPoll); zero means Interval, so that
+	// every feed is polled every Interval.
+	MinInterval, MaxInterval time.Duration
+	// Jitter is the most added at random to the interval after a feed's
+	// first poll, so that feeds listed together spread out; later polls
+	// keep their place (Interval/10; negative means none).
 	Jitter time.Duration
 	// MaxBackoff caps the delay after failed polls, which doubles from
 	// Interval with each failure in a row (16×Interval, at most 6h, and
@@ -219,6 +223,10 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		return nil, errors.New("ingest: PollerConfig.Seen is required")
 	case c.Interval < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.Interval %s is negative", c.Interval)
+	case c.MinInterval < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.MinInterval %s is negative", c.MinInterval)
+	case c.MaxInterval < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.MaxInterval %s is negative", c.MaxInterval)
 	case c.MaxBackoff < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.MaxBackoff %s is negative", c.MaxBackoff)
 	case c.Concurrency < 0:
@@ -258,6 +266,11 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 	}
 	if c.Interval == 0 {
 		c.Interval = DefaultInterval
+	}
+	c.MinInterval = cmp.Or(c.MinInterval, c.Interval)
+	c.MaxInterval = cmp.Or(c.MaxInterval, c.Interval)
+	if c.MinInterval > c.Interval || c.MaxInterval < c.Interval {
+		return nil, fmt.Errorf("ingest: PollerConfig: Interval %s is not between MinInterval %s and MaxInterval %s", c.Interval, c.MinInterval, c.MaxInterval)
 	}
 	if c.Jitter == 0 {
 		c.Jitter = c.Interval / 10
@@ -366,6 +379,9 @@ type outcome struct {
 	err        error         // the round failed (feed error or publish error)
 	bus        bool          // it failed because the bus did
 	retryAfter time.Duration // the feed's server asked to wait
+	fresh      time.Duration // how long the feed's response stays fresh
+	newItems   int           // items not seen before
+	pending    bool          // items were left for the next poll
 }
 
 // round polls the claimed feed f and saves its new state, keeping the
@@ -411,7 +427,17 @@ func (p *Poller) round(ctx context.Context, f Feed, st FeedState, rev uint64, pa
 		st.ErrorStreak = 0
 		st.LastError = ""
 		st.LastSuccess = now.UTC()
-		st.NextDue = now.Add(p.cfg.Interval + p.jitter()).UTC()
+		st.Cadence.notePoll(started, out.newItems)
+		b := PollBounds{Interval: p.cfg.Interval, Min: p.cfg.MinInterval, Max: p.cfg.MaxInterval}
+		if out.pending {
+			b.Max = b.Interval // the items left for later are not left long
+		}
+		next, why := NextPoll(b, FeedSignals{Cadence: st.Cadence, Fresh: out.fresh}, started)
+		if prevDue.IsZero() {
+			next = next.Add(p.jitter()) // a new feed finds its place
+		}
+		st.NextDue = next.UTC()
+		log.Debug("next poll", "in", next.Sub(started), "by", why)
 	}
 	st.ClaimedUntil = time.Time{}
 	if st.ClaimedBy != "" {
@@ -494,12 +520,14 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		return outcome{err: err, retryAfter: ra}
 	}
 	p.stats.feedsPolled.Add(1)
+	fresh := responseFresh(resp.Header, p.cfg.Now())
 	if resp.Status == http.StatusNotModified {
 		p.stats.feedsNotModified.Add(1)
 		log.Debug("feed not modified")
-		return outcome{}
+		return outcome{fresh: fresh}
 	}
-	feed, err := gofeed.NewParser().Parse(bytes.NewReader(resp.Body))
+	var hp hintParser
+	feed, hints, err := hp.parse(resp.Body)
 	resp.Body = nil
 	if err != nil {
 		p.stats.feedErrors.Add(1)
@@ -509,6 +537,9 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 	}
 	items := feedItems(feed, resp.FinalURL)
 	feed = nil
+	st.Cadence.FeedHints = hints
+	st.Cadence.noteItems(items, p.cfg.Now())
+	newItems := 0
 	ids, repeats := itemIDs(f.URL, items)
 	for _, i := range repeats {
 		log.Warn("feed repeats an item; the repeat is skipped", "guid", items[i].GUID, "link", items[i].Link, "title", items[i].Title)
@@ -545,6 +576,12 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 			p.stats.itemsSeen.Add(1)
 			continue
 		}
+		r.mu.Lock()
+		_, retried := r.failures[id]
+		r.mu.Unlock()
+		if !retried {
+			newItems++
+		}
 		r.queue(pages, items[i], id)
 	}
 	release() // the pages need no fetch slot
@@ -558,7 +595,7 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		st.ETag = resp.Header.Get("ETag")
 		st.LastModified = resp.Header.Get("Last-Modified")
 	}
-	return outcome{}
+	return outcome{fresh: fresh, newItems: newItems, pending: r.pending.Load() > 0}
 }
 
 // keepPresent drops from m the items no longer in the feed; nil if none

@@ -23,12 +23,14 @@ func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger) (*
 		return nil, err
 	}
 	return ingest.NewPoller(ingest.PollerConfig{
-		Feeds:     feeds,
-		Client:    ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate}),
-		Publisher: rawPublisher{b},
-		State:     state,
-		Seen:      seen,
-		Interval:  cfg.interval,
-		Logger:    log.With("stage", "ingest"),
+		Feeds:       feeds,
+		Client:      ingest.NewClient(ingest.ClientOptions{AllowPrivateNetworks: cfg.allowPrivate}),
+		Publisher:   rawPublisher{b},
+		State:       state,
+		Seen:        seen,
+		Interval:    cfg.interval,
+		MinInterval: cfg.minInterval,
+		MaxInterval: cfg.maxInterval,
+		Logger:      log.With("stage", "ingest"),
 	})
 }
