@@ -146,8 +146,9 @@ type counters struct {
 
 // Poller polls feeds and publishes the articles of their new items.
 //
-// Each feed is polled every Interval (plus jitter), by a timer set at its
-// due time. The due times live in the StateStore, so several Pollers
+// Each feed is polled by a timer set at its due time, chosen after each
+// poll from the feed's own signals between MinInterval and MaxInterval
+// (see NextPoll): every Interval for a feed without better signals. The due times live in the StateStore, so several Pollers
 // (replicas, in separate processes) can share the same feeds: a Poller
 // claims a due feed by saving its state with compare-and-set before
 // fetching it, and only the one whose save succeeds polls it. A claim lasts
