@@ -157,10 +157,10 @@ func skip(t time.Time, hours []int, days []time.Weekday, limit time.Time) time.T
 	return limit
 }
 
-// notePoll adds a poll that began at at and found n new items to the
-// history, keeping the last maxPollNotes.
+// notePoll adds a poll that began at at (to the second) and found n new
+// items to the history, keeping the last maxPollNotes.
 func (c *Cadence) notePoll(at time.Time, n int) {
-	c.Polls = append(c.Polls, PollNote{At: at.UTC(), New: n})
+	c.Polls = append(c.Polls, PollNote{At: at.UTC().Truncate(time.Second), New: n})
 	if extra := len(c.Polls) - maxPollNotes; extra > 0 {
 		c.Polls = slices.Delete(c.Polls, 0, extra)
 	}
