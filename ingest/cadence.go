@@ -28,8 +28,8 @@ type PollBounds struct {
 	Min, Max time.Duration
 }
 
-// PollNote is one successful poll of a feed: when it began and how many of
-// its items were new.
+// PollNote is one successful poll of a feed: when it was answered and how
+// many of its items were new.
 type PollNote struct {
 	At  time.Time `json:"at"`
 	New int       `json:"new,omitempty"`
@@ -71,8 +71,8 @@ type FeedSignals struct {
 	Fresh time.Duration
 }
 
-// NextPoll chooses when to poll a feed next, after a successful poll that
-// began at from, and names the signal that chose it. Its interval is
+// NextPoll chooses when to poll a feed next, after a successful poll
+// answered at from, and names the signal that chose it. Its interval is
 //
 //   - half the gap between its posts, when known: the median gap between
 //     its newest dated items, or (for a feed without dates) the time its
@@ -157,7 +157,7 @@ func skip(t time.Time, hours []int, days []time.Weekday, limit time.Time) time.T
 	return limit
 }
 
-// notePoll adds a poll that began at at (to the second) and found n new
+// notePoll adds a poll answered at at (to the second) that found n new
 // items to the history, keeping the last maxPollNotes.
 func (c *Cadence) notePoll(at time.Time, n int) {
 	c.Polls = append(c.Polls, PollNote{At: at.UTC().Truncate(time.Second), New: n})

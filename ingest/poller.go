@@ -56,8 +56,8 @@ type PollerConfig struct {
 	// Seen keeps the ids of items already published.
 	Seen SeenStore
 	// Interval between two polls of a feed that gives no better signal of
-	// how often it changes (DefaultInterval), counted from the start of one
-	// poll to the start of the next.
+	// how often it changes (DefaultInterval), counted from one response of
+	// the feed to the next.
 	Interval time.Duration
 	// MinInterval and MaxInterval bound the interval chosen for each feed
 	// from its own signals (see NextPoll); zero means Interval, so that
@@ -383,6 +383,7 @@ type outcome struct {
 	fresh      time.Duration // how long the feed's response stays fresh
 	newItems   int           // items not seen before
 	pending    bool          // items were left for the next poll
+	answered   time.Time     // when the feed's response came
 }
 
 // round polls the claimed feed f and saves its new state, keeping the
@@ -428,17 +429,22 @@ func (p *Poller) round(ctx context.Context, f Feed, st FeedState, rev uint64, pa
 		st.ErrorStreak = 0
 		st.LastError = ""
 		st.LastSuccess = now.UTC()
-		st.Cadence.notePoll(started, out.newItems)
+		// Intervals run from one response to the next: never shorter
+		// than chosen, however long the round's pages took.
+		if out.answered.IsZero() {
+			out.answered = now
+		}
+		st.Cadence.notePoll(out.answered, out.newItems)
 		b := PollBounds{Interval: p.cfg.Interval, Min: p.cfg.MinInterval, Max: p.cfg.MaxInterval}
 		if out.pending {
 			b.Max = b.Interval // the items left for later are not left long
 		}
-		next, why := NextPoll(b, FeedSignals{Cadence: st.Cadence, Fresh: out.fresh}, started)
+		next, why := NextPoll(b, FeedSignals{Cadence: st.Cadence, Fresh: out.fresh}, out.answered)
 		if prevDue.IsZero() {
 			next = next.Add(p.jitter()) // a new feed finds its place
 		}
 		st.NextDue = next.UTC()
-		log.Debug("next poll", "in", next.Sub(started), "by", why)
+		log.Debug("next poll", "in", next.Sub(out.answered), "by", why)
 	}
 	st.ClaimedUntil = time.Time{}
 	if st.ClaimedBy != "" {
@@ -504,6 +510,7 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		h.Set("If-Modified-Since", st.LastModified)
 	}
 	resp, err := p.get(ctx, f.URL, h)
+	answered := p.cfg.Now()
 	if err == nil {
 		err = resp.Err()
 	}
@@ -521,11 +528,11 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		return outcome{err: err, retryAfter: ra}
 	}
 	p.stats.feedsPolled.Add(1)
-	fresh := responseFresh(resp.Header, p.cfg.Now())
+	fresh := responseFresh(resp.Header, answered)
 	if resp.Status == http.StatusNotModified {
 		p.stats.feedsNotModified.Add(1)
 		log.Debug("feed not modified")
-		return outcome{fresh: fresh}
+		return outcome{fresh: fresh, answered: answered}
 	}
 	var hp hintParser
 	feed, hints, err := hp.parse(resp.Body)
@@ -596,7 +603,7 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		st.ETag = resp.Header.Get("ETag")
 		st.LastModified = resp.Header.Get("Last-Modified")
 	}
-	return outcome{fresh: fresh, newItems: newItems, pending: r.pending.Load() > 0}
+	return outcome{fresh: fresh, newItems: newItems, pending: r.pending.Load() > 0, answered: answered}
 }
 
 // keepPresent drops from m the items no longer in the feed; nil if none

@@ -151,9 +151,9 @@ func TestSlowSitesDelayOnlyTheirOwnFeeds(t *testing.T) {
 // not every two, when it gives no better signal (no dates, no news, no
 // hints), with the default jitter and bounds that let other feeds go
 // faster or slower. Each poll is a 304. The next poll is due an Interval
-// after the previous one began, so no gap can be shorter than the
-// Interval; a gap is longer by the scheduler's delay, milliseconds on a
-// quiet machine. The old due check, every max(Interval/10, 1s), gave gaps
+// after the previous response, so no gap can be shorter than the
+// Interval; a gap is longer by the scheduler's delay and the request's
+// time, milliseconds on a quiet machine. The old due check, every max(Interval/10, 1s), gave gaps
 // of 1 to 2 s (1.5 s on average when measured), against 1.25 s on average
 // allowed here over eight gaps: a quarter of a second of delay per poll.
 func TestIntervalHonoured(t *testing.T) {
