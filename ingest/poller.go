@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -17,8 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/mmcdole/gofeed"
 
 	"github.com/newsflow/newsflow/ingest/fault"
 )
@@ -63,10 +60,17 @@ type PollerConfig struct {
 	State StateStore
 	// Seen keeps the ids of items already published.
 	Seen SeenStore
-	// Interval between two polls of a feed (DefaultInterval).
+	// Interval between two polls of a feed that gives no better signal of
+	// how often it changes (DefaultInterval), counted from one response of
+	// the feed to the next.
 	Interval time.Duration
-	// Jitter is the most added at random to each Interval, so that feeds
-	// listed together spread out (Interval/10; negative means none).
+	// MinInterval and MaxInterval bound the interval chosen for each feed
+	// from its own signals (see NextPoll); zero means Interval, so that
+	// every feed is polled every Interval.
+	MinInterval, MaxInterval time.Duration
+	// Jitter is the most added at random to the interval after a feed's
+	// first poll, so that feeds listed together spread out; later polls
+	// keep their place (Interval/10; negative means none).
 	Jitter time.Duration
 	// MaxBackoff caps the delay after failed polls, which doubles from
 	// Interval with each failure in a row (16×Interval, at most 6h, and
@@ -170,8 +174,9 @@ type counters struct {
 
 // Poller polls feeds and publishes the articles of their new items.
 //
-// Each feed is polled every Interval (plus jitter), by a timer set at its
-// due time. The due times live in the StateStore, so several Pollers
+// Each feed is polled by a timer set at its due time, chosen after each
+// poll from the feed's own signals between MinInterval and MaxInterval
+// (see NextPoll): every Interval for a feed without better signals. The due times live in the StateStore, so several Pollers
 // (replicas, in separate processes) can share the same feeds: a Poller
 // claims a due feed by saving its state with compare-and-set before
 // fetching it, and only the one whose save succeeds polls it. A claim lasts
@@ -259,6 +264,10 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		return nil, errors.New("ingest: PollerConfig.Seen is required")
 	case c.Interval < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.Interval %s is negative", c.Interval)
+	case c.MinInterval < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.MinInterval %s is negative", c.MinInterval)
+	case c.MaxInterval < 0:
+		return nil, fmt.Errorf("ingest: PollerConfig.MaxInterval %s is negative", c.MaxInterval)
 	case c.MaxBackoff < 0:
 		return nil, fmt.Errorf("ingest: PollerConfig.MaxBackoff %s is negative", c.MaxBackoff)
 	case c.Concurrency < 0:
@@ -304,6 +313,11 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 	}
 	if c.Interval == 0 {
 		c.Interval = DefaultInterval
+	}
+	c.MinInterval = cmp.Or(c.MinInterval, c.Interval)
+	c.MaxInterval = cmp.Or(c.MaxInterval, c.Interval)
+	if c.MinInterval > c.Interval || c.MaxInterval < c.Interval {
+		return nil, fmt.Errorf("ingest: PollerConfig: Interval %s is not between MinInterval %s and MaxInterval %s", c.Interval, c.MinInterval, c.MaxInterval)
 	}
 	if c.Jitter == 0 {
 		c.Jitter = c.Interval / 10
@@ -420,6 +434,10 @@ type outcome struct {
 	err        error         // the round failed (feed error or publish error)
 	bus        bool          // it failed because the bus did
 	retryAfter time.Duration // the feed's server asked to wait
+	fresh      time.Duration // how long the feed's response stays fresh
+	newItems   int           // items not seen before
+	pending    bool          // items were left for the next poll
+	answered   time.Time     // when the feed's response came
 }
 
 // round polls the claimed feed f and saves its new state, keeping the
@@ -465,7 +483,22 @@ func (p *Poller) round(ctx context.Context, f Feed, st FeedState, rev uint64, pa
 		st.ErrorStreak = 0
 		st.LastError = ""
 		st.LastSuccess = now.UTC()
-		st.NextDue = now.Add(p.cfg.Interval + p.jitter()).UTC()
+		// Intervals run from one response to the next: never shorter
+		// than chosen, however long the round's pages took.
+		if out.answered.IsZero() {
+			out.answered = now
+		}
+		st.Cadence.notePoll(out.answered, out.newItems)
+		b := PollBounds{Interval: p.cfg.Interval, Min: p.cfg.MinInterval, Max: p.cfg.MaxInterval}
+		if out.pending {
+			b.Max = b.Interval // the items left for later are not left long
+		}
+		next, why := NextPoll(b, FeedSignals{Cadence: st.Cadence, Fresh: out.fresh}, out.answered)
+		if prevDue.IsZero() {
+			next = next.Add(p.jitter()) // a new feed finds its place
+		}
+		st.NextDue = next.UTC()
+		log.Debug("next poll", "in", next.Sub(out.answered), "by", why)
 	}
 	st.ClaimedUntil = time.Time{}
 	if st.ClaimedBy != "" {
@@ -531,6 +564,7 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		h.Set("If-Modified-Since", st.LastModified)
 	}
 	resp, err := p.get(ctx, f.URL, h)
+	answered := p.cfg.Now()
 	if err == nil {
 		err = resp.Err()
 	}
@@ -555,12 +589,14 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		return outcome{err: err, retryAfter: ra, bus: bus}
 	}
 	p.stats.feedsPolled.Add(1)
+	fresh := responseFresh(resp.Header, answered)
 	if resp.Status == http.StatusNotModified {
 		p.stats.feedsNotModified.Add(1)
 		log.Debug("feed not modified")
-		return outcome{}
+		return outcome{fresh: fresh, answered: answered}
 	}
-	feed, err := gofeed.NewParser().Parse(bytes.NewReader(resp.Body))
+	var hp hintParser
+	feed, hints, err := hp.parse(resp.Body)
 	resp.Body = nil
 	if err != nil {
 		p.stats.feedErrors.Add(1)
@@ -570,6 +606,9 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 	}
 	items := feedItems(feed, resp.FinalURL)
 	feed = nil
+	st.Cadence.FeedHints = hints
+	st.Cadence.noteItems(items, p.cfg.Now())
+	newItems := 0
 	ids, repeats := itemIDs(f.URL, items)
 	for _, i := range repeats {
 		log.Warn("feed repeats an item; the repeat is skipped", "guid", items[i].GUID, "link", items[i].Link, "title", items[i].Title)
@@ -606,6 +645,12 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 			p.stats.itemsSeen.Add(1)
 			continue
 		}
+		r.mu.Lock()
+		_, retried := r.failures[id]
+		r.mu.Unlock()
+		if !retried {
+			newItems++
+		}
 		r.queue(pages, items[i], id)
 	}
 	release() // the pages need no fetch slot
@@ -621,7 +666,7 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		st.ETag = resp.Header.Get("ETag")
 		st.LastModified = resp.Header.Get("Last-Modified")
 	}
-	return outcome{}
+	return outcome{fresh: fresh, newItems: newItems, pending: r.pending.Load() > 0, answered: answered}
 }
 
 // keepPresent drops from m the items no longer in the feed; nil if none

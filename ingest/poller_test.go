@@ -648,6 +648,9 @@ func TestNewPollerValidates(t *testing.T) {
 		{"no state", func(c *PollerConfig) { c.State = nil }, "State"},
 		{"no seen", func(c *PollerConfig) { c.Seen = nil }, "Seen"},
 		{"negative interval", func(c *PollerConfig) { c.Interval = -time.Second }, "Interval"},
+		{"negative min interval", func(c *PollerConfig) { c.MinInterval = -time.Second }, "MinInterval"},
+		{"min over interval", func(c *PollerConfig) { c.MinInterval = time.Hour }, "MinInterval 1h0m0s"},
+		{"max under interval", func(c *PollerConfig) { c.MaxInterval = time.Minute }, "MaxInterval 1m0s"},
 		{"negative concurrency", func(c *PollerConfig) { c.Concurrency = -1 }, "Concurrency"},
 		{"negative per host", func(c *PollerConfig) { c.PerHost = -2 }, "PerHost"},
 		{"negative attempts", func(c *PollerConfig) { c.MaxPageAttempts = -1 }, "MaxPageAttempts"},
@@ -676,7 +679,8 @@ func TestNewPollerValidates(t *testing.T) {
 	}
 	c := p.cfg
 	if c.Interval != DefaultInterval || c.MaxBackoff != 4*time.Hour || c.Concurrency != DefaultConcurrency ||
-		c.RoundTimeout != 10*time.Minute || c.ClaimTTL != DefaultClaimTTL || c.Jitter != DefaultInterval/10 {
+		c.RoundTimeout != 10*time.Minute || c.ClaimTTL != DefaultClaimTTL || c.Jitter != DefaultInterval/10 ||
+		c.MinInterval != DefaultInterval || c.MaxInterval != DefaultInterval {
 		t.Errorf("defaults: %+v", c)
 	}
 }

@@ -71,6 +71,9 @@ type FeedState struct {
 	// succeeded: they are skipped only while they stay in the feed, and a
 	// `parked retry` fetches their page again.
 	GivenUp map[string]bool `json:"given_up,omitempty"`
+	// Cadence is what the feed has shown of how often it changes; its
+	// next poll is chosen from it (see NextPoll).
+	Cadence Cadence `json:"cadence,omitzero"`
 }
 
 // due returns when the feed may be polled next: at NextDue, but not while

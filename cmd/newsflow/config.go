@@ -33,6 +33,8 @@ type config struct {
 	userAgent    string
 	perHost      int
 	hostSpacing  time.Duration
+	minInterval  time.Duration // zero: the default, derived from interval
+	maxInterval  time.Duration
 	workers      int
 	replicas     int
 	retention    bus.Retention
@@ -150,10 +152,12 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 	if slices.Contains(roles, "ingest") {
 		e.str(&c.feeds, "feeds", "NEWSFLOW_FEEDS", "", "feed list that seeds the feed registry (its feeds are added; none removed): an OPML file or a text file of feed URLs, one a line")
 		e.boolean(&c.allowPrivate, "allow-private-networks", "NEWSFLOW_ALLOW_PRIVATE_NETWORKS", false, "allow fetching from private-network and loopback addresses")
-		e.duration(&c.interval, "interval", "NEWSFLOW_INTERVAL", 15*time.Minute, "how often each feed is polled")
+		e.duration(&c.interval, "interval", "NEWSFLOW_INTERVAL", 15*time.Minute, "how often a feed is polled when it gives no better signal of how often it changes")
 		e.str(&c.userAgent, "user-agent", "NEWSFLOW_USER_AGENT", defaultUserAgent(), "User-Agent of every request: product/version and a contact URL")
 		e.integer(&c.perHost, "per-host", "NEWSFLOW_PER_HOST", ingest.DefaultPerHost, "requests in flight to one host at once, over all ingest replicas")
 		e.duration(&c.hostSpacing, "host-spacing", "NEWSFLOW_HOST_SPACING", 0, "least time between two requests to one host, over all ingest replicas (a longer robots.txt Crawl-delay wins)")
+		e.duration(&c.minInterval, "min-interval", "NEWSFLOW_MIN_INTERVAL", 0, "shortest interval chosen from a feed's own signals (default the shorter of 5m and --interval)")
+		e.duration(&c.maxInterval, "max-interval", "NEWSFLOW_MAX_INTERVAL", 0, "longest interval chosen from a feed's own signals (default the longer of 24h and --interval)")
 	}
 	e.str(&c.dataDir, "data", "NEWSFLOW_DATA", "newsflow-data", "data folder: the embedded NATS server's JetStream files and the SQLite database")
 	e.secret(&c.natsURL, "nats", "NATS_URL", "external NATS server URL(s); empty runs an embedded server")
@@ -206,9 +210,7 @@ func parseConfig(name string, args []string, roles []string, stderr io.Writer) (
 			}
 			c.feedList = list
 		}
-		if c.interval < time.Second {
-			errs = append(errs, fmt.Errorf("--interval: %s is too short (at least 1s)", c.interval))
-		}
+		errs = append(errs, c.checkIntervals()...)
 		if err := ingest.CheckUserAgent(c.userAgent); err != nil {
 			errs = append(errs, fmt.Errorf("--user-agent: %w", err))
 		}
@@ -275,6 +277,33 @@ func defaultUserAgent() string {
 		v = strings.TrimPrefix(bi.Main.Version, "v")
 	}
 	return "newsflow/" + v + " (+https://github.com/newsflow/newsflow)"
+}
+
+// Defaults of --min-interval and --max-interval, unless --interval lies
+// beyond them.
+const (
+	defaultMinInterval = 5 * time.Minute
+	defaultMaxInterval = 24 * time.Hour
+)
+
+// checkIntervals fills in the default --min-interval and --max-interval
+// and checks that 1s <= min <= interval <= max.
+func (c *config) checkIntervals() []error {
+	var errs []error
+	if c.interval < time.Second {
+		errs = append(errs, fmt.Errorf("--interval: %s is too short (at least 1s)", c.interval))
+	}
+	if c.minInterval == 0 {
+		c.minInterval = min(defaultMinInterval, c.interval)
+	} else if c.minInterval < time.Second || c.minInterval > c.interval {
+		errs = append(errs, fmt.Errorf("--min-interval: %s is not between 1s and --interval %s", c.minInterval, c.interval))
+	}
+	if c.maxInterval == 0 {
+		c.maxInterval = max(defaultMaxInterval, c.interval)
+	} else if c.maxInterval < c.interval {
+		errs = append(errs, fmt.Errorf("--max-interval: %s is shorter than --interval %s", c.maxInterval, c.interval))
+	}
+	return errs
 }
 
 // joinLines joins errors one a line, for a config with several mistakes.

@@ -53,6 +53,8 @@ func newPoller(ctx context.Context, cfg config, b *bus.Bus, log *slog.Logger, ob
 		Seen:        seen,
 		Hosts:       hosts,
 		Interval:    cfg.interval,
+		MinInterval: cfg.minInterval,
+		MaxInterval: cfg.maxInterval,
 		PerHost:     cfg.perHost,
 		HostSpacing: cfg.hostSpacing,
 		Logger:      log.With("stage", "ingest"),

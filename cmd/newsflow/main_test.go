@@ -66,6 +66,51 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	}
 }
 
+// TestPollIntervals: --min-interval and --max-interval default to 5m and
+// 24h unless --interval lies beyond them, come from the environment, and
+// must keep 1s <= min <= interval <= max, with errors naming the setting.
+func TestPollIntervals(t *testing.T) {
+	feeds := filepath.Join(t.TempDir(), "feeds.txt")
+	os.WriteFile(feeds, []byte("https://example.org/feed\n"), 0o644)
+	parse := func(args ...string) (config, error) {
+		return parseConfig("ingest", append([]string{"--feeds", feeds, "--data", t.TempDir()}, args...), []string{"ingest"}, &bytes.Buffer{})
+	}
+	for _, tc := range []struct {
+		args     []string
+		min, max time.Duration
+	}{
+		{nil, 5 * time.Minute, 24 * time.Hour},
+		{[]string{"--interval", "1s"}, time.Second, 24 * time.Hour},
+		{[]string{"--interval", "48h"}, 5 * time.Minute, 48 * time.Hour},
+		{[]string{"--min-interval", "30s", "--max-interval", "2h"}, 30 * time.Second, 2 * time.Hour},
+	} {
+		c, err := parse(tc.args...)
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+			continue
+		}
+		if c.minInterval != tc.min || c.maxInterval != tc.max {
+			t.Errorf("%v: min %s, max %s; want %s and %s", tc.args, c.minInterval, c.maxInterval, tc.min, tc.max)
+		}
+	}
+	t.Setenv("NEWSFLOW_MAX_INTERVAL", "6h")
+	if c, err := parse(); err != nil || c.maxInterval != 6*time.Hour {
+		t.Errorf("$NEWSFLOW_MAX_INTERVAL 6h gave %s, %v", c.maxInterval, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--min-interval", "20m"}, "--min-interval: 20m0s is not between 1s and --interval 15m0s"},
+		{[]string{"--min-interval", "10ms"}, "--min-interval: 10ms is not between 1s"},
+		{[]string{"--max-interval", "10m"}, "--max-interval: 10m0s is shorter than --interval 15m0s"},
+	} {
+		if _, err := parse(tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.want)
+		}
+	}
+}
+
 func TestConfigFromEnvironment(t *testing.T) {
 	feeds := filepath.Join(t.TempDir(), "feeds.txt")
 	os.WriteFile(feeds, []byte("https://example.org/feed\n"), 0o644)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -59,7 +60,10 @@ func TestFeedStateKV(t *testing.T) {
 	}
 	due := time.Date(2026, 3, 7, 8, 0, 0, 0, time.UTC)
 	want := ingest.FeedState{URL: "https://gazette.example.org/rss.xml", ETag: `"v1"`, LastModified: "Fri, 06 Mar 2026 20:00:00 GMT",
-		NextDue: due, ErrorStreak: 2, LastError: "boom", PageFailures: map[string]int{"abc": 2}}
+		NextDue: due, ErrorStreak: 2, LastError: "boom", PageFailures: map[string]int{"abc": 2},
+		Cadence: ingest.Cadence{Polls: []ingest.PollNote{{At: due.Add(-time.Hour)}, {At: due.Add(-time.Minute), New: 3}},
+			ItemGap: 40 * time.Minute, LastItem: due.Add(-2 * time.Hour),
+			FeedHints: ingest.FeedHints{TTL: time.Hour, SkipHours: []int{1, 2}, SkipDays: []time.Weekday{time.Sunday}}}}
 	rev1, err := s.SaveFeedState(ctx, token, want, 0)
 	if err != nil || rev1 == 0 {
 		t.Fatalf("create: rev %d err %v", rev1, err)
@@ -74,6 +78,11 @@ func TestFeedStateKV(t *testing.T) {
 	if got.ETag != want.ETag || got.LastModified != want.LastModified || !got.NextDue.Equal(due) ||
 		got.ErrorStreak != 2 || got.LastError != "boom" || got.PageFailures["abc"] != 2 || got.URL != want.URL {
 		t.Errorf("round trip: got %+v, want %+v", got, want)
+	}
+	if c := got.Cadence; len(c.Polls) != 2 || !c.Polls[1].At.Equal(due.Add(-time.Minute)) || c.Polls[1].New != 3 ||
+		c.ItemGap != 40*time.Minute || !c.LastItem.Equal(due.Add(-2*time.Hour)) || c.TTL != time.Hour ||
+		!slices.Equal(c.SkipHours, []int{1, 2}) || !slices.Equal(c.SkipDays, []time.Weekday{time.Sunday}) {
+		t.Errorf("cadence round trip: got %+v, want %+v", c, want.Cadence)
 	}
 
 	got.ETag = `"v2"`
