@@ -148,3 +148,57 @@ func canonicalURL(p *page, ld ldArticle, base *url.URL) string {
 	}
 	return ""
 }
+
+// hostVariants are host prefixes that name another edition of the same
+// site's pages: the desktop, mobile and AMP addresses of one article.
+var hostVariants = []string{"www.", "m.", "mobile.", "amp."}
+
+// URLKey returns the identity of an article address for matching one
+// story seen under several URLs: CleanURL's form (no tracking parameters,
+// fragment or AMP variant) without the scheme, with a "www.", "m.",
+// "mobile." or "amp." host prefix and a trailing slash removed, so that
+// the http and https, desktop, mobile and AMP addresses of a page give one
+// key, such as "news.example.org/2026/ferry?id=4". It returns "" when raw
+// is not an absolute http(s) URL.
+func URLKey(raw string) string {
+	c := CleanURL(raw, nil)
+	if c == "" {
+		return ""
+	}
+	// Cleaning drops one AMP marker at a time: clean until nothing changes.
+	for i := 0; i < 8; i++ {
+		next := CleanURL(c, nil)
+		if next == c || next == "" {
+			break
+		}
+		c = next
+	}
+	u, err := url.Parse(c)
+	if err != nil {
+		return ""
+	}
+	host := u.Host
+	for again := true; again; {
+		again = false
+		for _, p := range hostVariants {
+			if strings.HasPrefix(host, p) && strings.Count(host, ".") >= 2 {
+				host, again = strings.TrimPrefix(host, p), true
+			}
+		}
+	}
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	key := host + path
+	if u.RawQuery != "" {
+		key += "?" + u.RawQuery
+	}
+	return key
+}
+
+// URLKeyHost returns the host part of a key made by URLKey: the site
+// whose pages are compared by content when their addresses differ.
+func URLKeyHost(key string) string {
+	if i := strings.IndexAny(key, "/?"); i >= 0 {
+		return key[:i]
+	}
+	return key
+}
