@@ -168,6 +168,8 @@ func testStore(t *testing.T, open func(t *testing.T) store) {
 		{"SearchReindexes", testSearchReindexes},
 		{"SearchErrors", testSearchErrors},
 		{"NearDuplicatesGroup", testNearDuplicatesGroup},
+		{"ArticleLives", testArticleLives},
+		{"ArticleLivesInOneBatch", testArticleLivesInOneBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
