@@ -39,6 +39,7 @@ Commands:
   extract [--url URL] PATH...     extract articles from local HTML files
   articles export [--data DIR]    print the stored articles as JSON Lines or CSV
   articles search QUERY           search the stored articles (words, "a phrase", OR, -word)
+  articles show | revisions ID    one article with its addresses and versions; how its text changed
   demo                            run the pipeline against a bundled sample site
   parked list | retry [SEQ...]    messages that failed for good, and sending them back
   replay raw | articles           extract the stored pages again, or rebuild a database
