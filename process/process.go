@@ -199,10 +199,11 @@ func contentHash(text string) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// AddAlias adds the address u, cleaned, to the article's Aliases, unless it
-// is not an http(s) URL, is the article's URL or is there already.
+// AddAlias adds the address u, without tracking parameters or fragment
+// (see metadata.TrimURL), to the article's Aliases, unless it is not an
+// http(s) URL, is the article's URL or is there already.
 func (a *Article) AddAlias(u string) {
-	c := metadata.CleanURL(u, nil)
+	c := metadata.TrimURL(u)
 	if c == "" || c == a.URL || slices.Contains(a.Aliases, c) {
 		return
 	}

@@ -80,11 +80,12 @@ var postgresSchema = []string{
 	// 3: the addresses and earlier versions of an article.
 	`ALTER TABLE articles ADD COLUMN revised_at timestamptz; -- fetched_at of the current version's first record; NULL: first_seen
 	CREATE TABLE article_aliases (
-		url_key    text PRIMARY KEY, -- metadata.URLKey of url
+		url        text PRIMARY KEY, -- as seen, without tracking parameters (metadata.TrimURL)
+		url_key    text NOT NULL,    -- metadata.URLKey of url
 		article_id text NOT NULL REFERENCES articles (id),
-		url        text NOT NULL,    -- cleaned, as first seen
 		first_seen timestamptz NOT NULL
 	);
+	CREATE INDEX article_aliases_url_key ON article_aliases (url_key);
 	CREATE INDEX article_aliases_article ON article_aliases (article_id, first_seen);
 	CREATE TABLE article_revisions (
 		article_id        text NOT NULL REFERENCES articles (id),
@@ -193,19 +194,20 @@ func (t postgresTx) lookup(ctx context.Context, ids []string) (map[string]curren
 	return out, err
 }
 
-func (t postgresTx) aliases(ctx context.Context, keys []string) (map[string]string, error) {
-	rows, err := t.tx.Query(ctx, `SELECT url_key, article_id FROM article_aliases WHERE url_key = ANY($1)`, keys)
+func (t postgresTx) aliases(ctx context.Context, keys []string) ([]storedAlias, error) {
+	rows, err := t.tx.Query(ctx, `SELECT url, url_key, article_id FROM article_aliases WHERE url_key = ANY($1)
+		ORDER BY first_seen DESC`, keys)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make(map[string]string, len(keys))
+	var out []storedAlias
 	for rows.Next() {
-		var key, id string
-		if err := rows.Scan(&key, &id); err != nil {
+		var a storedAlias
+		if err := rows.Scan(&a.url, &a.key, &a.id); err != nil {
 			return nil, err
 		}
-		out[key] = id
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }
@@ -269,8 +271,8 @@ const (
 		SELECT id, (SELECT COALESCE(MAX(rev), 0) + 1 FROM article_revisions WHERE article_id = $1), title, published,
 			content_hash, extractor_version, COALESCE(revised_at, first_seen), $2, record
 		FROM articles WHERE id = $1`
-	pgAddAlias = `INSERT INTO article_aliases (url_key, article_id, url, first_seen) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (url_key) DO NOTHING`
+	pgAddAlias = `INSERT INTO article_aliases (url, url_key, article_id, first_seen) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (url) DO NOTHING`
 )
 
 // write sends every write in one pipelined batch: one round trip.
@@ -307,7 +309,7 @@ func (t postgresTx) write(ctx context.Context, ops []op) error {
 			}
 		}
 		for _, al := range o.aliases {
-			b.Queue(pgAddAlias, al.key, a.ID, al.url, a.FetchedAt)
+			b.Queue(pgAddAlias, al.url, al.key, a.ID, a.FetchedAt)
 			whats = append(whats, queued{o, "add an address of"})
 		}
 	}

@@ -80,11 +80,12 @@ var sqliteSchema = []string{
 	// 3: the addresses and earlier versions of an article.
 	`ALTER TABLE articles ADD COLUMN revised_at TEXT; -- fetched_at of the current version's first record; NULL: first_seen
 	CREATE TABLE article_aliases (
-		url_key    TEXT PRIMARY KEY, -- metadata.URLKey of url
+		url        TEXT PRIMARY KEY, -- as seen, without tracking parameters (metadata.TrimURL)
+		url_key    TEXT NOT NULL,    -- metadata.URLKey of url
 		article_id TEXT NOT NULL REFERENCES articles (id),
-		url        TEXT NOT NULL,    -- cleaned, as first seen
 		first_seen TEXT NOT NULL
 	);
+	CREATE INDEX article_aliases_url_key ON article_aliases (url_key);
 	CREATE INDEX article_aliases_article ON article_aliases (article_id, first_seen);
 	CREATE TABLE article_revisions (
 		article_id        TEXT NOT NULL REFERENCES articles (id),
@@ -317,7 +318,8 @@ func (s *SQLite) Upsert(ctx context.Context, batch []process.Article) (UpsertSta
 // SQL of the upsert, prepared once on the writer connection.
 const (
 	sqliteLookup  = `SELECT ` + currentColumns + ` FROM articles WHERE id IN (SELECT value FROM json_each(?))`
-	sqliteAliases = `SELECT url_key, article_id FROM article_aliases WHERE url_key IN (SELECT value FROM json_each(?))`
+	sqliteAliases = `SELECT url, url_key, article_id FROM article_aliases WHERE url_key IN (SELECT value FROM json_each(?))
+		ORDER BY first_seen DESC`
 	// A UNION of one indexed lookup per band, rather than an OR, so that
 	// each arm uses its band's index.
 	sqliteCandidates = `
@@ -342,8 +344,8 @@ const (
 		SELECT id, (SELECT COALESCE(MAX(rev), 0) + 1 FROM article_revisions WHERE article_id = ?1), title, published,
 			content_hash, extractor_version, COALESCE(revised_at, first_seen), ?2, record
 		FROM articles WHERE id = ?1`
-	sqliteAddAlias = `INSERT INTO article_aliases (url_key, article_id, url, first_seen) VALUES (?1, ?2, ?3, ?4)
-		ON CONFLICT (url_key) DO NOTHING`
+	sqliteAddAlias = `INSERT INTO article_aliases (url, url_key, article_id, first_seen) VALUES (?1, ?2, ?3, ?4)
+		ON CONFLICT (url) DO NOTHING`
 )
 
 // sqliteStmts are the prepared statements of the upsert.
@@ -393,7 +395,7 @@ func (t sqliteTx) lookup(ctx context.Context, ids []string) (map[string]current,
 	return out, err
 }
 
-func (t sqliteTx) aliases(ctx context.Context, keys []string) (map[string]string, error) {
+func (t sqliteTx) aliases(ctx context.Context, keys []string) ([]storedAlias, error) {
 	list, err := json.Marshal(keys)
 	if err != nil {
 		return nil, err
@@ -403,13 +405,13 @@ func (t sqliteTx) aliases(ctx context.Context, keys []string) (map[string]string
 		return nil, err
 	}
 	defer rows.Close()
-	out := make(map[string]string, len(keys))
+	var out []storedAlias
 	for rows.Next() {
-		var key, id string
-		if err := rows.Scan(&key, &id); err != nil {
+		var a storedAlias
+		if err := rows.Scan(&a.url, &a.key, &a.id); err != nil {
 			return nil, err
 		}
-		out[key] = id
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }
@@ -491,7 +493,7 @@ func (t sqliteTx) write(ctx context.Context, ops []op) error {
 			}
 		}
 		for _, al := range o.aliases {
-			if _, err := addAlias.ExecContext(ctx, al.key, a.ID, al.url, sqliteTime(a.FetchedAt)); err != nil {
+			if _, err := addAlias.ExecContext(ctx, al.url, al.key, a.ID, sqliteTime(a.FetchedAt)); err != nil {
 				return fmt.Errorf("add address %q of article %q: %w", al.url, a.ID, err)
 			}
 		}

@@ -46,7 +46,13 @@ type op struct {
 // alias is one address an article was seen under.
 type alias struct {
 	key string // metadata.URLKey of url
-	url string
+	url string // metadata.TrimURL of the address
+}
+
+// storedAlias is an alias of a stored article.
+type storedAlias struct {
+	alias
+	id string
 }
 
 // upsertTx is a backend's transaction, in the terms of the upsert
@@ -55,9 +61,9 @@ type alias struct {
 type upsertTx interface {
 	// lookup returns the stored rows with the ids.
 	lookup(ctx context.Context, ids []string) (map[string]current, error)
-	// aliases returns the article ids of the stored addresses with the
-	// keys, by key.
-	aliases(ctx context.Context, keys []string) (map[string]string, error)
+	// aliases returns the stored addresses with the keys, the latest
+	// first.
+	aliases(ctx context.Context, keys []string) ([]storedAlias, error)
 	// candidates returns the stored articles whose fingerprint band i is
 	// one of values[i], for any i.
 	candidates(ctx context.Context, values [bandCount][]int64) ([]current, error)
@@ -93,21 +99,22 @@ func upsertBatch(ctx context.Context, tx upsertTx, batch []process.Article) (Ups
 	return stats, nil
 }
 
-// addresses returns the distinct addresses of a, by key: its URL first,
-// then its link and aliases.
+// addresses returns the distinct addresses of a: its URL first, then its
+// link and aliases.
 func addresses(a *process.Article) []alias {
 	var out []alias
 	add := func(u string) {
-		k := metadata.URLKey(u)
+		t := metadata.TrimURL(u)
+		k := metadata.URLKey(t)
 		if k == "" {
 			return
 		}
 		for _, o := range out {
-			if o.key == k {
+			if o.url == t {
 				return
 			}
 		}
-		out = append(out, alias{key: k, url: metadata.CleanURL(u, nil)})
+		out = append(out, alias{key: k, url: t})
 	}
 	add(a.URL)
 	add(a.Link)
@@ -168,16 +175,19 @@ func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op,
 			}
 		}
 	}
-	owners := map[string]string{}
+	owners := map[string]string{} // article id by address key
+	known := map[string]bool{}    // stored addresses
 	if len(keys) > 0 {
-		var err error
-		if owners, err = tx.aliases(ctx, keys); err != nil {
+		stored, err := tx.aliases(ctx, keys)
+		if err != nil {
 			return nil, UpsertStats{}, fmt.Errorf("look up the batch's addresses: %w", err)
 		}
-		for _, id := range owners {
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
+		for _, al := range stored {
+			known[al.url] = true
+			owners[al.key] = al.id // the earliest last: it wins
+			if !seen[al.id] {
+				seen[al.id] = true
+				ids = append(ids, al.id)
 			}
 		}
 	}
@@ -224,8 +234,11 @@ func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op,
 			a.ID = old.id
 		}
 		for _, al := range addrs[i] {
-			if _, ok := owners[al.key]; !ok {
+			if !known[al.url] {
+				known[al.url] = true
 				o.aliases = append(o.aliases, al)
+			}
+			if _, ok := owners[al.key]; !ok {
 				owners[al.key] = a.ID
 			}
 		}

@@ -25,6 +25,17 @@ var trackingPrefixes = []string{"utm_", "pk_", "mtm_", "hsa_", "at_", "__twitter
 // path segment, ?amp=1, an amp. host, .amp.html), the default port and
 // upper case in the host. It returns "" when raw is not an http(s) URL.
 func CleanURL(raw string, base *url.URL) string {
+	return cleanURL(raw, base, false)
+}
+
+// TrimURL is CleanURL without the AMP mapping: the address as it was seen,
+// without tracking parameters, fragment, user, default port or upper case
+// in the host. It returns "" when raw is not an absolute http(s) URL.
+func TrimURL(raw string) string {
+	return cleanURL(raw, nil, true)
+}
+
+func cleanURL(raw string, base *url.URL, keepAMP bool) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return ""
@@ -47,7 +58,7 @@ func CleanURL(raw string, base *url.URL) string {
 		port = ""
 	}
 	host = strings.TrimSuffix(host, ".")
-	if strings.HasPrefix(host, "amp.") && strings.Count(host, ".") >= 2 {
+	if !keepAMP && strings.HasPrefix(host, "amp.") && strings.Count(host, ".") >= 2 {
 		host = strings.TrimPrefix(host, "amp.")
 	}
 	if strings.Contains(host, ":") {
@@ -63,6 +74,7 @@ func CleanURL(raw string, base *url.URL) string {
 	// AMP paths.
 	path := u.EscapedPath()
 	switch {
+	case keepAMP: // as seen
 	case strings.HasSuffix(path, "/amp") || strings.HasSuffix(path, "/amp/"):
 		path = strings.TrimSuffix(strings.TrimSuffix(path, "/"), "/amp")
 		if path == "" {
@@ -75,9 +87,11 @@ func CleanURL(raw string, base *url.URL) string {
 	case strings.Contains(path, "/amp/"):
 		path = strings.Replace(path, "/amp/", "/", 1)
 	}
-	if strings.HasSuffix(path, ".amp.html") {
+	switch {
+	case keepAMP:
+	case strings.HasSuffix(path, ".amp.html"):
 		path = strings.TrimSuffix(path, ".amp.html") + ".html"
-	} else if strings.HasSuffix(path, ".amp") {
+	case strings.HasSuffix(path, ".amp"):
 		path = strings.TrimSuffix(path, ".amp")
 	}
 	if p, err := url.PathUnescape(path); err == nil {

@@ -86,3 +86,15 @@ func FuzzURLKey(f *testing.F) {
 		}
 	})
 }
+
+func TestTrimURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://AMP.News.example.org:443/2026/ferry/amp?utm_source=x&id=2#top": "https://amp.news.example.org/2026/ferry/amp?id=2",
+		"http://news.example.org/a.amp.html?fbclid=1":                           "http://news.example.org/a.amp.html",
+		"/relative": "",
+	} {
+		if got := TrimURL(in); got != want {
+			t.Errorf("TrimURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -35,9 +35,8 @@ func TestArticleHistory(t *testing.T) {
 		if len(ans.Revisions) != 2 || ans.Current["rev"] != 3.0 || ans.Current["title"] != v3.Title {
 			t.Errorf("revisions %v, current %v; want two and rev 3 %q", ans.Revisions, ans.Current, v3.Title)
 		}
-		if len(ans.Aliases) != 1 || ans.Aliases[0].URL != "https://news.example.org/bridge" {
-			// The mobile address has the same key as the first one.
-			t.Errorf("aliases = %+v, want the first address only", ans.Aliases)
+		if len(ans.Aliases) != 2 || ans.Aliases[0].URL != "https://news.example.org/bridge" || ans.Aliases[1].URL != v3.URL {
+			t.Errorf("aliases = %+v, want the first address and the mobile one", ans.Aliases)
 		}
 
 		var revs struct {
