@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,19 @@ func testArticleLivesInOneBatch(t *testing.T, s store) {
 	}
 	if got := mustGet(t, s, "b1").Title; got != v3.Title {
 		t.Errorf("title = %q, want %q", got, v3.Title)
+	}
+}
+
+// testLongLinkNotAnAlias: a link too long to index is not kept as an
+// alias, and does not stop its record.
+func testLongLinkNotAnAlias(t *testing.T, s store) {
+	a := story("long-link", "https://news.example.org/a/short", "Short", "A short story.", 0, 0x1234)
+	a.Link = "https://news.example.org/a/short?q=" + strings.Repeat("x", 3000)
+	if got := mustUpsert(t, s, a); got != (UpsertStats{Inserted: 1}) {
+		t.Fatalf("stats = %+v", got)
+	}
+	aliases, err := s.Aliases(t.Context(), a.ID)
+	if err != nil || len(aliases) != 1 || aliases[0].URL != a.URL {
+		t.Errorf("aliases = %+v, %v; want the URL only", aliases, err)
 	}
 }

@@ -170,6 +170,7 @@ func testStore(t *testing.T, open func(t *testing.T) store) {
 		{"NearDuplicatesGroup", testNearDuplicatesGroup},
 		{"ArticleLives", testArticleLives},
 		{"ArticleLivesInOneBatch", testArticleLivesInOneBatch},
+		{"LongLinkNotAnAlias", testLongLinkNotAnAlias},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -99,6 +99,11 @@ func upsertBatch(ctx context.Context, tx upsertTx, batch []process.Article) (Ups
 	return stats, nil
 }
 
+// maxAliasLen is the longest address kept as an alias: longer ones (a
+// link with a huge query, say) are left out rather than fail the record
+// on an index limit.
+const maxAliasLen = 2000
+
 // addresses returns the distinct addresses of a: its URL first, then its
 // link and aliases.
 func addresses(a *process.Article) []alias {
@@ -106,7 +111,7 @@ func addresses(a *process.Article) []alias {
 	add := func(u string) {
 		t := metadata.TrimURL(u)
 		k := metadata.URLKey(t)
-		if k == "" {
+		if k == "" || len(t) > maxAliasLen {
 			return
 		}
 		for _, o := range out {
@@ -358,7 +363,7 @@ func (n nearIndex) sameStory(fp uint64, a *process.Article) string {
 		if e.seq >= bestSeq || e.site != s || hamming(fp, e.fp) > NearDuplicateDistance {
 			continue
 		}
-		if sameTitle(e.title, a.Title) || (!a.Published.IsZero() && a.Published.Equal(e.published)) {
+		if (strings.TrimSpace(a.Title) != "" && sameTitle(e.title, a.Title)) || (!a.Published.IsZero() && a.Published.Equal(e.published)) {
 			best, bestSeq = id, e.seq
 		}
 	}
