@@ -178,7 +178,7 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 	if fail != nil && !errors.Is(fail, ErrRobotsDisallowed) {
 		return false // not seen: it failed (see FeedState.GivenUp)
 	}
-	if err := p.cfg.Seen.MarkSeen(bctx, id); err != nil {
+	if err := r.markSeen(bctx, id, it, raw); err != nil {
 		p.stats.stateErrors.Add(1)
 		r.fail(fmt.Errorf("mark item %s of %s seen: %w", id, r.f.URL, err), true)
 		return false

@@ -155,6 +155,9 @@ type Stats struct {
 	ItemsPublished int64 `json:"items_published"`
 	// PagesFetched counts article pages fetched with a 2xx status.
 	PagesFetched int64 `json:"pages_fetched"`
+	// PagesNotModified counts pages of updated items fetched again that
+	// had not changed: a 304, or the same body (see PageVersions).
+	PagesNotModified int64 `json:"pages_not_modified"`
 	// PageErrors counts article page fetches that failed.
 	PageErrors int64 `json:"page_errors"`
 	// PagesGivenUp counts items published with a page that failed for good.
@@ -169,7 +172,7 @@ type Stats struct {
 
 type counters struct {
 	feedsPolled, feedsNotModified, feedErrors, claimsLost, itemsSeen, itemsPublished,
-	pagesFetched, pageErrors, pagesGivenUp, pagesDisallowed, publishErrors, stateErrors atomic.Int64
+	pagesFetched, pagesNotModified, pageErrors, pagesGivenUp, pagesDisallowed, publishErrors, stateErrors atomic.Int64
 }
 
 // Poller polls feeds and publishes the articles of their new items.
@@ -200,7 +203,11 @@ type counters struct {
 // fetched, is published as a RawArticle, and only then is marked seen. An
 // item repeating another's GUID and link in one feed is skipped with a
 // warning; items sharing a GUID with different links are each kept (see
-// itemIDs). The new validators are saved only when every item was handled,
+// itemIDs). An item already seen whose updated time moved (an Atom entry
+// with only updated, which some feeds stamp anew at every build) has its
+// page fetched again, conditionally, when the seen store keeps page
+// versions (PageVersions), and is published again only if the page
+// changed. The new validators are saved only when every item was handled,
 // so that items left for later come back in the next response.
 //
 // Failures never stop the Poller, and a failing round is logged with its
@@ -388,6 +395,7 @@ func (p *Poller) Stats() Stats {
 		ItemsSeen:        s.itemsSeen.Load(),
 		ItemsPublished:   s.itemsPublished.Load(),
 		PagesFetched:     s.pagesFetched.Load(),
+		PagesNotModified: s.pagesNotModified.Load(),
 		PageErrors:       s.pageErrors.Load(),
 		PagesGivenUp:     s.pagesGivenUp.Load(),
 		PagesDisallowed:  s.pagesDisallowed.Load(),
@@ -642,7 +650,9 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 			continue
 		}
 		if seen {
-			p.stats.itemsSeen.Add(1)
+			if !r.revisit(pages, items[i], id) {
+				p.stats.itemsSeen.Add(1)
+			}
 			continue
 		}
 		r.mu.Lock()

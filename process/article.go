@@ -29,7 +29,14 @@ type Article struct {
 	// URL is the canonical URL, tracking parameters and fragment removed.
 	URL string `json:"url"`
 	// Link is the URL the page was fetched from.
-	Link    string           `json:"link,omitempty"`
+	Link string `json:"link,omitempty"`
+	// Aliases are the other addresses this record was seen under, without
+	// tracking parameters or fragment (see metadata.TrimURL), distinct and
+	// without URL: the link it was
+	// fetched from, where redirects ended, the feed item's link and
+	// permalink GUID, the page's AMP version. The store keeps every alias
+	// of an article, and finds the article again by any of them.
+	Aliases []string         `json:"aliases,omitempty"`
 	Feed    string           `json:"feed,omitempty"`
 	FeedURL string           `json:"feed_url,omitempty"`
 	Item    *ingest.FeedItem `json:"feed_item,omitempty"`

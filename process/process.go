@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -166,6 +167,12 @@ func ExtractContext(ctx context.Context, p Page) (Article, error) {
 		a.URL = a.Link
 	}
 	a.WordCount = wordCount(a.Text)
+	a.AddAlias(p.URL)
+	a.AddAlias(meta.AMP)
+	if p.Item != nil {
+		a.AddAlias(p.Item.Link)
+		a.AddAlias(p.Item.GUID)
+	}
 	if a.URL != "" {
 		a.ID = ArticleID(a.URL)
 	}
@@ -190,6 +197,17 @@ func contentHash(text string) string {
 		text = text[n:]
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// AddAlias adds the address u, without tracking parameters or fragment
+// (see metadata.TrimURL), to the article's Aliases, unless it is not an
+// http(s) URL, is the article's URL or is there already.
+func (a *Article) AddAlias(u string) {
+	c := metadata.TrimURL(u)
+	if c == "" || c == a.URL || slices.Contains(a.Aliases, c) {
+		return
+	}
+	a.Aliases = append(a.Aliases, c)
 }
 
 // ArticleID is the stable id of the article at canonical URL u. A page

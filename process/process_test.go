@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -387,5 +388,28 @@ func TestWorkerOnExtract(t *testing.T) {
 	w.Handle(t.Context(), []byte("not json"))
 	if calls.Load() != 1 {
 		t.Errorf("OnExtract called %d times, want 1 (a payload that does not decode is not extracted)", calls.Load())
+	}
+}
+
+func TestFromRawAliases(t *testing.T) {
+	body := `<html lang="en"><head><title>Pier closes</title>
+<link rel="canonical" href="https://harbour.example/2026/pier-closes">
+<link rel="amphtml" href="/2026/pier-closes/amp"></head>
+<body><article><h1>Pier closes</h1><p>The north pier closes for repairs on Monday, the harbour master said in a notice on the quay.</p></article></body></html>`
+	raw := ingest.RawArticle{SchemaVersion: ingest.RawSchemaVersion, ID: "pier-1", Feed: "harbour",
+		URL:      "https://harbour.example/p/77?utm_source=rss#top",
+		FinalURL: "https://harbour.example/2026/pier-closes?fbclid=x",
+		Status:   200, Header: map[string][]string{"Content-Type": {"text/html"}}, Body: []byte(body),
+		Item: ingest.FeedItem{GUID: "https://harbour.example/?p=77", Link: "https://harbour.example/p/77?utm_source=rss"}}
+	a, err := FromRaw(t.Context(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.URL != "https://harbour.example/2026/pier-closes" {
+		t.Errorf("URL = %q", a.URL)
+	}
+	want := []string{"https://harbour.example/2026/pier-closes/amp", "https://harbour.example/p/77", "https://harbour.example/?p=77"}
+	if !slices.Equal(a.Aliases, want) {
+		t.Errorf("Aliases = %q, want %q", a.Aliases, want)
 	}
 }

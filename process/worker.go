@@ -137,6 +137,7 @@ func FromRaw(ctx context.Context, raw ingest.RawArticle) (Article, error) {
 		return Article{}, fmt.Errorf("raw article %s: %w", raw.ID, err)
 	}
 	a.Link = safeURL(raw.URL, nil)
+	a.AddAlias(a.Link)
 	a.Feed, a.FeedURL = plainText(raw.Feed, false), safeURL(raw.FeedURL, nil)
 	return a, nil
 }

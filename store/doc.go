@@ -5,11 +5,19 @@
 // Both backends have the same method set (see Store) and the same behaviour,
 // checked by one contract test suite:
 //
-//   - Upsert writes a batch in one transaction, keyed by the article id. A new
-//     id is inserted; the same id with the same content hash and extractor
-//     version is Unchanged and causes no write at all; otherwise the stored
-//     row is Updated with the newer record, keeping the fetched_at of the
-//     first record as first_seen. A record older than the stored one (an
+//   - Upsert writes a batch in one transaction, keyed by the article: the
+//     stored row with its id, else the row that one of its addresses (URL,
+//     link, aliases; compared by metadata.URLKey) belongs to, else a row of
+//     the same site whose fingerprint is within NearDuplicateDistance and
+//     whose title or publication time is the same. The record then takes
+//     that row's id. A new article is inserted; the same article with the
+//     same content hash, title (white space aside) and extractor version is
+//     Unchanged and leaves the row alone (its new addresses are recorded);
+//     otherwise the stored row is Updated with the newer record, keeping
+//     the fetched_at of the first record as first_seen. An update under the
+//     same extractor version keeps the record it replaces as a revision
+//     (see Revisions); one that only changes the extractor version does
+//     not. Every address an article was seen under is kept (see Aliases). A record older than the stored one (an
 //     earlier fetched_at, as when a stream is replayed) is counted Unchanged
 //     and not written, so replays never roll a row back. Redelivering or
 //     replaying the same articles any number of times leaves one row each,

@@ -77,6 +77,28 @@ var postgresSchema = []string{
 	CREATE INDEX articles_fp_band3 ON articles (fp_band3) WHERE fp_band3 IS NOT NULL;`,
 	// 2: full-text search.
 	postgresSearchMigration,
+	// 3: the addresses and earlier versions of an article.
+	`ALTER TABLE articles ADD COLUMN revised_at timestamptz; -- fetched_at of the current version's first record; NULL: first_seen
+	CREATE TABLE article_aliases (
+		url        text PRIMARY KEY, -- as seen, without tracking parameters (metadata.TrimURL)
+		url_key    text NOT NULL,    -- metadata.URLKey of url
+		article_id text NOT NULL REFERENCES articles (id),
+		first_seen timestamptz NOT NULL
+	);
+	CREATE INDEX article_aliases_url_key ON article_aliases (url_key);
+	CREATE INDEX article_aliases_article ON article_aliases (article_id, first_seen);
+	CREATE TABLE article_revisions (
+		article_id        text NOT NULL REFERENCES articles (id),
+		rev               integer NOT NULL, -- 1 for the first version
+		title             text NOT NULL,
+		published         timestamptz,
+		content_hash      text NOT NULL,
+		extractor_version text NOT NULL,
+		seen_from         timestamptz NOT NULL, -- fetched_at of the version's first record
+		seen_until        timestamptz NOT NULL, -- fetched_at of the record that replaced it
+		record            jsonb NOT NULL,
+		PRIMARY KEY (article_id, rev)
+	);`,
 }
 
 // OpenPostgres connects to the PostgreSQL database of the DSN (a URL or
@@ -163,19 +185,63 @@ func (p *Postgres) Upsert(ctx context.Context, batch []process.Article) (UpsertS
 type postgresTx struct{ tx pgx.Tx }
 
 func (t postgresTx) lookup(ctx context.Context, ids []string) (map[string]current, error) {
-	rows, err := t.tx.Query(ctx, `SELECT id, seq, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at
-		FROM articles WHERE id = ANY($1)`, ids)
+	rows, err := t.tx.Query(ctx, `SELECT `+currentColumns+` FROM articles WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]current, len(ids))
+	err = scanCurrentPG(rows, func(c current) { out[c.id] = c })
+	return out, err
+}
+
+func (t postgresTx) aliases(ctx context.Context, keys []string) ([]storedAlias, error) {
+	rows, err := t.tx.Query(ctx, `SELECT url, url_key, article_id FROM article_aliases WHERE url_key = ANY($1)
+		ORDER BY first_seen DESC`, keys)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make(map[string]current, len(ids))
+	var out []storedAlias
+	for rows.Next() {
+		var a storedAlias
+		if err := rows.Scan(&a.url, &a.key, &a.id); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func (t postgresTx) candidates(ctx context.Context, values [bandCount][]int64) ([]current, error) {
+	// A UNION of one indexed lookup per band, rather than an OR.
+	rows, err := t.tx.Query(ctx, `
+		SELECT `+currentColumns+` FROM articles WHERE fp_band0 = ANY($1::integer[])
+		UNION SELECT `+currentColumns+` FROM articles WHERE fp_band1 = ANY($2::integer[])
+		UNION SELECT `+currentColumns+` FROM articles WHERE fp_band2 = ANY($3::integer[])
+		UNION SELECT `+currentColumns+` FROM articles WHERE fp_band3 = ANY($4::integer[])`,
+		values[0], values[1], values[2], values[3])
+	if err != nil {
+		return nil, err
+	}
+	var out []current
+	err = scanCurrentPG(rows, func(c current) { out = append(out, c) })
+	return out, err
+}
+
+// scanCurrentPG reads rows of currentColumns, calls fn with each, and
+// closes rows.
+func scanCurrentPG(rows pgx.Rows, fn func(current)) error {
+	defer rows.Close()
 	for rows.Next() {
 		var c current
-		var id string
+		var published *time.Time
 		var fingerprint, dup *string
-		if err := rows.Scan(&id, &c.seq, &c.contentHash, &c.extractorVersion, &fingerprint, &dup, &c.fetchedAt); err != nil {
-			return nil, err
+		if err := rows.Scan(&c.id, &c.seq, &c.url, &c.title, &published, &c.contentHash, &c.extractorVersion,
+			&fingerprint, &dup, &c.fetchedAt); err != nil {
+			return err
+		}
+		if published != nil {
+			c.published = *published
 		}
 		if fingerprint != nil {
 			c.fingerprint = *fingerprint
@@ -183,32 +249,9 @@ func (t postgresTx) lookup(ctx context.Context, ids []string) (map[string]curren
 		if dup != nil {
 			c.duplicateOf = *dup
 		}
-		out[id] = c
+		fn(c)
 	}
-	return out, rows.Err()
-}
-
-func (t postgresTx) candidates(ctx context.Context, values [bandCount][]int64) ([]candidate, error) {
-	// A UNION of one indexed lookup per band, rather than an OR.
-	rows, err := t.tx.Query(ctx, `
-		SELECT seq, id, fingerprint FROM articles WHERE fp_band0 = ANY($1::integer[])
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band1 = ANY($2::integer[])
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band2 = ANY($3::integer[])
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band3 = ANY($4::integer[])`,
-		values[0], values[1], values[2], values[3])
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []candidate
-	for rows.Next() {
-		var c candidate
-		if err := rows.Scan(&c.seq, &c.id, &c.fingerprint); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 const (
@@ -218,8 +261,18 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 	pgUpdate = `UPDATE articles SET url = $2, feed = $3, title = $4, published = $5, fetched_at = $6,
 			language = $7, content_hash = $8, extractor_version = $9, fingerprint = $10,
-			fp_band0 = $11, fp_band1 = $12, fp_band2 = $13, fp_band3 = $14, duplicate_of = $15, record = $16
+			fp_band0 = $11, fp_band1 = $12, fp_band2 = $13, fp_band3 = $14, duplicate_of = $15, record = $16,
+			revised_at = COALESCE($17, revised_at)
 		WHERE id = $1`
+	// pgRevise keeps the stored version of article $1 as its next
+	// revision, replaced by a record fetched at $2.
+	pgRevise = `INSERT INTO article_revisions (article_id, rev, title, published, content_hash,
+			extractor_version, seen_from, seen_until, record)
+		SELECT id, (SELECT COALESCE(MAX(rev), 0) + 1 FROM article_revisions WHERE article_id = $1), title, published,
+			content_hash, extractor_version, COALESCE(revised_at, first_seen), $2, record
+		FROM articles WHERE id = $1`
+	pgAddAlias = `INSERT INTO article_aliases (url, url_key, article_id, first_seen) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (url) DO NOTHING`
 )
 
 // write sends every write in one pipelined batch: one round trip.
@@ -228,27 +281,43 @@ func (t postgresTx) write(ctx context.Context, ops []op) error {
 		return nil
 	}
 	var b pgx.Batch
+	type queued struct {
+		o    *op
+		what string
+	}
+	var whats []queued
 	for i := range ops {
 		o := &ops[i]
 		a := o.a
-		sql := pgUpdate
-		if o.insert {
-			sql = pgInsert
+		if o.revision {
+			b.Queue(pgRevise, a.ID, a.FetchedAt)
+			whats = append(whats, queued{o, "keep a revision of"})
 		}
-		b.Queue(sql, a.ID, a.URL, a.Feed, a.Title, pgNullTime(a.Published), a.FetchedAt,
-			a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
-			bandArg(o, 0), bandArg(o, 1), bandArg(o, 2), bandArg(o, 3),
-			nullString(a.DuplicateOf), string(o.record))
+		if !o.aliasOnly {
+			if o.insert {
+				b.Queue(pgInsert, a.ID, a.URL, a.Feed, a.Title, pgNullTime(a.Published), a.FetchedAt,
+					a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+					bandArg(o, 0), bandArg(o, 1), bandArg(o, 2), bandArg(o, 3),
+					nullString(a.DuplicateOf), string(o.record))
+				whats = append(whats, queued{o, "insert"})
+			} else {
+				b.Queue(pgUpdate, a.ID, a.URL, a.Feed, a.Title, pgNullTime(a.Published), a.FetchedAt,
+					a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+					bandArg(o, 0), bandArg(o, 1), bandArg(o, 2), bandArg(o, 3),
+					nullString(a.DuplicateOf), string(o.record), revisedAt(o, a.FetchedAt))
+				whats = append(whats, queued{o, "update"})
+			}
+		}
+		for _, al := range o.aliases {
+			b.Queue(pgAddAlias, al.url, al.key, a.ID, a.FetchedAt)
+			whats = append(whats, queued{o, "add an address of"})
+		}
 	}
 	results := t.tx.SendBatch(ctx, &b)
-	for i := range ops {
+	for _, q := range whats {
 		if _, err := results.Exec(); err != nil {
 			results.Close()
-			what := "update"
-			if ops[i].insert {
-				what = "insert"
-			}
-			return fmt.Errorf("%s article %q: %w", what, ops[i].a.ID, invalidData(&ops[i], err))
+			return fmt.Errorf("%s article %q: %w", q.what, q.o.a.ID, invalidData(q.o, err))
 		}
 	}
 	return results.Close()

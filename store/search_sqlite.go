@@ -51,7 +51,7 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	if s.version < len(sqliteSchema) {
+	if s.version < sqliteSearchVersion {
 		return Page{}, fmt.Errorf("store: search sqlite %q: the database is at schema version %d, without the search index: open it once with newsflow run or store", s.path, s.version)
 	}
 	b := sqlBuilder{placeholder: func(n int) string { return "?" + strconv.Itoa(n) }}

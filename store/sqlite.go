@@ -77,7 +77,32 @@ var sqliteSchema = []string{
 	CREATE INDEX articles_fp_band3 ON articles (fp_band3) WHERE fp_band3 IS NOT NULL;`,
 	// 2: full-text search.
 	sqliteSearchMigration,
+	// 3: the addresses and earlier versions of an article.
+	`ALTER TABLE articles ADD COLUMN revised_at TEXT; -- fetched_at of the current version's first record; NULL: first_seen
+	CREATE TABLE article_aliases (
+		url        TEXT PRIMARY KEY, -- as seen, without tracking parameters (metadata.TrimURL)
+		url_key    TEXT NOT NULL,    -- metadata.URLKey of url
+		article_id TEXT NOT NULL REFERENCES articles (id),
+		first_seen TEXT NOT NULL
+	);
+	CREATE INDEX article_aliases_url_key ON article_aliases (url_key);
+	CREATE INDEX article_aliases_article ON article_aliases (article_id, first_seen);
+	CREATE TABLE article_revisions (
+		article_id        TEXT NOT NULL REFERENCES articles (id),
+		rev               INTEGER NOT NULL, -- 1 for the first version
+		title             TEXT NOT NULL,
+		published         TEXT,
+		content_hash      TEXT NOT NULL,
+		extractor_version TEXT NOT NULL,
+		seen_from         TEXT NOT NULL,    -- fetched_at of the version's first record
+		seen_until        TEXT NOT NULL,    -- fetched_at of the record that replaced it
+		record            TEXT NOT NULL,
+		PRIMARY KEY (article_id, rev)
+	);`,
 }
+
+// sqliteSearchVersion is the first schema version with the search index.
+const sqliteSearchVersion = 2
 
 // sqliteDSN returns the modernc.org/sqlite data source name of the file at
 // path, as a file: URI so that SQLite's own parameters (mode) apply.
@@ -292,15 +317,16 @@ func (s *SQLite) Upsert(ctx context.Context, batch []process.Article) (UpsertSta
 
 // SQL of the upsert, prepared once on the writer connection.
 const (
-	sqliteLookup = `SELECT id, seq, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at
-		FROM articles WHERE id IN (SELECT value FROM json_each(?))`
+	sqliteLookup  = `SELECT ` + currentColumns + ` FROM articles WHERE id IN (SELECT value FROM json_each(?))`
+	sqliteAliases = `SELECT url, url_key, article_id FROM article_aliases WHERE url_key IN (SELECT value FROM json_each(?))
+		ORDER BY first_seen DESC`
 	// A UNION of one indexed lookup per band, rather than an OR, so that
 	// each arm uses its band's index.
 	sqliteCandidates = `
-		SELECT seq, id, fingerprint FROM articles WHERE fp_band0 IN (SELECT value FROM json_each(?1))
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band1 IN (SELECT value FROM json_each(?2))
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band2 IN (SELECT value FROM json_each(?3))
-		UNION SELECT seq, id, fingerprint FROM articles WHERE fp_band3 IN (SELECT value FROM json_each(?4))`
+		SELECT ` + currentColumns + ` FROM articles WHERE fp_band0 IN (SELECT value FROM json_each(?1))
+		UNION SELECT ` + currentColumns + ` FROM articles WHERE fp_band1 IN (SELECT value FROM json_each(?2))
+		UNION SELECT ` + currentColumns + ` FROM articles WHERE fp_band2 IN (SELECT value FROM json_each(?3))
+		UNION SELECT ` + currentColumns + ` FROM articles WHERE fp_band3 IN (SELECT value FROM json_each(?4))`
 	sqliteInsert = `INSERT INTO articles (id, seq, url, feed, title, published, fetched_at, first_seen,
 			language, content_hash, extractor_version, fingerprint, fp_band0, fp_band1, fp_band2, fp_band3,
 			duplicate_of, record)
@@ -308,13 +334,23 @@ const (
 			?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`
 	sqliteUpdate = `UPDATE articles SET url = ?2, feed = ?3, title = ?4, published = ?5, fetched_at = ?6,
 			language = ?7, content_hash = ?8, extractor_version = ?9, fingerprint = ?10,
-			fp_band0 = ?11, fp_band1 = ?12, fp_band2 = ?13, fp_band3 = ?14, duplicate_of = ?15, record = ?16
+			fp_band0 = ?11, fp_band1 = ?12, fp_band2 = ?13, fp_band3 = ?14, duplicate_of = ?15, record = ?16,
+			revised_at = COALESCE(?17, revised_at)
 		WHERE id = ?1`
+	// sqliteRevise keeps the stored version of article ?1 as its next
+	// revision, replaced by a record fetched at ?2.
+	sqliteRevise = `INSERT INTO article_revisions (article_id, rev, title, published, content_hash,
+			extractor_version, seen_from, seen_until, record)
+		SELECT id, (SELECT COALESCE(MAX(rev), 0) + 1 FROM article_revisions WHERE article_id = ?1), title, published,
+			content_hash, extractor_version, COALESCE(revised_at, first_seen), ?2, record
+		FROM articles WHERE id = ?1`
+	sqliteAddAlias = `INSERT INTO article_aliases (url, url_key, article_id, first_seen) VALUES (?1, ?2, ?3, ?4)
+		ON CONFLICT (url) DO NOTHING`
 )
 
 // sqliteStmts are the prepared statements of the upsert.
 type sqliteStmts struct {
-	lookup, candidates, insert, update *sql.Stmt
+	lookup, aliases, candidates, insert, update, revise, addAlias *sql.Stmt
 }
 
 func (s *SQLite) prepare(ctx context.Context) error {
@@ -323,9 +359,12 @@ func (s *SQLite) prepare(ctx context.Context) error {
 		sql  string
 	}{
 		{&s.stmts.lookup, sqliteLookup},
+		{&s.stmts.aliases, sqliteAliases},
 		{&s.stmts.candidates, sqliteCandidates},
 		{&s.stmts.insert, sqliteInsert},
 		{&s.stmts.update, sqliteUpdate},
+		{&s.stmts.revise, sqliteRevise},
+		{&s.stmts.addAlias, sqliteAddAlias},
 	} {
 		stmt, err := s.w.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -351,25 +390,33 @@ func (t sqliteTx) lookup(ctx context.Context, ids []string) (map[string]current,
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := make(map[string]current, len(ids))
+	err = scanCurrent(rows, func(c current) { out[c.id] = c })
+	return out, err
+}
+
+func (t sqliteTx) aliases(ctx context.Context, keys []string) ([]storedAlias, error) {
+	list, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.StmtContext(ctx, t.stmts.aliases).QueryContext(ctx, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storedAlias
 	for rows.Next() {
-		var c current
-		var id, fetched string
-		var fingerprint, dup sql.NullString
-		if err := rows.Scan(&id, &c.seq, &c.contentHash, &c.extractorVersion, &fingerprint, &dup, &fetched); err != nil {
+		var a storedAlias
+		if err := rows.Scan(&a.url, &a.key, &a.id); err != nil {
 			return nil, err
 		}
-		c.fingerprint, c.duplicateOf = fingerprint.String, dup.String
-		if c.fetchedAt, err = time.Parse(time.RFC3339Nano, fetched); err != nil {
-			return nil, fmt.Errorf("article %q: stored fetched_at %q: %w", id, fetched, err)
-		}
-		out[id] = c
+		out = append(out, a)
 	}
 	return out, rows.Err()
 }
 
-func (t sqliteTx) candidates(ctx context.Context, values [bandCount][]int64) ([]candidate, error) {
+func (t sqliteTx) candidates(ctx context.Context, values [bandCount][]int64) ([]current, error) {
 	var args [bandCount]any
 	for i, v := range values {
 		list, err := json.Marshal(v)
@@ -382,35 +429,83 @@ func (t sqliteTx) candidates(ctx context.Context, values [bandCount][]int64) ([]
 	if err != nil {
 		return nil, err
 	}
+	var out []current
+	err = scanCurrent(rows, func(c current) { out = append(out, c) })
+	return out, err
+}
+
+// currentColumns are the columns that scanCurrent reads.
+const currentColumns = `id, seq, url, title, published, content_hash, extractor_version, fingerprint, duplicate_of, fetched_at`
+
+// scanCurrent reads rows of currentColumns, calls fn with each, and
+// closes rows.
+func scanCurrent(rows *sql.Rows, fn func(current)) error {
 	defer rows.Close()
-	var out []candidate
 	for rows.Next() {
-		var c candidate
-		if err := rows.Scan(&c.seq, &c.id, &c.fingerprint); err != nil {
-			return nil, err
+		var c current
+		var fetched string
+		var published, fingerprint, dup sql.NullString
+		if err := rows.Scan(&c.id, &c.seq, &c.url, &c.title, &published, &c.contentHash, &c.extractorVersion,
+			&fingerprint, &dup, &fetched); err != nil {
+			return err
 		}
-		out = append(out, c)
+		c.fingerprint, c.duplicateOf = fingerprint.String, dup.String
+		var err error
+		if c.fetchedAt, err = time.Parse(time.RFC3339Nano, fetched); err != nil {
+			return fmt.Errorf("article %q: stored fetched_at %q: %w", c.id, fetched, err)
+		}
+		if published.Valid {
+			if c.published, err = time.Parse(time.RFC3339Nano, published.String); err != nil {
+				return fmt.Errorf("article %q: stored published %q: %w", c.id, published.String, err)
+			}
+		}
+		fn(c)
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 func (t sqliteTx) write(ctx context.Context, ops []op) error {
 	insert := t.tx.StmtContext(ctx, t.stmts.insert)
 	update := t.tx.StmtContext(ctx, t.stmts.update)
+	revise := t.tx.StmtContext(ctx, t.stmts.revise)
+	addAlias := t.tx.StmtContext(ctx, t.stmts.addAlias)
 	for i := range ops {
 		o := &ops[i]
 		a := o.a
-		stmt, what := update, "update"
-		if o.insert {
-			stmt, what = insert, "insert"
+		if o.revision {
+			if _, err := revise.ExecContext(ctx, a.ID, sqliteTime(a.FetchedAt)); err != nil {
+				return fmt.Errorf("keep a revision of article %q: %w", a.ID, err)
+			}
 		}
-		_, err := stmt.ExecContext(ctx, a.ID, a.URL, a.Feed, a.Title, sqliteNullTime(a.Published), sqliteTime(a.FetchedAt),
-			a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
-			bandArg(o, 0), bandArg(o, 1), bandArg(o, 2), bandArg(o, 3),
-			nullString(a.DuplicateOf), string(o.record))
-		if err != nil {
-			return fmt.Errorf("%s article %q: %w", what, a.ID, err)
+		if !o.aliasOnly {
+			stmt, what := update, "update"
+			args := []any{a.ID, a.URL, a.Feed, a.Title, sqliteNullTime(a.Published), sqliteTime(a.FetchedAt),
+				a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
+				bandArg(o, 0), bandArg(o, 1), bandArg(o, 2), bandArg(o, 3),
+				nullString(a.DuplicateOf), string(o.record)}
+			if o.insert {
+				stmt, what = insert, "insert"
+			} else {
+				args = append(args, revisedAt(o, sqliteTime(a.FetchedAt)))
+			}
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return fmt.Errorf("%s article %q: %w", what, a.ID, err)
+			}
 		}
+		for _, al := range o.aliases {
+			if _, err := addAlias.ExecContext(ctx, al.url, al.key, a.ID, sqliteTime(a.FetchedAt)); err != nil {
+				return fmt.Errorf("add address %q of article %q: %w", al.url, a.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// revisedAt is the revised_at argument of an update: the record's fetch
+// time when it starts a new version, else nil (the column is kept).
+func revisedAt(o *op, fetched any) any {
+	if o.revision {
+		return fetched
 	}
 	return nil
 }
@@ -469,7 +564,8 @@ func (s *SQLite) Close() error {
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
-	for _, stmt := range []*sql.Stmt{s.stmts.lookup, s.stmts.candidates, s.stmts.insert, s.stmts.update} {
+	for _, stmt := range []*sql.Stmt{s.stmts.lookup, s.stmts.aliases, s.stmts.candidates, s.stmts.insert,
+		s.stmts.update, s.stmts.revise, s.stmts.addAlias} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}

@@ -170,6 +170,9 @@ func testStore(t *testing.T, open func(t *testing.T) store) {
 		{"NearDuplicatesGroup", testNearDuplicatesGroup},
 		{"ArticlesPerHour", testArticlesPerHour},
 		{"FeedCounts", testFeedCounts},
+		{"ArticleLives", testArticleLives},
+		{"ArticleLivesInOneBatch", testArticleLivesInOneBatch},
+		{"LongLinkNotAnAlias", testLongLinkNotAnAlias},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,13 +220,13 @@ func testUnchangedOnRepeat(t *testing.T, s store) {
 		}
 	}
 	mustCount(t, s, len(batch))
-	// Same hash and extractor version: nothing is written, even a field
-	// outside the hash.
-	retitled := batch[0]
-	retitled.Title = "A title the hash does not cover"
-	retitled.FetchedAt = retitled.FetchedAt.Add(time.Hour)
-	if got := mustUpsert(t, s, retitled); got != (UpsertStats{Unchanged: 1}) {
-		t.Errorf("retitled: stats = %+v, want unchanged", got)
+	// Same hash, title and extractor version: nothing is written, even a
+	// field outside them.
+	redescribed := batch[0]
+	redescribed.Description = "A description the hash does not cover"
+	redescribed.FetchedAt = redescribed.FetchedAt.Add(time.Hour)
+	if got := mustUpsert(t, s, redescribed); got != (UpsertStats{Unchanged: 1}) {
+		t.Errorf("redescribed: stats = %+v, want unchanged", got)
 	}
 	wantStored(t, s, batch[0])
 }
@@ -235,15 +238,22 @@ func testUpdateRules(t *testing.T, s store) {
 		want   UpsertStats
 	}{
 		{"same record", func(a *process.Article) {}, UpsertStats{Unchanged: 1}},
+		{"same record, title spaced out", func(a *process.Article) {
+			a.Title = "  " + strings.ReplaceAll(a.Title, " ", "\u00a0 ") + "\n"
+		}, UpsertStats{Unchanged: 1}},
+		{"new title", func(a *process.Article) {
+			a.Title = "Changed title"
+		}, UpsertStats{Updated: 1, Revised: 1}},
 		{"new content hash", func(a *process.Article) {
 			a.ContentHash, a.Text = "sha256:feedface", a.Text+"\n\nA correction was added."
-		}, UpsertStats{Updated: 1}},
+		}, UpsertStats{Updated: 1, Revised: 1}},
 		{"new extractor version", func(a *process.Article) {
 			a.ExtractorVersion = "newsflow-extract/99"
+			a.ContentHash, a.Text = "sha256:feedface", a.Text+"\n\nA caption the new rules keep."
 		}, UpsertStats{Updated: 1}},
 		{"new hash, later fetch", func(a *process.Article) {
 			a.ContentHash, a.FetchedAt = "sha256:later", a.FetchedAt.Add(time.Hour)
-		}, UpsertStats{Updated: 1}},
+		}, UpsertStats{Updated: 1, Revised: 1}},
 		{"new hash, older fetch (replay)", func(a *process.Article) {
 			a.ContentHash, a.FetchedAt = "sha256:older", a.FetchedAt.Add(-time.Hour)
 		}, UpsertStats{Unchanged: 1}},
@@ -253,7 +263,6 @@ func testUpdateRules(t *testing.T, s store) {
 			orig := sampleArticle(fmt.Sprintf("u%d", i), i)
 			mustUpsert(t, s, orig)
 			next := orig
-			next.Title = "Changed title " + tt.name
 			tt.change(&next)
 			if got := mustUpsert(t, s, next); got != tt.want {
 				t.Fatalf("stats = %+v, want %+v", got, tt.want)
@@ -262,6 +271,16 @@ func testUpdateRules(t *testing.T, s store) {
 				wantStored(t, s, next)
 			} else {
 				wantStored(t, s, orig)
+			}
+			revs, err := s.Revisions(t.Context(), orig.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(revs) != tt.want.Revised {
+				t.Fatalf("%d revisions, want %d", len(revs), tt.want.Revised)
+			}
+			if tt.want.Revised == 1 && mustJSON(t, revs[0].Article) != mustJSON(t, orig) {
+				t.Errorf("revision 1 = %s, want the first record", mustJSON(t, revs[0].Article))
 			}
 		})
 	}
@@ -306,7 +325,7 @@ func testReplay(t *testing.T, s store) {
 	for _, a := range stream {
 		first.Add(mustUpsert(t, s, a))
 	}
-	if want := (UpsertStats{Inserted: 2, Updated: 2}); first != want {
+	if want := (UpsertStats{Inserted: 2, Updated: 2, Revised: 1}); first != want {
 		t.Errorf("first pass: stats = %+v, want %+v", first, want)
 	}
 	for round := range 3 {
@@ -332,7 +351,7 @@ func testBatchDuplicates(t *testing.T, s store) {
 	a2 := a
 	a2.ContentHash, a2.Text, a2.FetchedAt = "sha256:second", "Second version.", a.FetchedAt.Add(time.Minute)
 	got := mustUpsert(t, s, a, b, a, a2, b, a2)
-	if want := (UpsertStats{Inserted: 2, Updated: 1, Unchanged: 3}); got != want {
+	if want := (UpsertStats{Inserted: 2, Updated: 1, Unchanged: 3, Revised: 1}); got != want {
 		t.Errorf("stats = %+v, want %+v", got, want)
 	}
 	mustCount(t, s, 2)

@@ -19,7 +19,9 @@ import (
 
 const articlesUsage = `articles: usage:
   newsflow articles export [--data DIR | --store DSN] [--feed F] [--language L] [--since T] [--until T] [--format jsonl|csv]
-  newsflow articles search [--data DIR | --store DSN] [--feed F] [--site S] [--language L] [--since T] [--until T] [--limit N] [--format text|jsonl] QUERY`
+  newsflow articles search [--data DIR | --store DSN] [--feed F] [--site S] [--language L] [--since T] [--until T] [--limit N] [--format text|jsonl] QUERY
+  newsflow articles show [--data DIR | --store DSN] ID
+  newsflow articles revisions [--data DIR | --store DSN] [--diff unified|words] ID`
 
 // cmdArticles runs the `articles` subcommands.
 func cmdArticles(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,6 +33,10 @@ func cmdArticles(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "search":
 		return cmdSearch(ctx, args[1:], stdout, stderr)
+	case "show":
+		return cmdShow(ctx, args[1:], stdout, stderr)
+	case "revisions":
+		return cmdRevisions(ctx, args[1:], stdout, stderr)
 	}
 	return fmt.Errorf("articles: unknown subcommand %q\n%s", args[0], articlesUsage)
 }

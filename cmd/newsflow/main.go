@@ -40,6 +40,7 @@ Commands:
   extract [--url URL] PATH...     extract articles from local HTML files
   articles export [--data DIR]    print the stored articles as JSON Lines or CSV
   articles search QUERY           search the stored articles (words, "a phrase", OR, -word)
+  articles show | revisions ID    one article with its addresses and versions; how its text changed
   demo                            run the pipeline against a bundled sample site
   feeds list|add|remove|pause|resume|import|export
                                   the feeds a running pipeline polls, with their health

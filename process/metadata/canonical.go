@@ -25,6 +25,17 @@ var trackingPrefixes = []string{"utm_", "pk_", "mtm_", "hsa_", "at_", "__twitter
 // path segment, ?amp=1, an amp. host, .amp.html), the default port and
 // upper case in the host. It returns "" when raw is not an http(s) URL.
 func CleanURL(raw string, base *url.URL) string {
+	return cleanURL(raw, base, false)
+}
+
+// TrimURL is CleanURL without the AMP mapping: the address as it was seen,
+// without tracking parameters, fragment, user, default port or upper case
+// in the host. It returns "" when raw is not an absolute http(s) URL.
+func TrimURL(raw string) string {
+	return cleanURL(raw, nil, true)
+}
+
+func cleanURL(raw string, base *url.URL, keepAMP bool) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return ""
@@ -47,7 +58,7 @@ func CleanURL(raw string, base *url.URL) string {
 		port = ""
 	}
 	host = strings.TrimSuffix(host, ".")
-	if strings.HasPrefix(host, "amp.") && strings.Count(host, ".") >= 2 {
+	if !keepAMP && strings.HasPrefix(host, "amp.") && strings.Count(host, ".") >= 2 {
 		host = strings.TrimPrefix(host, "amp.")
 	}
 	if strings.Contains(host, ":") {
@@ -63,6 +74,7 @@ func CleanURL(raw string, base *url.URL) string {
 	// AMP paths.
 	path := u.EscapedPath()
 	switch {
+	case keepAMP: // as seen
 	case strings.HasSuffix(path, "/amp") || strings.HasSuffix(path, "/amp/"):
 		path = strings.TrimSuffix(strings.TrimSuffix(path, "/"), "/amp")
 		if path == "" {
@@ -75,9 +87,11 @@ func CleanURL(raw string, base *url.URL) string {
 	case strings.Contains(path, "/amp/"):
 		path = strings.Replace(path, "/amp/", "/", 1)
 	}
-	if strings.HasSuffix(path, ".amp.html") {
+	switch {
+	case keepAMP:
+	case strings.HasSuffix(path, ".amp.html"):
 		path = strings.TrimSuffix(path, ".amp.html") + ".html"
-	} else if strings.HasSuffix(path, ".amp") {
+	case strings.HasSuffix(path, ".amp"):
 		path = strings.TrimSuffix(path, ".amp")
 	}
 	if p, err := url.PathUnescape(path); err == nil {
@@ -147,4 +161,58 @@ func canonicalURL(p *page, ld ldArticle, base *url.URL) string {
 		return CleanURL(base.String(), nil)
 	}
 	return ""
+}
+
+// hostVariants are host prefixes that name another edition of the same
+// site's pages: the desktop, mobile and AMP addresses of one article.
+var hostVariants = []string{"www.", "m.", "mobile.", "amp."}
+
+// URLKey returns the identity of an article address for matching one
+// story seen under several URLs: CleanURL's form (no tracking parameters,
+// fragment or AMP variant) without the scheme, with a "www.", "m.",
+// "mobile." or "amp." host prefix and a trailing slash removed, so that
+// the http and https, desktop, mobile and AMP addresses of a page give one
+// key, such as "news.example.org/2026/ferry?id=4". It returns "" when raw
+// is not an absolute http(s) URL.
+func URLKey(raw string) string {
+	c := CleanURL(raw, nil)
+	if c == "" {
+		return ""
+	}
+	// Cleaning drops one AMP marker at a time: clean until nothing changes.
+	for i := 0; i < 8; i++ {
+		next := CleanURL(c, nil)
+		if next == c || next == "" {
+			break
+		}
+		c = next
+	}
+	u, err := url.Parse(c)
+	if err != nil {
+		return ""
+	}
+	host := u.Host
+	for again := true; again; {
+		again = false
+		for _, p := range hostVariants {
+			if strings.HasPrefix(host, p) && strings.Count(host, ".") >= 2 {
+				host, again = strings.TrimPrefix(host, p), true
+			}
+		}
+	}
+	path := strings.TrimRight(u.EscapedPath(), "/")
+	key := host + path
+	if u.RawQuery != "" {
+		key += "?" + u.RawQuery
+	}
+	return key
+}
+
+// URLKeyHost returns the host part of a key made by URLKey: the site
+// whose pages are compared by content when their addresses differ.
+func URLKeyHost(key string) string {
+	if i := strings.IndexAny(key, "/?"); i >= 0 {
+		return key[:i]
+	}
+	return key
 }

@@ -34,6 +34,8 @@ type Metadata struct {
 	// Canonical is the article's canonical URL: absolute, tracking
 	// parameters and fragment removed, AMP variants mapped to the article.
 	Canonical string
+	// AMP is the page's AMP version (link rel=amphtml), absolute, as given.
+	AMP string
 	// Language is the page's declared language as ISO 639-1 ("" if none).
 	Language string
 	// Published and Modified carry the UTC offset the page gave (their
@@ -79,6 +81,7 @@ func Extract(doc *goquery.Document, h Hints) Metadata {
 		base, _ = url.Parse(m.Canonical)
 	}
 
+	m.AMP = absolute(base, p.amphtml)
 	m.Title = pickTitle(&p, ld, m.SiteName, base)
 	m.Authors = pickAuthors(&p, ld, m.SiteName)
 	m.Section = pickSection(&p, ld)

@@ -45,6 +45,7 @@ type page struct {
 	metas      []metaTag
 	jsonld     []string
 	canonical  string
+	amphtml    string
 	relAuthors []string
 	// authorLinks are the texts of links to an author's page (outside
 	// page furniture), in page order.
@@ -264,6 +265,10 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 			case "canonical":
 				if p.canonical == "" {
 					p.canonical = strings.TrimSpace(attr(n, "href"))
+				}
+			case "amphtml":
+				if p.amphtml == "" {
+					p.amphtml = strings.TrimSpace(attr(n, "href"))
 				}
 			case "image_src":
 				if p.imageSrc == "" {

@@ -64,6 +64,7 @@ func New(articles Articles, token string, log *slog.Logger) *Handler {
 	}
 	h.handle("GET /api/v1/articles", h.searchArticles)
 	h.handle("GET /api/v1/articles/{id}", h.getArticle)
+	h.handle("GET /api/v1/articles/{id}/revisions", h.getRevisions)
 	h.handle("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPIDoc)

@@ -72,13 +72,18 @@ func openPostgres(t *testing.T) store.Store {
 }
 
 func backends(t *testing.T, test func(t *testing.T, srv *httptest.Server)) {
+	storeBackends(t, func(t *testing.T, _ store.Store, srv *httptest.Server) { test(t, srv) })
+}
+
+// storeBackends is backends that also gives the test the store.
+func storeBackends(t *testing.T, test func(t *testing.T, s store.Store, srv *httptest.Server)) {
 	for name, open := range map[string]func(*testing.T) store.Store{"sqlite": openSQLite, "postgres": openPostgres} {
 		t.Run(name, func(t *testing.T) {
 			s := open(t)
 			fixture(t, s)
 			srv := httptest.NewServer(New(s, "", slog.New(slog.NewTextHandler(io.Discard, nil))))
 			t.Cleanup(srv.Close)
-			test(t, srv)
+			test(t, s, srv)
 		})
 	}
 }

@@ -165,6 +165,12 @@ type duplicate struct {
 type articleAnswer struct {
 	Article        json.RawMessage `json:"article"`
 	NearDuplicates []duplicate     `json:"near_duplicates"`
+	// Aliases are the addresses the article was seen under; Revisions
+	// sum up its earlier versions, oldest first; Current sums up the
+	// stored one (its rev is one more than the last revision's).
+	Aliases   []store.Alias `json:"aliases"`
+	Revisions []version     `json:"revisions"`
+	Current   version       `json:"current"`
 }
 
 func (h *Handler) getArticle(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +196,13 @@ func (h *Handler) getArticle(w http.ResponseWriter, r *http.Request) {
 		h.storeError(w, r, err)
 		return
 	}
-	ans := articleAnswer{NearDuplicates: []duplicate{}}
+	aliases, revs, err := h.history(r.Context(), id)
+	if err != nil {
+		h.storeError(w, r, err)
+		return
+	}
+	vs := versions(a, revs)
+	ans := articleAnswer{NearDuplicates: []duplicate{}, Aliases: aliases, Revisions: vs[:len(vs)-1], Current: vs[len(vs)-1]}
 	if ans.Article, err = project(a, fields); err != nil {
 		h.storeError(w, r, err)
 		return

@@ -141,6 +141,49 @@ func (s *SeenKV) MarkSeen(ctx context.Context, id string) error {
 	return nil
 }
 
+var _ ingest.PageVersions = (*SeenKV)(nil)
+
+// seenVersion is the value of a seen item with its page version.
+type seenVersion struct {
+	Seen time.Time `json:"seen"`
+	ingest.PageVersion
+}
+
+// PageVersion returns the page version saved with the seen item id; ok is
+// false for an item not seen, or seen without one (its value is only the
+// time, as MarkSeen writes it).
+func (s *SeenKV) PageVersion(ctx context.Context, id string) (ingest.PageVersion, bool, error) {
+	e, err := s.kv.Get(ctx, id)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return ingest.PageVersion{}, false, nil
+	case err != nil:
+		return ingest.PageVersion{}, false, temporary(fmt.Errorf("bus: look up seen item %s/%s: %w", s.kv.Bucket(), id, err))
+	}
+	if len(e.Value()) == 0 || e.Value()[0] != '{' {
+		return ingest.PageVersion{}, false, nil
+	}
+	var v seenVersion
+	if err := json.Unmarshal(e.Value(), &v); err != nil {
+		// Not ours to fail on: the item is seen, its version unknown.
+		return ingest.PageVersion{}, false, nil
+	}
+	return v.PageVersion, true, nil
+}
+
+// MarkSeenVersion puts id in the bucket with the time and the page
+// version.
+func (s *SeenKV) MarkSeenVersion(ctx context.Context, id string, v ingest.PageVersion) error {
+	data, err := json.Marshal(seenVersion{Seen: time.Now().UTC().Truncate(time.Second), PageVersion: v})
+	if err != nil {
+		return fmt.Errorf("bus: mark item seen %s/%s: %w", s.kv.Bucket(), id, err)
+	}
+	if _, err := s.kv.Put(ctx, id, data); err != nil {
+		return temporary(fmt.Errorf("bus: mark item seen %s/%s: %w", s.kv.Bucket(), id, err))
+	}
+	return nil
+}
+
 // FeedStores creates or updates the feed-state and seen buckets and returns
 // the stores on them, ready for an ingest.PollerConfig.
 func (b *Bus) FeedStores(ctx context.Context) (*FeedStateKV, *SeenKV, error) {

@@ -198,6 +198,28 @@ func TestSeenKV(t *testing.T) {
 	if seen, _ := s.Seen(ctx, id+"0"); seen {
 		t.Error("another id is seen")
 	}
+
+	// An item marked seen by MarkSeen has no page version; one marked
+	// with MarkSeenVersion is seen and has it.
+	if _, ok, err := s.PageVersion(ctx, id); ok || err != nil {
+		t.Errorf("version of an item seen without one: ok=%v err=%v", ok, err)
+	}
+	if _, ok, err := s.PageVersion(ctx, id+"1"); ok || err != nil {
+		t.Errorf("version of an unseen item: ok=%v err=%v", ok, err)
+	}
+	v := ingest.PageVersion{Updated: time.Date(2026, 3, 7, 8, 0, 0, 0, time.UTC), ETag: `"p1"`,
+		LastModified: "Sat, 07 Mar 2026 08:00:00 GMT", BodyHash: "0123456789abcdef0123456789abcdef"}
+	other := id[:len(id)-1] + "x"
+	if err := s.MarkSeenVersion(ctx, other, v); err != nil {
+		t.Fatal(err)
+	}
+	if seen, err := s.Seen(ctx, other); !seen || err != nil {
+		t.Errorf("item marked with a version: seen=%v err=%v", seen, err)
+	}
+	got, ok, err := s.PageVersion(ctx, other)
+	if !ok || err != nil || got != v {
+		t.Errorf("PageVersion = %+v ok=%v err=%v, want %+v", got, ok, err, v)
+	}
 }
 
 type countingPublisher struct {
