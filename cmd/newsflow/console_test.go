@@ -131,8 +131,9 @@ func TestConsoleFeedsOPML(t *testing.T) {
 
 // With an API token, the console of `run` asks for it.
 func TestConsoleAsksForToken(t *testing.T) {
-	t.Setenv("NEWSFLOW_API_TOKEN", "a-token-of-some-length")
-	r := startPipeline(t, testConfig("", filepath.Join(t.TempDir(), "data")))
+	cfg := testConfig("", filepath.Join(t.TempDir(), "data"))
+	cfg.apiToken = "a-token-of-some-length"
+	r := startPipeline(t, cfg)
 	defer r.stop(t)
 	mux := http.NewServeMux()
 	if err := r.mountAPI(t.Context(), mux, ":0"); err != nil {
