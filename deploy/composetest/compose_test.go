@@ -160,8 +160,8 @@ func newStack(t *testing.T, root string) *stack {
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, svc := range []string{"ingest", "process", "store", "nats-1", "nats-2", "nats-3"} {
-				out, _ := s.dcOut("logs", "--tail", "30", svc)
-				t.Logf("logs of %s:\n%s", svc, out)
+				out, _ := s.dcOut("logs", "--no-color", svc)
+				t.Logf("warnings and errors of %s, and its last lines:\n%s", svc, logDigest(out, 60, 10))
 			}
 		}
 		if os.Getenv("NEWSFLOW_COMPOSE_KEEP") != "1" {
@@ -697,4 +697,28 @@ func write(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// logDigest is the last warn warnings and errors of a service's log (a
+// repeated health check failure once), then its last tail lines.
+func logDigest(log string, warn, tail int) string {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	var picked []string
+	seenHealth := false
+	for _, l := range lines {
+		if !strings.Contains(l, "[WRN]") && !strings.Contains(l, "[ERR]") &&
+			!strings.Contains(l, "level=WARN") && !strings.Contains(l, "level=ERROR") {
+			continue
+		}
+		if strings.Contains(l, "Healthcheck failed") {
+			if seenHealth {
+				continue
+			}
+			seenHealth = true
+		}
+		picked = append(picked, l)
+	}
+	picked = picked[max(0, len(picked)-warn):]
+	picked = append(picked, "...")
+	return strings.Join(append(picked, lines[max(0, len(lines)-tail):]...), "\n")
 }
