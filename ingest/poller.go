@@ -251,6 +251,7 @@ type Poller struct {
 
 	mu        sync.Mutex
 	feeds     map[string]Feed // the feeds to poll, by token
+	inRound   map[string]bool // the feeds with a round under way
 	running   int
 	queue     dueQueue
 	nextLook  map[string]time.Time // when to look at a feed's state again
@@ -373,6 +374,7 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		wake:     make(chan struct{}, 1),
 		nextLook: map[string]time.Time{},
 		reserved: map[string]claimed{},
+		inRound:  map[string]bool{},
 	}
 	p.robots = newRobotsCache(robotsAgent(client.Options().UserAgent), c.RobotsMinAge, c.RobotsMaxAge, c.Now,
 		func(ctx context.Context, u string) (*Response, error) {
@@ -411,6 +413,7 @@ func (p *Poller) poll(ctx context.Context, f Feed, pages *pagePool) {
 	defer func() {
 		p.mu.Lock()
 		p.running--
+		delete(p.inRound, f.Token)
 		p.mu.Unlock()
 		p.lookAt(f.Token, look)
 	}()
