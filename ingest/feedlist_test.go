@@ -4,8 +4,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func feedURLs(fs []Feed) []string {
@@ -226,6 +228,15 @@ func FuzzReadFeedList(f *testing.F) {
 			if err != nil || len(again) != 1 || again[0].URL != fd.URL {
 				t.Errorf("URL %q does not read back: %v %v", fd.URL, feedURLs(again), err)
 			}
+		}
+		// Exported as OPML, the list reads back the same.
+		var opml strings.Builder
+		if err := WriteOPML(&opml, "fuzz", time.Time{}, feeds); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadFeedList(strings.NewReader(opml.String()))
+		if err != nil || !slices.Equal(back, feeds) {
+			t.Errorf("OPML round trip: %+v, %v; want %+v\n%s", back, err, feeds, opml.String())
 		}
 	})
 }

@@ -203,6 +203,7 @@ type Poller struct {
 
 	mu        sync.Mutex
 	feeds     map[string]Feed // the feeds to poll, by token
+	inRound   map[string]bool // the feeds with a round under way
 	running   int
 	queue     dueQueue
 	nextLook  map[string]time.Time // when to look at a feed's state again
@@ -307,6 +308,7 @@ func NewPoller(c PollerConfig) (*Poller, error) {
 		wake:     make(chan struct{}, 1),
 		nextLook: map[string]time.Time{},
 		reserved: map[string]claimed{},
+		inRound:  map[string]bool{},
 	}
 	for _, f := range c.Feeds {
 		p.lookAtLocked(f.Token, time.Time{})
@@ -339,6 +341,7 @@ func (p *Poller) poll(ctx context.Context, f Feed, pages *pagePool) {
 	defer func() {
 		p.mu.Lock()
 		p.running--
+		delete(p.inRound, f.Token)
 		p.mu.Unlock()
 		p.lookAt(f.Token, look)
 	}()

@@ -846,3 +846,27 @@ func TestHeartbeatDoesNotShareRoundMaps(t *testing.T) {
 		}
 	}
 }
+
+// TestPollerFeedReaddedDuringRound: a feed removed and added again while
+// its round is under way is not polled a second time at once.
+func TestPollerFeedReaddedDuringRound(t *testing.T) {
+	h := newHarness(t)
+	p := h.poller(t, []string{"/rss.xml", "/hang.xml"}, func(c *PollerConfig) {
+		c.Now = nil // real clock
+		c.Interval = 50 * time.Millisecond
+		c.RoundTimeout = time.Minute
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	waitFor(t, "the feed that hangs to be fetched", func() bool { return h.site.count("/hang.xml") == 1 })
+	hang := h.feed(t, "/hang.xml")
+	p.SetFeed(hang, false)
+	p.SetFeed(hang, true)
+	polled := p.Stats().FeedsPolled
+	waitFor(t, "the other feed to be polled three times more", func() bool { return p.Stats().FeedsPolled >= polled+3 })
+	if n := h.site.count("/hang.xml"); n != 1 {
+		t.Errorf("the feed added again during its round was fetched %d times, want once", n)
+	}
+}

@@ -86,6 +86,7 @@ func (p *Poller) dispatch(ctx context.Context, pages *pagePool, wg *sync.WaitGro
 		heap.Pop(&p.queue)
 		delete(p.nextLook, e.token)
 		p.running++
+		p.inRound[e.token] = true
 		f := p.feeds[e.token]
 		wg.Go(func() { p.poll(ctx, f, pages) })
 	}

@@ -29,7 +29,8 @@ func (p *Poller) watchRegistry(ctx context.Context) {
 // SetFeed starts polling f (active) or stops (not active; only f.Token
 // counts then). A feed already polled stays on its schedule; a feed
 // added, or resumed, is looked at now and polled when its saved state says
-// it is due. A round under way when its feed stops finishes.
+// it is due. A round under way when its feed stops finishes; the feed
+// added again meanwhile is not polled twice at once.
 func (p *Poller) SetFeed(f Feed, active bool) {
 	if f.Token == "" {
 		f.Token = FeedToken(f.URL)
@@ -48,7 +49,9 @@ func (p *Poller) SetFeed(f Feed, active bool) {
 			break
 		}
 		p.feeds[f.Token] = f
-		p.lookAtLocked(f.Token, time.Time{})
+		if !p.inRound[f.Token] { // else its round, when it ends, schedules it
+			p.lookAtLocked(f.Token, time.Time{})
+		}
 		p.log.Info("feed polled", "feed", f.URL, "token", f.Token)
 	}
 	p.mu.Unlock()

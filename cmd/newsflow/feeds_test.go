@@ -79,6 +79,7 @@ func TestFeedsCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("feeds list:\n%s", out)
 	for _, want := range []string{"ID", "LAST FETCH", "STORED", moor.Token, quay.Token, "active"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list lacks %q:\n%s", want, out)

@@ -152,7 +152,8 @@ func (b *Bus) EachParkedError(ctx context.Context, fn func(subject, errText stri
 	if s.CachedInfo().State.Msgs == 0 {
 		return nil
 	}
-	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true})
+	// An ephemeral consumer, gone 10 s after the last read.
+	c, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true, InactiveThreshold: 10 * time.Second})
 	if err != nil {
 		return temporary(fmt.Errorf("bus: read %s: %w", StreamParked, err))
 	}
