@@ -145,11 +145,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	shots := cmp.Or(os.Getenv("NEWSFLOW_SCREENSHOTS"), t.TempDir())
 	shot := func(name string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			b, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
+			// Right after a navigation the page may have no size yet
+			// ("Cannot take screenshot with 0 width"): try until it has.
+			for {
+				b, err := chromedp.FullScreenshot(100)(ctx, tg)
+				if err == nil {
+					return os.WriteFile(filepath.Join(shots, name+".png"), b, 0o644)
+				}
+				if !strings.Contains(err.Error(), "0 width") || ctx.Err() != nil {
+					return err
+				}
+				time.Sleep(50 * time.Millisecond)
 			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), b, 0o644)
 		})
 	}
 	run := func(what string, steps ...chromedp.Action[chromedp.Void]) {
