@@ -154,13 +154,13 @@ func TestHostLeasesKV(t *testing.T) {
 	dying := NewHostLeasesKV(feedKV(t, jss[2], HostBucket()))
 	ctx := t.Context()
 	const host = "quay.example.org:8080"
-	lim := ingest.HostLimit{MaxInFlight: 1, Hold: 300 * time.Millisecond}
+	lim := ingest.HostLimit{MaxInFlight: 1, Hold: time.Second}
 
 	// A slot is renewed while its request runs, however long.
 	if _, err := dying.Acquire(ctx, host, lim); err != nil {
 		t.Fatal(err)
 	}
-	short, cancel := context.WithTimeout(ctx, 4*lim.Hold)
+	short, cancel := context.WithTimeout(ctx, 3*lim.Hold)
 	_, err := b.Acquire(short, host, lim)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
