@@ -153,9 +153,10 @@ func TestSlowSitesDelayOnlyTheirOwnFeeds(t *testing.T) {
 // faster or slower. Each poll is a 304. The next poll is due an Interval
 // after the previous response, so no gap can be shorter than the
 // Interval; a gap is longer by the scheduler's delay and the request's
-// time, milliseconds on a quiet machine. The old due check, every max(Interval/10, 1s), gave gaps
-// of 1 to 2 s (1.5 s on average when measured), against 1.25 s on average
-// allowed here over eight gaps: a quarter of a second of delay per poll.
+// time, milliseconds on a quiet machine. The old due check, every
+// max(Interval/10, 1s), gave gaps of 1 to 2 s (1.5 s on average when
+// measured), against 1.25 s on average allowed here over eight gaps: a
+// quarter of a second of delay per poll.
 func TestIntervalHonoured(t *testing.T) {
 	s := newNewsServer(t, 1, false)
 	f, _ := NewFeed(s.srv.URL+"/feed.xml", "")
