@@ -211,13 +211,13 @@ const (
 // ServeFeeds gives them a registry.
 func (h *Handler) handleFeeds() {
 	h.handle("GET /api/v1/feeds", h.listFeeds)
-	h.handle("POST /api/v1/feeds", h.addFeed)
+	h.handle("POST /api/v1/feeds", h.mutating(h.addFeed))
 	h.handle("GET /api/v1/feeds/{id}", h.getFeed)
-	h.handle("DELETE /api/v1/feeds/{id}", h.changeFeed(ingest.FeedRemove))
-	h.handle("POST /api/v1/feeds/{id}/pause", h.changeFeed(ingest.FeedPause))
-	h.handle("POST /api/v1/feeds/{id}/resume", h.changeFeed(ingest.FeedResume))
+	h.handle("DELETE /api/v1/feeds/{id}", h.mutating(h.changeFeed(ingest.FeedRemove)))
+	h.handle("POST /api/v1/feeds/{id}/pause", h.mutating(h.changeFeed(ingest.FeedPause)))
+	h.handle("POST /api/v1/feeds/{id}/resume", h.mutating(h.changeFeed(ingest.FeedResume)))
 	h.handle("GET /api/v1/feeds.opml", h.exportFeeds)
-	h.handle("POST /api/v1/feeds/import", h.importFeeds)
+	h.handle("POST /api/v1/feeds/import", h.mutating(h.importFeeds))
 }
 
 // ServeFeeds gives the feed endpoints what they serve. Call it before

@@ -84,6 +84,7 @@ func call(t *testing.T, srv *httptest.Server, method, path, body string, status 
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,8 @@ func TestFeedsAPI(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := open(t)
 			fs := newFeedSetup(t, s)
-			h := New(s, "", slog.New(slog.NewTextHandler(io.Discard, nil)))
+			// Changing the feeds always needs the token.
+			h := New(s, testToken, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			h.ServeFeeds(fs.feeds)
 			srv := httptest.NewServer(h)
 			t.Cleanup(srv.Close)
@@ -197,7 +199,12 @@ func testFeedsAPI(t *testing.T, srv, site *httptest.Server, fs feedSetup, s stor
 	call(t, srv, "POST", "/api/v1/feeds/no-such-feed/pause", "", http.StatusNotFound, &e)
 
 	// Export, remove, and import the export: the feed is back.
-	resp, err := srv.Client().Get(srv.URL + "/api/v1/feeds.opml")
+	req, err := http.NewRequest("GET", srv.URL+"/api/v1/feeds.opml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
