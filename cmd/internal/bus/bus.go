@@ -69,7 +69,7 @@ type Bus struct {
 	log       *slog.Logger
 	replicas  int
 	retention *Retention
-	compress  bool // the server stores S2-compressed streams (2.10 and later)
+	compress  bool // S2-compressed streams: a 2.10 or later server, one replica (see merge)
 	bodies    jetstream.ObjectStore
 	urlFile   string // written for the embedded server, removed at Close
 	closed    chan struct{}
@@ -247,7 +247,7 @@ func (b *Bus) setupAttempt(ctx context.Context) error {
 		}
 		return err
 	}
-	b.compress = serverAtLeast(b.nc.ConnectedServerVersion(), 2, 10)
+	b.compress = serverAtLeast(b.nc.ConnectedServerVersion(), 2, 10) && b.replicas <= 1
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return b.setup(ctx)

@@ -518,3 +518,25 @@ func TestNotReady(t *testing.T) {
 		}
 	}
 }
+
+// S2 compression goes on streams with one replica only: a replicated
+// stream is left as it is, even by a command that asks for compression
+// (see merge).
+func TestMergeCompression(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		have    int
+		asked   int
+		want    jetstream.StoreCompression
+		changed bool
+	}{
+		{"single server", 1, 1, jetstream.S2Compression, true},
+		{"raised to three", 1, 3, jetstream.NoCompression, true},
+		{"a one-replica command on a replicated stream", 3, 1, jetstream.NoCompression, false},
+	} {
+		got, changes, _ := merge(jetstream.StreamConfig{Replicas: tc.have}, want{replicas: tc.asked, compress: true})
+		if got.Compression != tc.want || (len(changes) > 0) != tc.changed {
+			t.Errorf("%s: compression %s, changes %q; want %s, changed=%v", tc.name, got.Compression, changes, tc.want, tc.changed)
+		}
+	}
+}
