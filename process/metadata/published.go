@@ -57,8 +57,9 @@ func (b dateBounds) ok(t time.Time) bool {
 // order of trust for the publication date is: JSON-LD, meta tags
 // (OpenGraph, Dublin Core, parsely, sailthru...), time elements and
 // microdata marked as published, the feed item, a date in the URL; then
-// the visible page: elements marking a date (by class, id or itemprop,
-// <small>, <time>) right after the headline, then after it, generic date
+// the visible page: a date the text shows right above or below the
+// headline, elements marking a date (by class, id or itemprop, <small>,
+// <time>) right after the headline, then after it, generic date
 // metas, such elements before the headline; then dates in the text (after
 // words such as "Published" or "Veröffentlicht am", next to the headline,
 // else by frequency); dates inside links; dates in the title; dates in
@@ -69,7 +70,7 @@ func (b dateBounds) ok(t time.Time) bool {
 // meta, microdata, the feed item). A page that shows its modification day
 // by its headline but nowhere its publication day is dated by the day it
 // shows; structured data whose day the page never shows yields to an
-// earlier date by the headline; a timestamp a day off the date in the URL is shown in the offset that
+// earlier date by the headline (marked up or plain text); a timestamp a day off the date in the URL is shown in the offset that
 // puts it on the URL's day (see agreeWithDay).
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
@@ -131,7 +132,11 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 	// time zone puts the structured instant on): the structured date is
 	// the template's (when the page was last rendered or saved).
 	if (src == "jsonld" || src == "meta") && !scanned().days[dayOf(pub)] {
-		if d, _ := visibleDates(p, parse, false, nearH1); !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+		d, _ := visibleDates(p, parse, false, nearH1)
+		if d.IsZero() {
+			d = scanned().headlineDate(p.titlePos(ld), b)
+		}
+		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
 			pub = d
 		}
 	}
@@ -205,9 +210,17 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	// article's own date usually is, then the rest of the page after it;
 	// those before it are often lists of other stories. Dates inside links
 	// name other pages and come last.
+	// A date the text shows right above or below the headline (a kicker
+	// or a byline line with no date markup) is the article's own; dates
+	// further down are often other stories'. A date element on the same
+	// day gives its time of day.
 	h1Pos := p.headlinePos()
-	if d, src := visibleDates(p, parse, false, nearH1); !d.IsZero() {
-		return d, src
+	near, nearSrc := visibleDates(p, parse, false, nearH1)
+	if t := scanned().headlineDate(p.titlePos(ld), b); !t.IsZero() && !sameDay(t, near) {
+		return t, "headline-text"
+	}
+	if !near.IsZero() {
+		return near, nearSrc
 	}
 	if d, src := visibleDates(p, parse, false, afterH1); !d.IsZero() {
 		return d, src
@@ -470,6 +483,96 @@ func (s *textScan) date(h1Pos int, b dateBounds) time.Time {
 	}
 	return best.day
 }
+
+// Bounds of "right next to the headline", in non-space bytes of text: a
+// date ending at most adjacentBefore of them before the headline starts,
+// or starting at most adjacentAfter of them after the headline's own text.
+const (
+	adjacentBefore = 40
+	adjacentAfter  = 100
+	// adjacentWindow bounds, in bytes, how far before the headline a date
+	// is looked at (white space included).
+	adjacentWindow = 2000
+)
+
+// headlineDate returns the date the text shows right after the headline
+// (at h1Pos in the text; a byline such as "By Ann Lee · 5 min read · May
+// 2, 2024"), else the one right before it (a kicker such as "Back to blog
+// · May 2, 2024"); dates after a word such as "Updated" are skipped. It
+// returns the zero time when there is none or no headline.
+func (s *textScan) headlineDate(h1Pos int, b dateBounds) time.Time {
+	if h1Pos < 0 {
+		return time.Time{}
+	}
+	// The headline's own line ends at the first line break after its text.
+	rest := strings.TrimLeft(s.text[h1Pos:], "\n")
+	i := strings.IndexByte(rest, '\n')
+	if i < 0 {
+		return time.Time{}
+	}
+	h1End := len(s.text) - len(rest) + i
+	var before time.Time
+	for _, f := range s.found {
+		if f.pos >= h1End {
+			if nonSpace(s.text[h1End:f.pos], adjacentAfter) > adjacentAfter {
+				break
+			}
+			if b.ok(f.t) && !s.modifiedCue(f.pos) {
+				return f.t
+			}
+			continue
+		}
+		if f.end <= h1Pos && h1Pos-f.end < adjacentWindow && b.ok(f.t) && !s.modifiedCue(f.pos) &&
+			nonSpace(s.text[f.end:h1Pos], adjacentBefore) <= adjacentBefore {
+			before = f.t
+		}
+	}
+	return before
+}
+
+// modifiedCue reports whether the date at pos follows a word such as
+// "Updated" on its line.
+func (s *textScan) modifiedCue(pos int) bool {
+	before := s.text[max(0, pos-48):pos]
+	if i := strings.LastIndexByte(before, '\n'); i >= 0 && strings.TrimSpace(before[i+1:]) != "" {
+		before = before[i+1:]
+	}
+	return rxModifiedCue.MatchString(before)
+}
+
+// nonSpace counts the bytes of s that are not white space, stopping once
+// the count passes limit.
+func nonSpace(s string, limit int) int {
+	n := 0
+	for i := 0; i < len(s) && n <= limit; i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// titlePos returns the headline's start in the page's text when the
+// page's first <h1> is the article's headline (it shares most of its words
+// with the title the metadata gives, and is not the site's name), else -1.
+func (p *page) titlePos(ld ldArticle) int {
+	if !p.h1Seen || isSiteName(p.h1, p.meta("og:site_name"), "") {
+		return -1
+	}
+	h := words(p.h1)
+	for _, t := range []string{p.titleTag, p.meta("og:title"), ld.headline} {
+		if dice(h, words(t)) >= minHeadlineDice {
+			return p.h1Pos
+		}
+	}
+	return -1
+}
+
+// minHeadlineDice is how much of its words an <h1> must share with the
+// metadata's title to be taken for the article's headline.
+const minHeadlineDice = 0.4
 
 // headlinePos returns the headline's start in the page's text, or -1.
 func (p *page) headlinePos() int {
