@@ -186,9 +186,12 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			}
 		}
 	}
+	// Times marked as published on several days are a list of stories:
+	// only one by the headline is the article's.
+	listed := p.h1Seen && publishedDays(p, parse) > 1
 	for _, discarded := range []bool{false, true} {
 		for _, t := range p.times {
-			if t.published && t.discarded == discarded {
+			if t.published && t.discarded == discarded && (!listed || t.near) {
 				if d := parse(t.value); !d.IsZero() {
 					return d, "time-published"
 				}
@@ -263,6 +266,31 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 		}
 	}
 	return time.Time{}, ""
+}
+
+// publishedDays counts the days (up to 2) of the page's time elements
+// marked as published, outside page furniture.
+func publishedDays(p *page, parse func(string) time.Time) int {
+	var first time.Time
+	for _, t := range p.times {
+		if !t.published || t.discarded {
+			continue
+		}
+		d := parse(t.value)
+		if d.IsZero() {
+			continue
+		}
+		switch {
+		case first.IsZero():
+			first = d
+		case !sameDay(first, d):
+			return 2
+		}
+	}
+	if first.IsZero() {
+		return 0
+	}
+	return 1
 }
 
 // isPublishedKey reports whether a meta tag's name says it holds the
