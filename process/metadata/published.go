@@ -131,13 +131,17 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 	// the headline's own date element shows an earlier day (one that no
 	// time zone puts the structured instant on): the structured date is
 	// the template's (when the page was last rendered or saved).
-	if (src == "jsonld" || src == "meta") && !scanned().days[dayOf(pub)] {
-		d, _ := visibleDates(p, parse, false, nearH1)
-		if d.IsZero() {
-			d = scanned().headlineDate(p.titlePos(ld), b)
-		}
-		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
-			pub = d
+	// The same holds when the page shows the structured day only as its
+	// update ("Updated Aug 21, 2025"). The earlier date may also be one
+	// the text labels as the publication's ("Published Apr 26, 2023") or
+	// a time element marked as published, wherever they are.
+	if s := scanned(); (src == "jsonld" || src == "meta") && (!s.days[dayOf(pub)] || s.shownAsUpdate(dayOf(pub))) {
+		near, _ := visibleDates(p, parse, false, nearH1)
+		for _, d := range []time.Time{near, s.headlineDate(p.titlePos(ld), b), s.labelledPublished(b), markedPublished(p, parse)} {
+			if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+				pub = d
+				break
+			}
 		}
 	}
 	// A page that shows its modification day by its headline but nowhere
@@ -556,6 +560,53 @@ func (s *textScan) headlineDate(h1Pos int, b dateBounds) time.Time {
 		}
 	}
 	return before
+}
+
+// shownAsUpdate reports whether the text shows day, and only after a word
+// such as "Updated".
+func (s *textScan) shownAsUpdate(day time.Time) bool {
+	shown := false
+	for _, f := range s.found {
+		if dayOf(f.t).Equal(day) {
+			if !s.modifiedCue(f.pos) {
+				return false
+			}
+			shown = true
+		}
+	}
+	return shown
+}
+
+// labelledPublished returns the first date the text shows after a word
+// such as "Published" (and not "Updated"), or the zero time.
+func (s *textScan) labelledPublished(b dateBounds) time.Time {
+	for _, f := range s.found {
+		if !b.ok(f.t) {
+			continue
+		}
+		before := s.text[max(0, f.pos-48):f.pos]
+		if i := strings.LastIndexByte(before, '\n'); i >= 0 && strings.TrimSpace(before[i+1:]) != "" {
+			before = before[i+1:]
+		}
+		if rxPublishedCue.MatchString(before) && !rxModifiedCue.MatchString(before) {
+			return f.t
+		}
+	}
+	return time.Time{}
+}
+
+// markedPublished returns the date of the first time element marked as
+// published (pubdate, a "published" class) outside page furniture, or the
+// zero time.
+func markedPublished(p *page, parse func(string) time.Time) time.Time {
+	for _, t := range p.times {
+		if t.published && !t.discarded && !t.inLink {
+			if d := parse(t.value); !d.IsZero() {
+				return d
+			}
+		}
+	}
+	return time.Time{}
 }
 
 // modifiedCue reports whether the date at pos follows a word such as
