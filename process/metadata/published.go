@@ -135,13 +135,9 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 	// update ("Updated Aug 21, 2025"). The earlier date may also be one
 	// the text labels as the publication's ("Published Apr 26, 2023") or
 	// a time element marked as published, wherever they are.
-	if s := scanned(); (src == "jsonld" || src == "meta") && (!s.days[dayOf(pub)] || s.shownAsUpdate(dayOf(pub))) {
-		near, _ := visibleDates(p, parse, false, nearH1)
-		for _, d := range []time.Time{near, s.headlineDate(p.titlePos(ld), b), s.labelledPublished(b), markedPublished(p, parse)} {
-			if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
-				pub = d
-				break
-			}
+	if src == "jsonld" || src == "meta" {
+		if d := shownBefore(p, ld, pub, parse, scanned(), b); !d.IsZero() {
+			pub = d
 		}
 	}
 	// A page that shows its modification day by its headline but nowhere
@@ -560,6 +556,25 @@ func (s *textScan) headlineDate(h1Pos int, b dateBounds) time.Time {
 		}
 	}
 	return before
+}
+
+// shownBefore returns the date the page shows for itself when it is
+// earlier than the structured date pub (by more than any time zone
+// explains) and the page shows pub's day nowhere or only as its update: a
+// date element by the headline, a date in the text right next to it, a
+// date labelled as the publication's, a time element marked as published.
+// It returns the zero time otherwise.
+func shownBefore(p *page, ld ldArticle, pub time.Time, parse func(string) time.Time, s *textScan, b dateBounds) time.Time {
+	if s.days[dayOf(pub)] && !s.shownAsUpdate(dayOf(pub)) {
+		return time.Time{}
+	}
+	near, _ := visibleDates(p, parse, false, nearH1)
+	for _, d := range []time.Time{near, s.headlineDate(p.titlePos(ld), b), s.labelledPublished(b), markedPublished(p, parse)} {
+		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+			return d
+		}
+	}
+	return time.Time{}
 }
 
 // shownAsUpdate reports whether the text shows day, and only after a word
