@@ -219,7 +219,7 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	// day gives its time of day.
 	h1Pos := p.headlinePos()
 	near, nearSrc := visibleDates(p, parse, false, nearH1)
-	if t := scanned().headlineDate(p.titlePos(ld), b); !t.IsZero() && !sameDay(t, near) {
+	if t := headlineDate(p, ld, b); !t.IsZero() && !sameDay(t, near) {
 		return t, "headline-text"
 	}
 	if !near.IsZero() {
@@ -523,6 +523,18 @@ const (
 	adjacentWindow = 2000
 )
 
+// headlineDate returns the date p's text shows right next to its
+// headline (see textScan.headlineDate), reading only the text around it.
+func headlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
+	h1Pos := p.titlePos(ld)
+	if h1Pos < 0 {
+		return time.Time{}
+	}
+	text := p.text.String()
+	lo, hi := max(0, h1Pos-adjacentWindow), min(len(text), h1Pos+2*adjacentWindow)
+	return scanText(text[lo:hi], dayFirstFor(p.lang), b).headlineDate(h1Pos-lo, b)
+}
+
 // headlineDate returns the date the text shows right after the headline
 // (at h1Pos in the text; a byline such as "By Ann Lee · 5 min read · May
 // 2, 2024"), else the one right before it (a kicker such as "Back to blog
@@ -569,7 +581,7 @@ func shownBefore(p *page, ld ldArticle, pub time.Time, parse func(string) time.T
 		return time.Time{}
 	}
 	near, _ := visibleDates(p, parse, false, nearH1)
-	for _, d := range []time.Time{near, s.headlineDate(p.titlePos(ld), b), s.labelledPublished(b), markedPublished(p, parse)} {
+	for _, d := range []time.Time{near, headlineDate(p, ld, b), s.labelledPublished(b), markedPublished(p, parse)} {
 		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
 			return d
 		}
