@@ -69,9 +69,10 @@ func (b dateBounds) ok(t time.Time) bool {
 // The modification date comes from structured sources only (JSON-LD,
 // meta, microdata, the feed item). A page that shows its modification day
 // by its headline but nowhere its publication day is dated by the day it
-// shows; structured data whose day the page never shows yields to an
-// earlier date by the headline (marked up or plain text); a timestamp a day off the date in the URL is shown in the offset that
-// puts it on the URL's day (see agreeWithDay).
+// shows; structured data whose day the page never shows, or shows only
+// as its update, yields to an earlier date the page shows for itself (see
+// shownBefore); a timestamp a day off the date in the URL is shown in the
+// offset that puts it on the URL's day (see agreeWithDay).
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
@@ -212,11 +213,9 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	// The visible page: elements right after the headline first, where an
 	// article's own date usually is, then the rest of the page after it;
 	// those before it are often lists of other stories. Dates inside links
-	// name other pages and come last.
-	// A date the text shows right above or below the headline (a kicker
-	// or a byline line with no date markup) is the article's own; dates
-	// further down are often other stories'. A date element on the same
-	// day gives its time of day.
+	// name other pages and come last. Before all of them, a date the text
+	// shows right above or below the headline (a kicker or a byline with
+	// no date markup): a date element on the same day gives its time.
 	h1Pos := p.headlinePos()
 	near, nearSrc := visibleDates(p, parse, false, nearH1)
 	if t := headlineDate(p, ld, b); !t.IsZero() && !sameDay(t, near) {
@@ -611,11 +610,7 @@ func (s *textScan) labelledPublished(b dateBounds) time.Time {
 		if !b.ok(f.t) {
 			continue
 		}
-		before := s.text[max(0, f.pos-48):f.pos]
-		if i := strings.LastIndexByte(before, '\n'); i >= 0 && strings.TrimSpace(before[i+1:]) != "" {
-			before = before[i+1:]
-		}
-		if rxPublishedCue.MatchString(before) && !rxModifiedCue.MatchString(before) {
+		if before := s.lineBefore(f.pos); rxPublishedCue.MatchString(before) && !rxModifiedCue.MatchString(before) {
 			return f.t
 		}
 	}
@@ -639,11 +634,18 @@ func markedPublished(p *page, parse func(string) time.Time) time.Time {
 // modifiedCue reports whether the date at pos follows a word such as
 // "Updated" on its line.
 func (s *textScan) modifiedCue(pos int) bool {
+	return rxModifiedCue.MatchString(s.lineBefore(pos))
+}
+
+// lineBefore returns up to 48 bytes of text before pos: those on its
+// line, or those of the line before when pos starts a line (a label on
+// its own line: "Updated:\nMay 2, 2024").
+func (s *textScan) lineBefore(pos int) string {
 	before := s.text[max(0, pos-48):pos]
 	if i := strings.LastIndexByte(before, '\n'); i >= 0 && strings.TrimSpace(before[i+1:]) != "" {
 		before = before[i+1:]
 	}
-	return rxModifiedCue.MatchString(before)
+	return before
 }
 
 // nonSpace counts the bytes of s that are not white space, stopping once
