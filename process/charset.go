@@ -25,9 +25,16 @@ var xmlEncoding = regexp.MustCompile(`^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._:
 // prescribes (it reads no XML prolog; XHTML pages served as HTML declare
 // their charset there). Bytes that are not valid in the charset become
 // U+FFFD.
+//
+// UTF-8 text that was once read as ISO-8859-1 and written out as UTF-8
+// again ("Investorâ\u0080\u0099s" for "Investor’s") is read back: such a
+// page holds C1 control characters, which no text has.
 func DecodeUTF8(body []byte, contentType string) ([]byte, error) {
 	enc, name := decoding(body, contentType)
 	if enc == nil {
+		if hasC1(body) {
+			return undoubleUTF8(body), nil
+		}
 		return body, nil
 	}
 	out, _, err := transform.Bytes(enc.NewDecoder(), body)
@@ -42,6 +49,9 @@ func DecodeUTF8(body []byte, contentType string) ([]byte, error) {
 func utf8Reader(body []byte, contentType string) io.Reader {
 	enc, _ := decoding(body, contentType)
 	if enc == nil {
+		if hasC1(body) {
+			return bytes.NewReader(undoubleUTF8(body))
+		}
 		return bytes.NewReader(body)
 	}
 	return transform.NewReader(bytes.NewReader(body), enc.NewDecoder())
@@ -122,4 +132,64 @@ func utf16WithoutBOM(body []byte) (encoding.Encoding, string) {
 		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be"
 	}
 	return nil, ""
+}
+
+// hasC1 reports whether the UTF-8 body holds a C1 control character
+// (U+0080 to U+009F). Text never uses them; UTF-8 text read as ISO-8859-1
+// and written out as UTF-8 again has one in almost every non-ASCII
+// character (’, “, –, é after a capital...).
+func hasC1(body []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(body[i:], 0xc2)
+		if j < 0 || i+j+1 >= len(body) {
+			return false
+		}
+		i += j + 1
+		if body[i] >= 0x80 && body[i] <= 0x9f {
+			return true
+		}
+	}
+}
+
+// undoubleUTF8 undoes one round of ISO-8859-1 to UTF-8 on valid UTF-8
+// body: each run of characters U+0080 to U+00FF is taken as the bytes
+// they number, and where those bytes spell a UTF-8 sequence it replaces
+// them; other characters are kept as they are.
+func undoubleUTF8(body []byte) []byte {
+	out := make([]byte, 0, len(body))
+	var run []byte // the bytes numbered by the current run of characters
+	flush := func() {
+		for k := 0; k < len(run); {
+			if r, size := utf8.DecodeRune(run[k:]); r != utf8.RuneError && size > 1 {
+				out = append(out, run[k:k+size]...)
+				k += size
+				continue
+			}
+			out = utf8.AppendRune(out, rune(run[k]))
+			k++
+		}
+		run = run[:0]
+	}
+	for i := 0; i < len(body); {
+		if body[i] < utf8.RuneSelf {
+			if len(run) > 0 {
+				flush()
+			}
+			out = append(out, body[i])
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(body[i:])
+		if r >= 0x80 && r <= 0xff {
+			run = append(run, byte(r))
+		} else {
+			if len(run) > 0 {
+				flush()
+			}
+			out = append(out, body[i:i+size]...)
+		}
+		i += size
+	}
+	flush()
+	return out
 }

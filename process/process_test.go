@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
@@ -50,6 +51,8 @@ func TestDecodeUTF8(t *testing.T) {
 		{"prolog claiming utf-16", "", `<?xml version="1.0" encoding="UTF-16"?><p>` + story + "</p>", story},
 		{"undeclared latin-1 bytes", "", "<p>" + latin1 + "</p>", story},
 		{"invalid utf-8 repaired", "text/html; charset=utf-8", "<p>caf\xe9 " + story + "</p>", "caf\uFFFD " + story},
+		{"utf-8 read as latin-1 and written again", "text/html; charset=utf-8", "<title>A DIY Investor\u00e2\u0080\u0099s Guide \u00e2\u0080\u0093 caf\u00c3\u00a9 \u00a9 2025</title>", "A DIY Investor’s Guide – café © 2025"},
+		{"latin-1 letters without c1 kept", "text/html; charset=utf-8", "<p>\u00c3\u00a9t\u00e9 " + story + "</p>", "\u00c3\u00a9t\u00e9 " + story},
 		{"utf-16le without bom", "text/html; charset=utf-8", utf16le("<p>" + story + "</p>"), story},
 	}
 	for _, tt := range tests {
@@ -412,4 +415,33 @@ func TestFromRawAliases(t *testing.T) {
 	if !slices.Equal(a.Aliases, want) {
 		t.Errorf("Aliases = %q, want %q", a.Aliases, want)
 	}
+}
+
+// FuzzUndoubleUTF8 checks that undoing a round of ISO-8859-1 on valid
+// UTF-8 gives valid UTF-8 no longer than its input, and leaves ASCII alone.
+func FuzzUndoubleUTF8(f *testing.F) {
+	f.Add("Investor\u00e2\u0080\u0099s caf\u00c3\u00a9")
+	f.Add("\u00c2\u0080\u00ff\u00e2\u0080")
+	f.Add("plain ascii")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			t.Skip()
+		}
+		out := undoubleUTF8([]byte(s))
+		if !utf8.Valid(out) || len(out) > len(s) {
+			t.Fatalf("undoubleUTF8(%q) = %q: invalid or longer", s, out)
+		}
+		if isASCII(s) && string(out) != s {
+			t.Fatalf("undoubleUTF8 changed ASCII %q to %q", s, out)
+		}
+	})
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

@@ -108,7 +108,9 @@ var rxOrgWords = regexp.MustCompile(`(?i)\b(?:inc|llc|ltd|gmbh|corp|corporation|
 
 // isOrgName reports whether name is an organization's: it holds an
 // organization word, or it is the site's or the publisher's name and does
-// not read as a person's (a personal site is named after its author).
+// not read as a person's (a personal site is named after its author,
+// and the site's name may be the one written as a name: "annette thurmon"
+// on the site "Annette Thurmon").
 func isOrgName(name, site, publisher string) bool {
 	if rxOrgWords.MatchString(name) {
 		return true
@@ -116,7 +118,7 @@ func isOrgName(name, site, publisher string) bool {
 	q := squash(name)
 	for _, o := range []string{site, publisher} {
 		if so := squash(o); so != "" && (q == so || (len(q) >= 5 && strings.Contains(so, q)) || (len(so) >= 5 && strings.Contains(q, so))) {
-			return !looksLikeName(name)
+			return !looksLikeName(name) && !(q == so && looksLikeName(o))
 		}
 	}
 	return false

@@ -57,8 +57,9 @@ func (b dateBounds) ok(t time.Time) bool {
 // order of trust for the publication date is: JSON-LD, meta tags
 // (OpenGraph, Dublin Core, parsely, sailthru...), time elements and
 // microdata marked as published, the feed item, a date in the URL; then
-// the visible page: elements marking a date (by class, id or itemprop,
-// <small>, <time>) right after the headline, then after it, generic date
+// the visible page: a date the text shows right above or below the
+// headline, elements marking a date (by class, id or itemprop, <small>,
+// <time>) right after the headline, then after it, generic date
 // metas, such elements before the headline; then dates in the text (after
 // words such as "Published" or "Veröffentlicht am", next to the headline,
 // else by frequency); dates inside links; dates in the title; dates in
@@ -68,9 +69,10 @@ func (b dateBounds) ok(t time.Time) bool {
 // The modification date comes from structured sources only (JSON-LD,
 // meta, microdata, the feed item). A page that shows its modification day
 // by its headline but nowhere its publication day is dated by the day it
-// shows; structured data whose day the page never shows yields to an
-// earlier date by the headline; a timestamp a day off the date in the URL is shown in the offset that
-// puts it on the URL's day (see agreeWithDay).
+// shows; structured data whose day the page never shows, or shows only
+// as its update, yields to an earlier date the page shows for itself (see
+// shownBefore); a timestamp a day off the date in the URL is shown in the
+// offset that puts it on the URL's day (see agreeWithDay).
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
@@ -130,8 +132,12 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 	// the headline's own date element shows an earlier day (one that no
 	// time zone puts the structured instant on): the structured date is
 	// the template's (when the page was last rendered or saved).
-	if (src == "jsonld" || src == "meta") && !scanned().days[dayOf(pub)] {
-		if d, _ := visibleDates(p, parse, false, nearH1); !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+	// The same holds when the page shows the structured day only as its
+	// update ("Updated Aug 21, 2025"). The earlier date may also be one
+	// the text labels as the publication's ("Published Apr 26, 2023") or
+	// a time element marked as published, wherever they are.
+	if src == "jsonld" || src == "meta" {
+		if d := shownBefore(p, ld, pub, parse, scanned(), b); !d.IsZero() {
 			pub = d
 		}
 	}
@@ -181,9 +187,12 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 			}
 		}
 	}
+	// Times marked as published on several days are a list of stories:
+	// only one by the headline is the article's.
+	listed := p.h1Seen && publishedDays(p, parse) > 1
 	for _, discarded := range []bool{false, true} {
 		for _, t := range p.times {
-			if t.published && t.discarded == discarded {
+			if t.published && t.discarded == discarded && (!listed || t.near) {
 				if d := parse(t.value); !d.IsZero() {
 					return d, "time-published"
 				}
@@ -204,10 +213,16 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	// The visible page: elements right after the headline first, where an
 	// article's own date usually is, then the rest of the page after it;
 	// those before it are often lists of other stories. Dates inside links
-	// name other pages and come last.
+	// name other pages and come last. Before all of them, a date the text
+	// shows right above or below the headline (a kicker or a byline with
+	// no date markup): a date element on the same day gives its time.
 	h1Pos := p.headlinePos()
-	if d, src := visibleDates(p, parse, false, nearH1); !d.IsZero() {
-		return d, src
+	near, nearSrc := visibleDates(p, parse, false, nearH1)
+	if t := headlineDate(p, ld, b); !t.IsZero() && !sameDay(t, near) {
+		return t, "headline-text"
+	}
+	if !near.IsZero() {
+		return near, nearSrc
 	}
 	if d, src := visibleDates(p, parse, false, afterH1); !d.IsZero() {
 		return d, src
@@ -250,6 +265,31 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 		}
 	}
 	return time.Time{}, ""
+}
+
+// publishedDays counts the days (up to 2) of the page's time elements
+// marked as published, outside page furniture.
+func publishedDays(p *page, parse func(string) time.Time) int {
+	var first time.Time
+	for _, t := range p.times {
+		if !t.published || t.discarded {
+			continue
+		}
+		d := parse(t.value)
+		if d.IsZero() {
+			continue
+		}
+		switch {
+		case first.IsZero():
+			first = d
+		case !sameDay(first, d):
+			return 2
+		}
+	}
+	if first.IsZero() {
+		return 0
+	}
+	return 1
 }
 
 // isPublishedKey reports whether a meta tag's name says it holds the
@@ -470,6 +510,177 @@ func (s *textScan) date(h1Pos int, b dateBounds) time.Time {
 	}
 	return best.day
 }
+
+// Bounds of "right next to the headline", in non-space bytes of text: a
+// date ending at most adjacentBefore of them before the headline starts,
+// or starting at most adjacentAfter of them after the headline's own text.
+const (
+	adjacentBefore = 40
+	adjacentAfter  = 100
+	// adjacentWindow bounds, in bytes, how far before the headline a date
+	// is looked at (white space included).
+	adjacentWindow = 2000
+)
+
+// headlineDate returns the date p's text shows right next to its
+// headline (see textScan.headlineDate), reading only the text around it.
+func headlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
+	h1Pos := p.titlePos(ld)
+	if h1Pos < 0 {
+		return time.Time{}
+	}
+	text := p.text.String()
+	lo, hi := max(0, h1Pos-adjacentWindow), min(len(text), h1Pos+2*adjacentWindow)
+	return scanText(text[lo:hi], dayFirstFor(p.lang), b).headlineDate(h1Pos-lo, b)
+}
+
+// headlineDate returns the date the text shows right after the headline
+// (at h1Pos in the text; a byline such as "By Ann Lee · 5 min read · May
+// 2, 2024"), else the one right before it (a kicker such as "Back to blog
+// · May 2, 2024"); dates after a word such as "Updated" are skipped. It
+// returns the zero time when there is none or no headline.
+func (s *textScan) headlineDate(h1Pos int, b dateBounds) time.Time {
+	if h1Pos < 0 {
+		return time.Time{}
+	}
+	// The headline's own line ends at the first line break after its text.
+	rest := strings.TrimLeft(s.text[h1Pos:], "\n")
+	i := strings.IndexByte(rest, '\n')
+	if i < 0 {
+		return time.Time{}
+	}
+	h1End := len(s.text) - len(rest) + i
+	var before time.Time
+	for _, f := range s.found {
+		if f.pos >= h1End {
+			if nonSpace(s.text[h1End:f.pos], adjacentAfter) > adjacentAfter {
+				break
+			}
+			if b.ok(f.t) && !s.modifiedCue(f.pos) {
+				return f.t
+			}
+			continue
+		}
+		if f.end <= h1Pos && h1Pos-f.end < adjacentWindow && b.ok(f.t) && !s.modifiedCue(f.pos) &&
+			nonSpace(s.text[f.end:h1Pos], adjacentBefore) <= adjacentBefore {
+			before = f.t
+		}
+	}
+	return before
+}
+
+// shownBefore returns the date the page shows for itself when it is
+// earlier than the structured date pub (by more than any time zone
+// explains) and the page shows pub's day nowhere or only as its update: a
+// date element by the headline, a date in the text right next to it, a
+// date labelled as the publication's, a time element marked as published.
+// It returns the zero time otherwise.
+func shownBefore(p *page, ld ldArticle, pub time.Time, parse func(string) time.Time, s *textScan, b dateBounds) time.Time {
+	if s.days[dayOf(pub)] && !s.shownAsUpdate(dayOf(pub)) {
+		return time.Time{}
+	}
+	near, _ := visibleDates(p, parse, false, nearH1)
+	for _, d := range []time.Time{near, headlineDate(p, ld, b), s.labelledPublished(b), markedPublished(p, parse)} {
+		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+			return d
+		}
+	}
+	return time.Time{}
+}
+
+// shownAsUpdate reports whether the text shows day, and only after a word
+// such as "Updated".
+func (s *textScan) shownAsUpdate(day time.Time) bool {
+	shown := false
+	for _, f := range s.found {
+		if dayOf(f.t).Equal(day) {
+			if !s.modifiedCue(f.pos) {
+				return false
+			}
+			shown = true
+		}
+	}
+	return shown
+}
+
+// labelledPublished returns the first date the text shows after a word
+// such as "Published" (and not "Updated"), or the zero time.
+func (s *textScan) labelledPublished(b dateBounds) time.Time {
+	for _, f := range s.found {
+		if !b.ok(f.t) {
+			continue
+		}
+		if before := s.lineBefore(f.pos); rxPublishedCue.MatchString(before) && !rxModifiedCue.MatchString(before) {
+			return f.t
+		}
+	}
+	return time.Time{}
+}
+
+// markedPublished returns the date of the first time element marked as
+// published (pubdate, a "published" class) outside page furniture, or the
+// zero time.
+func markedPublished(p *page, parse func(string) time.Time) time.Time {
+	for _, t := range p.times {
+		if t.published && !t.discarded && !t.inLink {
+			if d := parse(t.value); !d.IsZero() {
+				return d
+			}
+		}
+	}
+	return time.Time{}
+}
+
+// modifiedCue reports whether the date at pos follows a word such as
+// "Updated" on its line.
+func (s *textScan) modifiedCue(pos int) bool {
+	return rxModifiedCue.MatchString(s.lineBefore(pos))
+}
+
+// lineBefore returns up to 48 bytes of text before pos: those on its
+// line, or those of the line before when pos starts a line (a label on
+// its own line: "Updated:\nMay 2, 2024").
+func (s *textScan) lineBefore(pos int) string {
+	before := s.text[max(0, pos-48):pos]
+	if i := strings.LastIndexByte(before, '\n'); i >= 0 && strings.TrimSpace(before[i+1:]) != "" {
+		before = before[i+1:]
+	}
+	return before
+}
+
+// nonSpace counts the bytes of s that are not white space, stopping once
+// the count passes limit.
+func nonSpace(s string, limit int) int {
+	n := 0
+	for i := 0; i < len(s) && n <= limit; i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// titlePos returns the headline's start in the page's text when the
+// page's first <h1> is the article's headline (it shares most of its words
+// with the title the metadata gives, and is not the site's name), else -1.
+func (p *page) titlePos(ld ldArticle) int {
+	if !p.h1Seen || isSiteName(p.h1, p.meta("og:site_name"), "") {
+		return -1
+	}
+	h := words(p.h1)
+	for _, t := range []string{p.titleTag, p.meta("og:title"), ld.headline} {
+		if dice(h, words(t)) >= minHeadlineDice {
+			return p.h1Pos
+		}
+	}
+	return -1
+}
+
+// minHeadlineDice is how much of its words an <h1> must share with the
+// metadata's title to be taken for the article's headline.
+const minHeadlineDice = 0.4
 
 // headlinePos returns the headline's start in the page's text, or -1.
 func (p *page) headlinePos() int {

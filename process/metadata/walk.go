@@ -337,7 +337,9 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if (a == atom.Small || kind&classDate != 0) && len(p.dateElems) < maxDateElems {
 		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded, afterH1: p.h1Seen, near: p.near(), inLink: p.linkDepth > 0 || a == atom.A})
 	}
-	if !discarded && p.formDepth == 0 && len(p.bylines) < maxBylines && kind&classByline != 0 {
+	// A post's whole <article> may carry its author in a class
+	// ("author-jane-doe"): not a byline.
+	if !discarded && p.formDepth == 0 && len(p.bylines) < maxBylines && kind&classByline != 0 && a != atom.Article && a != atom.Main && a != atom.Body {
 		p.bylines = append(p.bylines, n)
 	}
 	if kind&classTitle != 0 && a != atom.H1 && a != atom.A && len(p.headings) < maxHeadings {
