@@ -55,11 +55,14 @@ var negativeParts = []string{
 	"nativo", "zergnet", "nocontent", "caption", "publish-info", "pubdate",
 }
 
-// Words in a class or id that mark the article itself.
+// Words in a class or id that mark the article itself. "text" is not one:
+// utility-CSS pages (Tailwind and the like) put text-lg, text-gray-700 or
+// tw-text-fg-primary on every block, promotion boxes included, and a
+// class that only styles text says nothing about what the text is.
 var positiveWords = map[string]bool{
 	"article": true, "articlebody": true, "body": true, "content": true,
 	"entry": true, "main": true, "post": true, "story": true, "storybody": true,
-	"text": true, "blog": true, "hentry": true, "prose": true, "richtext": true,
+	"blog": true, "hentry": true, "prose": true, "richtext": true,
 	"article-body": true, "article-content": true, "entry-content": true,
 	"post-content": true, "post-body": true, "story-body": true,
 	"articletext": true, "page": false, "column": false,
