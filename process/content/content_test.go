@@ -252,6 +252,9 @@ func TestClassWeight(t *testing.T) {
 		{"share-bar", -1},
 		{"sidebar", -1},
 		{"page-content has-sidebar", 1},
+		{"single-content-author__about", -1}, // the head word is the last
+		{"menu-content", 1},
+		{"content\tsite-menu", 1},
 		{"story", 1},
 		{"newscaption", -1},
 		{"ad-slot", -1},

@@ -129,7 +129,12 @@ func classFlags(ci string, neutral map[string]bool) uint8 {
 	if negativeIndex.in(ci) {
 		f |= flagNegPart
 	}
+	// In a compound class ("single-content-author", "post__footer") the
+	// last word that says anything is the head: the element is an author
+	// box in the content, a footer of the post. Each class then counts by
+	// its head word.
 	start := -1
+	var head uint8
 	for i := 0; i <= len(ci); i++ {
 		alnum := i < len(ci) && (ci[i] >= 'a' && ci[i] <= 'z' || ci[i] >= '0' && ci[i] <= '9')
 		if alnum {
@@ -142,12 +147,16 @@ func classFlags(ci string, neutral map[string]bool) uint8 {
 			w := ci[start:i]
 			if negativeWords[w] {
 				if !neutral[w] {
-					f |= flagNegWord
+					head = flagNegWord
 				}
 			} else if positiveWords[w] {
-				f |= flagPosWord
+				head = flagPosWord
 			}
 			start = -1
+		}
+		if i == len(ci) || isSpace(ci[i]) {
+			f |= head
+			head = 0
 		}
 	}
 	return f
