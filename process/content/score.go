@@ -137,9 +137,12 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 			}
 		}
 	}
-	// Climb while the parent scores better: it holds more of the text.
-	last := x.st.get(top).score
-	threshold := last / 3
+	// Climb to an ancestor that scores better than the top: it holds more
+	// of the text. (Better than a wrapper between them is not enough: a
+	// wrapper scores only a share of the paragraphs, and the page's <main>
+	// around the article and the boxes after it would win over it.)
+	topScore = x.st.get(top).score
+	threshold := topScore / 3
 	for p := top.Parent; p != nil && p.DataAtom != atom.Body; p = p.Parent {
 		ps := x.st.get(p)
 		if !ps.scored {
@@ -148,11 +151,10 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 		if ps.score < threshold {
 			break
 		}
-		if ps.score > last {
+		if ps.score > topScore {
 			top = p
 			break
 		}
-		last = ps.score
 	}
 	// The element the page marks as the article body holds all of it.
 	level := 0
