@@ -164,8 +164,9 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 			break
 		}
 	}
-	// An only child says nothing more than its parent.
-	for p := top.Parent; p != nil && p.DataAtom != atom.Body && onlyElementChild(p) == top; p = top.Parent {
+	// An only child says nothing more than its parent, unless it is the
+	// page's article: its bounds are kept for widen.
+	for p := top.Parent; p != nil && p.DataAtom != atom.Body && onlyElementChild(p) == top && !soleArticle(top); p = top.Parent {
 		top = p
 	}
 	return top
