@@ -18,10 +18,15 @@ func (x *extractor) clean(n *html.Node) {
 		next := c.NextSibling
 		switch c.Type {
 		case html.ElementNode:
-			if x.drop(c) {
+			switch {
+			case x.drop(c):
 				x.st.subtract(c)
 				n.RemoveChild(c)
-			} else {
+			case c.DataAtom == atom.Pre:
+				// Code as it is: a syntax highlighter's classes
+				// (hljs-comment, token tag) name parts of the code,
+				// not of the page.
+			default:
 				x.clean(c)
 			}
 		case html.TextNode:

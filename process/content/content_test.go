@@ -252,6 +252,9 @@ func TestClassWeight(t *testing.T) {
 		{"share-bar", -1},
 		{"sidebar", -1},
 		{"page-content has-sidebar", 1},
+		{"single-content-author__about", -1}, // the head word is the last
+		{"menu-content", 1},
+		{"content\tsite-menu", 1},
 		{"story", 1},
 		{"newscaption", -1},
 		{"ad-slot", -1},
@@ -419,5 +422,21 @@ func TestExtractCancelled(t *testing.T) {
 	}
 	if len(r.Paragraphs) != 0 || r.HTML != "" {
 		t.Errorf("Extract with a cancelled context returned text: %q", r.Paragraphs)
+	}
+}
+
+func TestUnmojibake(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"it\u00e2\u0080\u0099s", "it’s"},           // via Latin-1
+		{"it\u00e2\u20ac\u2122s", "it’s"},           // via Windows-1252
+		{"caf\u00c3\u00a9 au lait", "café au lait"}, // é
+		{"12\u00c2\u00a0kg", "12 kg"},               // a no-break space, then collapsed
+		{"café, déjà vu, Straße, Øre", "café, déjà vu, Straße, Øre"},
+		{"â€", "â€"}, // cut short: kept
+		{"It’s “quoted” – fine", "It’s “quoted” – fine"},
+	} {
+		if got := normalize(c.in); got != c.want {
+			t.Errorf("normalize(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

@@ -204,10 +204,10 @@ func covers(ps []para, words map[string]bool) bool {
 }
 
 // lastResort is the text of a page whose chosen container came out empty:
-// the container as it was before pruning, less its link lists; else the
-// JSON-LD articleBody; else the element with the most plain text that
-// cleaning dropped for its class name. An empty text is only returned for
-// a page that has none of these.
+// the container as it was before pruning, less its link lists, when that
+// is a real text; else the longer of it, the JSON-LD articleBody and the
+// element with the most plain text that cleaning dropped for its class
+// name. An empty text is only returned for a page that has none of these.
 func (x *extractor) lastResort(nodes []*nethtml.Node) Result {
 	for i := len(x.pruned) - 1; i >= 0; i-- {
 		c := x.pruned[i]
@@ -220,16 +220,21 @@ func (x *extractor) lastResort(nodes []*nethtml.Node) Result {
 			ps = append(ps, p)
 		}
 	}
-	if len(ps) > 0 {
+	if len(ps) > 0 && textLen(ps) >= 250 {
 		return x.result(ps, nodes)
 	}
-	if ps = x.ldParagraphs(); len(ps) > 0 {
-		return x.result(ps, nil)
+	if ld := x.ldParagraphs(); len(ld) > 0 && textLen(ld) > textLen(ps) {
+		return x.result(ld, nil)
 	}
+	// A few words (a headline, a label) against the running text of an
+	// element that cleaning dropped for its class: the class was wrong.
 	if x.spare != nil {
-		if ps = x.dedupe(paragraphs([]*nethtml.Node{x.spare}, true)); len(ps) > 0 {
-			return x.result(ps, []*nethtml.Node{x.spare})
+		if sp := x.dedupe(paragraphs([]*nethtml.Node{x.spare}, true)); len(sp) > 0 && textLen(sp) > 2*textLen(ps) {
+			return x.result(sp, []*nethtml.Node{x.spare})
 		}
+	}
+	if len(ps) > 0 {
+		return x.result(ps, nodes)
 	}
 	return Result{}
 }

@@ -55,11 +55,14 @@ var negativeParts = []string{
 	"nativo", "zergnet", "nocontent", "caption", "publish-info", "pubdate",
 }
 
-// Words in a class or id that mark the article itself.
+// Words in a class or id that mark the article itself. "text" is not one:
+// utility-CSS pages (Tailwind and the like) put text-lg, text-gray-700 or
+// tw-text-fg-primary on every block, promotion boxes included, and a
+// class that only styles text says nothing about what the text is.
 var positiveWords = map[string]bool{
 	"article": true, "articlebody": true, "body": true, "content": true,
 	"entry": true, "main": true, "post": true, "story": true, "storybody": true,
-	"text": true, "blog": true, "hentry": true, "prose": true, "richtext": true,
+	"blog": true, "hentry": true, "prose": true, "richtext": true,
 	"article-body": true, "article-content": true, "entry-content": true,
 	"post-content": true, "post-body": true, "story-body": true,
 	"articletext": true, "page": false, "column": false,
@@ -126,7 +129,12 @@ func classFlags(ci string, neutral map[string]bool) uint8 {
 	if negativeIndex.in(ci) {
 		f |= flagNegPart
 	}
+	// In a compound class ("single-content-author", "post__footer") the
+	// last word that says anything is the head: the element is an author
+	// box in the content, a footer of the post. Each class then counts by
+	// its head word.
 	start := -1
+	var head uint8
 	for i := 0; i <= len(ci); i++ {
 		alnum := i < len(ci) && (ci[i] >= 'a' && ci[i] <= 'z' || ci[i] >= '0' && ci[i] <= '9')
 		if alnum {
@@ -139,12 +147,16 @@ func classFlags(ci string, neutral map[string]bool) uint8 {
 			w := ci[start:i]
 			if negativeWords[w] {
 				if !neutral[w] {
-					f |= flagNegWord
+					head = flagNegWord
 				}
 			} else if positiveWords[w] {
-				f |= flagPosWord
+				head = flagPosWord
 			}
 			start = -1
+		}
+		if i == len(ci) || isSpace(ci[i]) {
+			f |= head
+			head = 0
 		}
 	}
 	return f

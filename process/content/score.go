@@ -137,9 +137,12 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 			}
 		}
 	}
-	// Climb while the parent scores better: it holds more of the text.
-	last := x.st.get(top).score
-	threshold := last / 3
+	// Climb to an ancestor that scores better than the top: it holds more
+	// of the text. (Better than a wrapper between them is not enough: a
+	// wrapper scores only a share of the paragraphs, and the page's <main>
+	// around the article and the boxes after it would win over it.)
+	topScore = x.st.get(top).score
+	threshold := topScore / 3
 	for p := top.Parent; p != nil && p.DataAtom != atom.Body; p = p.Parent {
 		ps := x.st.get(p)
 		if !ps.scored {
@@ -148,11 +151,10 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 		if ps.score < threshold {
 			break
 		}
-		if ps.score > last {
+		if ps.score > topScore {
 			top = p
 			break
 		}
-		last = ps.score
 	}
 	// The element the page marks as the article body holds all of it.
 	level := 0
@@ -162,8 +164,9 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 			break
 		}
 	}
-	// An only child says nothing more than its parent.
-	for p := top.Parent; p != nil && p.DataAtom != atom.Body && onlyElementChild(p) == top; p = top.Parent {
+	// An only child says nothing more than its parent, unless it is the
+	// page's article: its bounds are kept for widen.
+	for p := top.Parent; p != nil && p.DataAtom != atom.Body && onlyElementChild(p) == top && !soleArticle(top); p = top.Parent {
 		top = p
 	}
 	return top
@@ -172,15 +175,37 @@ func (x *extractor) promote(top *html.Node, cands []*html.Node) *html.Node {
 // widen moves the chosen container up to the ancestor that holds the most
 // running text for the least of anything else: an article split into
 // sections, each in containers of its own, is read whole, while an
-// ancestor that adds link lists and page furniture is not taken.
+// ancestor that adds link lists and page furniture is not taken. It does
+// not go past the one <article> element that holds the container.
 func (x *extractor) widen(top *html.Node) *html.Node {
 	best, bestV := top, x.prose(top)
+	if soleArticle(top) {
+		return top
+	}
 	for p := top.Parent; p != nil && p.Type == html.ElementNode && p.DataAtom != atom.Body; p = p.Parent {
 		if v := x.prose(p); v > bestV {
 			best, bestV = p, v
 		}
+		if soleArticle(p) {
+			break // the page says the article ends here
+		}
 	}
 	return best
+}
+
+// soleArticle reports whether n is an <article> element with no <article>
+// beside it: the page's own bounds of its story. (Articles side by side are
+// parts of one page, such as tabs, or several stories.)
+func soleArticle(n *html.Node) bool {
+	if n.DataAtom != atom.Article || n.Parent == nil {
+		return false
+	}
+	for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+		if c != n && c.Type == html.ElementNode && c.DataAtom == atom.Article {
+			return false
+		}
+	}
+	return true
 }
 
 // prose is the value of n as the article's container: its paragraph text

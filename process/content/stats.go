@@ -30,6 +30,10 @@ type stat struct {
 	scored  bool
 }
 
+// minHeavy is the least text, in non-space bytes, of a marked article body
+// (see stat.heavy) that protects the elements around it from cleaning.
+const minHeavy = 400
+
 // stats holds a stat per element, computed in one pass. It lives for one
 // Extract call.
 type stats struct {
@@ -189,7 +193,10 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 			if !s.heavy {
 				// Phrasing elements never mark the body: skip classifying
 				// their classes here (cleaning may never reach them).
-				s.heavy = cs.heavy || (!phrasing[c.DataAtom] && st.marker(c))
+				// A marked element with a few lines (a card's
+				// "rich-text" summary) does not make its ancestors
+				// hold the body.
+				s.heavy = cs.heavy || (!phrasing[c.DataAtom] && st.marker(c) && cs.text >= minHeavy)
 			}
 			if !isBlock(c) {
 				s.inline += cs.inline

@@ -54,6 +54,12 @@ func (w *textWriter) write(s string) {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
+		if r >= 0xC2 && r <= 0xF4 {
+			if fixed, n := unmojibake(r, s[i:]); n > 0 {
+				r = fixed
+				i += n
+			}
+		}
 		switch {
 		case r == utf8.RuneError && size == 1:
 			continue
@@ -68,6 +74,55 @@ func (w *textWriter) write(s string) {
 		w.visible()
 		w.buf.WriteRune(r)
 	}
+}
+
+// cp1252 maps the characters that Windows-1252 gives bytes 0x80-0x9F back
+// to those bytes.
+var cp1252 = map[rune]byte{
+	'€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '…': 0x85, '†': 0x86, '‡': 0x87,
+	'ˆ': 0x88, '‰': 0x89, 'Š': 0x8A, '‹': 0x8B, 'Œ': 0x8C, 'Ž': 0x8E, '‘': 0x91,
+	'’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97, '˜': 0x98,
+	'™': 0x99, 'š': 0x9A, '›': 0x9B, 'œ': 0x9C, 'ž': 0x9E, 'Ÿ': 0x9F,
+}
+
+// unmojibake repairs UTF-8 that was decoded once too often as Latin-1 or
+// Windows-1252 ("itâ€™s", "itâ\u0080\u0099s" for "it’s", "Â " for a
+// no-break space): lead is a character whose Latin-1 byte starts a UTF-8
+// sequence, rest the text after it. When the characters that follow give
+// the sequence's continuation bytes and the bytes make one valid
+// character, it returns that character and the bytes of rest it used;
+// else n is 0. Real text almost never has a letter such as "â" followed
+// by such characters, and the page's characters are kept as they are then.
+func unmojibake(lead rune, rest string) (r rune, n int) {
+	var buf [4]byte
+	buf[0] = byte(lead)
+	need := 1
+	switch {
+	case lead >= 0xF0:
+		need = 3
+	case lead >= 0xE0:
+		need = 2
+	}
+	for k := 1; k <= need; k++ {
+		c, size := utf8.DecodeRuneInString(rest[n:])
+		b, ok := byte(0), false
+		switch {
+		case c >= 0x80 && c <= 0xBF:
+			b, ok = byte(c), true
+		case c > 0xFF:
+			b, ok = cp1252[c]
+		}
+		if !ok || b > 0xBF {
+			return 0, 0
+		}
+		buf[k] = b
+		n += size
+	}
+	r, size := utf8.DecodeRune(buf[:need+1])
+	if r == utf8.RuneError || size != need+1 {
+		return 0, 0
+	}
+	return r, n
 }
 
 // visible is called before a visible character is written.
