@@ -76,9 +76,10 @@ func TestComposeUnderFaults(t *testing.T) {
 	// The backlog is what the process consumer has not delivered yet (the
 	// stream's last sequence also counts what was processed before).
 	s.checkFor(10*time.Minute, func() error {
-		n, err := s.consumerPending("NEWS_RAW", "process")
-		if err == nil && n < backlog {
-			err = fmt.Errorf("%d of %d raw articles waiting for process", n, backlog)
+		// The paused containers hold a few, fetched before they paused.
+		pending, unacked, err := s.consumerPending("NEWS_RAW", "process")
+		if err == nil && pending+unacked < backlog {
+			err = fmt.Errorf("%d of %d raw articles waiting for process", pending+unacked, backlog)
 		}
 		return err
 	})
@@ -437,9 +438,10 @@ func (s *stack) stream(name string) (streamDetail, error) {
 }
 
 // consumerPending is how many of stream's messages consumer has not
-// delivered yet, as its leader counts them: the stream leader's copy of a
-// consumer it does not lead can read 0.
-func (s *stack) consumerPending(stream, consumer string) (uint64, error) {
+// delivered yet and how many it delivered but has no acknowledgement for,
+// as its leader counts them: the stream leader's copy of a consumer it does
+// not lead can read 0.
+func (s *stack) consumerPending(stream, consumer string) (pending, unacked uint64, err error) {
 	for _, svc := range []string{"nats-1", "nats-2", "nats-3"} {
 		for _, c := range s.containers(svc) {
 			var z jsz
@@ -450,14 +452,14 @@ func (s *stack) consumerPending(stream, consumer string) (uint64, error) {
 				for _, st := range a.Streams {
 					for _, cd := range st.Consumers {
 						if st.Name == stream && cd.Name == consumer && cd.Cluster.Leader == svc {
-							return cd.Pending, nil
+							return cd.Pending, uint64(cd.AckPending), nil
 						}
 					}
 				}
 			}
 		}
 	}
-	return 0, fmt.Errorf("consumer %s > %s: no leader reports it", stream, consumer)
+	return 0, 0, fmt.Errorf("consumer %s > %s: no leader reports it", stream, consumer)
 }
 
 // scaleProcess runs n process containers and waits until they are healthy.
@@ -489,7 +491,7 @@ func (s *stack) processRate(window time.Duration) float64 {
 	n0, t0 := seq(), time.Now()
 	time.Sleep(window)
 	n1, t1 := seq(), time.Now()
-	if n, err := s.consumerPending("NEWS_RAW", "process"); err == nil && n == 0 {
+	if pending, _, err := s.consumerPending("NEWS_RAW", "process"); err == nil && pending == 0 {
 		s.t.Logf("note: the process backlog ran out during the window")
 	}
 	return float64(n1-n0) / t1.Sub(t0).Seconds()
