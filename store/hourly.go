@@ -23,7 +23,7 @@ func (s *SQLite) ArticlesPerHour(ctx context.Context, since time.Time) ([]HourCo
 		return nil, classifySQLite("articles per hour", err)
 	}
 	defer rows.Close()
-	var out []HourCount
+	out := []HourCount{} // an empty list, not null, in JSON
 	for rows.Next() {
 		var hour string
 		var c HourCount
@@ -51,7 +51,7 @@ func (p *Postgres) ArticlesPerHour(ctx context.Context, since time.Time) ([]Hour
 		return nil, classifyPostgres("articles per hour", err)
 	}
 	defer rows.Close()
-	var out []HourCount
+	out := []HourCount{} // an empty list, not null, in JSON
 	for rows.Next() {
 		var c HourCount
 		var n int64

@@ -44,7 +44,7 @@ func testArticlesPerHour(t *testing.T, s store) {
 	if !slices.Equal(got, want) {
 		t.Errorf("ArticlesPerHour = %v, want %v", fmt.Sprint(got), fmt.Sprint(want))
 	}
-	if got, err := s.ArticlesPerHour(t.Context(), hour.Add(3*time.Hour)); err != nil || len(got) != 0 {
-		t.Errorf("ArticlesPerHour after the last = %v, %v; want none", got, err)
+	if got, err := s.ArticlesPerHour(t.Context(), hour.Add(3*time.Hour)); err != nil || got == nil || len(got) != 0 {
+		t.Errorf("ArticlesPerHour after the last = %#v, %v; want an empty list (JSON [], not null)", got, err)
 	}
 }
