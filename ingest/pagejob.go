@@ -152,19 +152,9 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 		raw.FetchError = fail.Error()
 		log.Warn("publishing item whose page cannot be fetched", "err", fail, "status", raw.Status)
 	}
-	bctx, cancel := context.WithTimeout(ctx, p.cfg.BusTimeout)
-	defer cancel()
-	if err := p.cfg.Publisher.PublishRaw(bctx, raw); err != nil {
-		if ctx.Err() != nil {
-			return true
-		}
-		p.stats.publishErrors.Add(1)
-		// An outage is retried within seconds; a publish that can never
-		// succeed (the error says it is permanent) waits for the backoff.
-		r.fail(fmt.Errorf("publish item %s of %s: %w", id, r.f.URL, err), !fault.IsPermanent(err))
+	if !r.publish(ctx, raw, "item "+id) {
 		return true
 	}
-	p.stats.itemsPublished.Add(1)
 	r.published.Add(1)
 	r.mu.Lock()
 	delete(r.failures, id)
@@ -178,6 +168,8 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 	if fail != nil && !errors.Is(fail, ErrRobotsDisallowed) {
 		return false // not seen: it failed (see FeedState.GivenUp)
 	}
+	bctx, cancel := context.WithTimeout(ctx, p.cfg.BusTimeout)
+	defer cancel()
 	if err := r.markSeen(bctx, id, it, raw); err != nil {
 		p.stats.stateErrors.Add(1)
 		r.fail(fmt.Errorf("mark item %s of %s seen: %w", id, r.f.URL, err), true)
@@ -185,6 +177,25 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 	}
 	log.Debug("published raw article", "status", raw.Status, "bytes", len(raw.Body))
 	return false
+}
+
+// publish publishes raw (what names it in an error) within the bus
+// timeout, and reports whether it did. A failure is recorded on the round:
+// an outage is retried within seconds; a publish that can never succeed
+// (the error says it is permanent) waits for the backoff.
+func (r *pageRound) publish(ctx context.Context, raw RawArticle, what string) bool {
+	p := r.p
+	bctx, cancel := context.WithTimeout(ctx, p.cfg.BusTimeout)
+	defer cancel()
+	if err := p.cfg.Publisher.PublishRaw(bctx, raw); err != nil {
+		if ctx.Err() == nil {
+			p.stats.publishErrors.Add(1)
+			r.fail(fmt.Errorf("publish %s of %s: %w", what, r.f.URL, err), !fault.IsPermanent(err))
+		}
+		return false
+	}
+	p.stats.itemsPublished.Add(1)
+	return true
 }
 
 // fetch gets the page at link if the site's robots.txt allows it, within

@@ -109,7 +109,7 @@ func (r *pageRound) revisitPage(pv PageVersions, it FeedItem, id string, v PageV
 		return true
 	}
 	log := r.log.With("item", id, "url", it.Link)
-	h := http.Header{"Accept": {"text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"}}
+	h := http.Header{"Accept": {pageAccept}}
 	if v.ETag != "" {
 		h.Set("If-None-Match", v.ETag)
 	}
@@ -162,17 +162,9 @@ func (r *pageRound) revisitPage(pv PageVersions, it FeedItem, id string, v PageV
 		Body:          resp.Body,
 		FetchedAt:     p.cfg.Now().UTC(),
 	}
-	bctx, cancel := context.WithTimeout(ctx, p.cfg.BusTimeout)
-	defer cancel()
-	if err := p.cfg.Publisher.PublishRaw(bctx, raw); err != nil {
-		if ctx.Err() != nil {
-			return true
-		}
-		p.stats.publishErrors.Add(1)
-		r.fail(fmt.Errorf("publish new version of item %s of %s: %w", id, r.f.URL, err), !fault.IsPermanent(err))
+	if !r.publish(ctx, raw, "new version of item "+id) {
 		return true
 	}
-	p.stats.itemsPublished.Add(1)
 	log.Debug("published a new version of an updated item's page", "version", raw.ID)
 	return r.saveVersion(pv, id, next)
 }

@@ -30,19 +30,7 @@ func (s *SQLite) FeedCounts(ctx context.Context) (map[string]FeedCount, error) {
 		return nil, classifySQLite("count by feed", err)
 	}
 	defer rows.Close()
-	out := map[string]FeedCount{}
-	for rows.Next() {
-		var feed string
-		var c FeedCount
-		if err := rows.Scan(&feed, &c.Articles, &c.NoText); err != nil {
-			return nil, classifySQLite("count by feed", err)
-		}
-		out[feed] = c
-	}
-	if err := rows.Err(); err != nil {
-		return nil, classifySQLite("count by feed", err)
-	}
-	return out, nil
+	return scanFeedCounts(rows, classifySQLite)
 }
 
 // FeedCounts returns the stored articles of each feed, by feed token.
@@ -52,17 +40,23 @@ func (p *Postgres) FeedCounts(ctx context.Context) (map[string]FeedCount, error)
 		return nil, classifyPostgres("count by feed", err)
 	}
 	defer rows.Close()
+	return scanFeedCounts(rows, classifyPostgres)
+}
+
+// scanFeedCounts reads the (feed, articles, no text) rows of a backend's
+// feed counts query; classify names the failures of its driver.
+func scanFeedCounts(rows records, classify func(op string, err error) error) (map[string]FeedCount, error) {
 	out := map[string]FeedCount{}
 	for rows.Next() {
 		var feed string
 		var c FeedCount
 		if err := rows.Scan(&feed, &c.Articles, &c.NoText); err != nil {
-			return nil, classifyPostgres("count by feed", err)
+			return nil, classify("count by feed", err)
 		}
 		out[feed] = c
 	}
 	if err := rows.Err(); err != nil {
-		return nil, classifyPostgres("count by feed", err)
+		return nil, classify("count by feed", err)
 	}
 	return out, nil
 }
