@@ -376,3 +376,62 @@ func openSQLiteAt(t *testing.T, path string) *SQLite {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// TestSQLiteUpgradeFrom3 opens a database that version 3 wrote, its
+// full-text rows written by triggers: after migration 4, Upsert writes
+// them, and an update replaces the rows the triggers wrote.
+func TestSQLiteUpgradeFrom3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(t.Context(), q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`)
+	for v := 1; v <= 3; v++ {
+		exec(sqliteSchema[v-1])
+		exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, 'then')`, v)
+	}
+	old := sampleArticle("old", 1)
+	old.Text = "The lighthouse keeper retired after forty winters."
+	exec(`INSERT INTO articles (id, seq, url, feed, title, published, fetched_at, first_seen, language, content_hash, extractor_version, record)
+		VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10)`,
+		old.ID, old.URL, old.Feed, old.Title, sqliteTime(old.Published), sqliteTime(old.FetchedAt), old.Language,
+		old.ContentHash, old.ExtractorVersion, mustJSON(t, old))
+	db.Close()
+
+	s := openSQLiteAt(t, path)
+	if got := ids(mustSearch(t, s, Query{Q: `"lighthouse keeper"`})); !slices.Equal(got, []string{"old"}) {
+		t.Errorf("after the upgrade, search finds %v, want [old]", got)
+	}
+	// A new version of the old article and a new one.
+	edited := old
+	edited.Text = "The lighthouse stands empty since the keeper left."
+	edited.ContentHash = "sha256:edited"
+	edited.FetchedAt = old.FetchedAt.Add(time.Hour)
+	b := sampleArticle("new", 2)
+	b.Text = "A new keeper arrived at the lighthouse."
+	mustUpsert(t, s, edited, b)
+	for _, tt := range []struct {
+		q    string
+		want []string
+	}{
+		{`"lighthouse keeper"`, []string{}},
+		{`"forty winters"`, []string{}},
+		{`"stands empty"`, []string{"old"}},
+		{`keeper`, []string{"old", "new"}},
+	} {
+		if got := ids(mustSearch(t, s, Query{Q: tt.q, Sort: SortPublished})); !slices.Equal(got, tt.want) {
+			t.Errorf("%s = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+	if _, err := s.w.ExecContext(t.Context(), `INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Errorf("the full-text index does not match the articles: %v", err)
+	}
+}

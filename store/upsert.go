@@ -37,6 +37,7 @@ type op struct {
 	revision bool
 	a        *process.Article // DuplicateOf decided by the store
 	index    int              // position in the batch
+	seq      int64            // the row's: newSeq and up for a row the batch inserts
 	record   []byte           // JSON of a
 	hasFP    bool
 	bands    [bandCount]int64
@@ -281,6 +282,7 @@ func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op,
 				stats.Revised++
 			}
 		}
+		o.seq = old.seq
 		if o.record, err = encodeRecord(&a, i); err != nil {
 			return nil, UpsertStats{}, err
 		}
