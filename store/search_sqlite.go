@@ -76,22 +76,22 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 		return Page{}, fmt.Errorf("store: search sqlite %q: the database is at schema version %d, without the search index: open it once with newsflow run or store", s.path, s.version)
 	}
 	b := sqlBuilder{placeholder: func(n int) string { return "?" + strconv.Itoa(n) }}
-	from, key := "articles a", "a.published"
-	if p.text != nil {
-		// CROSS JOIN keeps the full-text match as the outer loop: SQLite
-		// would otherwise run the match once per article that the filters
-		// keep, tens of times slower.
-		from = fmt.Sprintf(`(SELECT rowid AS fts_seq, bm25(articles_fts, 10.0, 4.0, 1.0) AS score
-			FROM articles_fts WHERE articles_fts MATCH %s) f CROSS JOIN articles a ON a.seq = f.fts_seq`, b.arg(p.text.fts5()))
-		if p.Sort == SortRelevance {
-			key = "f.score"
-		}
-	}
 	published := func(t time.Time) any { return sqliteTime(t) }
 	b.filters(&p,
 		"EXISTS (SELECT 1 FROM json_each(a.record, '$.authors') j WHERE lower(j.value) = lower({}))",
 		"a.site_name = {} COLLATE NOCASE", published)
-	inner := "SELECT a.seq AS seq, " + key + " AS key FROM " + from + b.whereSQL()
+	var inner string
+	switch {
+	case p.text == nil:
+		inner = "SELECT a.seq AS seq, a.published AS key FROM articles a" + b.whereSQL()
+	default:
+		match := p.text.fts5()
+		drive, err := s.filtersDrive(ctx, match, b)
+		if err != nil {
+			return Page{}, err
+		}
+		inner = sqliteTextSQL(&p, &b, match, drive)
+	}
 	outer := sqlBuilder{placeholder: b.placeholder, args: b.args}
 	order := outer.keyset(&p, published, "")
 	query := pageSQL(inner, outer.whereSQL(), order, outer.arg(p.Limit+1))
@@ -123,6 +123,82 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 		return Page{}, classifySQLite("search", err)
 	}
 	return p.page(out)
+}
+
+// sqliteTextSQL returns the inner query of a search with a text: the seq
+// and sort key of every article that matches the text and b's filters.
+//
+// The full-text match always drives it: SQLite would otherwise run the
+// match once per article that the filters keep, and bm25 would count the
+// articles that hold each phrase again for each (FTS5 keeps those counts
+// for one run of the match only). Filtered out rows cost differently:
+// without drive, each match is looked up in articles to test the
+// filters; with drive, the seqs that the filters keep are listed first
+// (from their indexes) and each match only looked up in that list, so
+// that bm25 and the join run for the kept matches alone.
+func sqliteTextSQL(p *plan, b *sqlBuilder, match string, drive bool) string {
+	bm25 := "bm25(articles_fts, 10.0, 4.0, 1.0)"
+	if !drive {
+		// CROSS JOIN keeps the full-text match as the outer loop.
+		key := "a.published"
+		if p.Sort == SortRelevance {
+			key = "f.score"
+		}
+		return "SELECT a.seq AS seq, " + key + ` AS key FROM (SELECT rowid AS fts_seq, ` + bm25 + ` AS score
+			FROM articles_fts WHERE articles_fts MATCH ` + b.arg(match) + `) f CROSS JOIN articles a ON a.seq = f.fts_seq` + b.whereSQL()
+	}
+	// The unary + keeps the list a test of each match: FTS5 would
+	// otherwise run the match once per listed seq.
+	kept := "+f.rowid IN (SELECT a.seq FROM articles a" + b.whereSQL() + ")"
+	m := b.arg(match)
+	if p.Sort == SortRelevance {
+		return "SELECT f.rowid AS seq, " + bm25 + " AS key FROM articles_fts f WHERE articles_fts MATCH " + m + " AND " + kept
+	}
+	return "SELECT a.seq AS seq, a.published AS key FROM articles_fts f CROSS JOIN articles a ON a.seq = f.rowid WHERE articles_fts MATCH " +
+		m + " AND " + kept
+}
+
+// Estimates of filtersDrive: the last sqliteSampleRows articles sample
+// how often the text matches; filters that keep fewer than
+// sqliteDriveRows articles, and fewer than sqliteDriveRatio times the
+// matches estimated, make the list that the matches are tested against.
+const (
+	sqliteSampleRows = 1000
+	sqliteDriveRows  = 5000
+	sqliteDriveRatio = 5
+)
+
+// filtersDrive reports whether the filters should be listed first
+// (see sqliteTextSQL): they keep few articles and the text matches many.
+// It estimates the matches by counting them among the latest articles
+// (FTS5 seeks there by rowid; a count of all the matches of a common word
+// would cost as much as the search, and so would fts5vocab's, which reads
+// every posting of the word), and counts the filters' articles up to a cap.
+func (s *SQLite) filtersDrive(ctx context.Context, match string, filters sqlBuilder) (bool, error) {
+	if len(filters.conds) == 0 {
+		return false, nil
+	}
+	if s.drive != nil {
+		return *s.drive, nil
+	}
+	var sampled, last int64
+	err := s.r.QueryRowContext(ctx, `SELECT last, (SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?1 AND rowid > last - ?2)
+		FROM (SELECT COALESCE(MAX(seq), 0) AS last FROM articles)`, match, sqliteSampleRows).Scan(&last, &sampled)
+	if err != nil {
+		return false, classifySQLite("search: estimate the matches", err)
+	}
+	if sampled == 0 {
+		return false, nil
+	}
+	matches := sampled * last / min(last, sqliteSampleRows)
+	limit := min(sqliteDriveRows, sqliteDriveRatio*matches)
+	var kept int64
+	err = s.r.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM articles a"+filters.whereSQL()+" LIMIT "+
+		strconv.FormatInt(limit, 10)+")", filters.args...).Scan(&kept)
+	if err != nil {
+		return false, classifySQLite("search: count the filtered articles", err)
+	}
+	return kept < limit, nil
 }
 
 // NearDuplicates returns the articles in the near-duplicate group of the

@@ -435,3 +435,68 @@ func TestSQLiteUpgradeFrom3(t *testing.T) {
 		t.Errorf("the full-text index does not match the articles: %v", err)
 	}
 }
+
+// TestSQLiteSearchPlans runs the search tests with each way of running a
+// search with a text and filters (see sqliteTextSQL): they agree.
+func TestSQLiteSearchPlans(t *testing.T) {
+	for _, drive := range []bool{false, true} {
+		t.Run(fmt.Sprintf("drive=%v", drive), func(t *testing.T) {
+			for _, tt := range []struct {
+				name string
+				fn   func(*testing.T, store)
+			}{
+				{"Filters", testSearchFilters},
+				{"Relevance", testSearchRelevance},
+				{"Pages", testSearchPages},
+				{"Reindexes", testSearchReindexes},
+				{"TextAndFilters", testSearchTextAndFilters},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
+					s := openTestSQLite(t)
+					s.drive = &drive
+					tt.fn(t, s)
+				})
+			}
+		})
+	}
+}
+
+// testSearchTextAndFilters checks texts with filters, in both orders and
+// a page at a time.
+func testSearchTextAndFilters(t *testing.T, s store) {
+	searchFixture(t, s)
+	hoursAgo := func(h int) time.Time { return baseTime.Add(-time.Duration(h) * time.Hour) }
+	yes := true
+	for _, tt := range []struct {
+		q    Query
+		want []string // by relevance, then by publication time
+	}{
+		{Query{Q: "the", Feed: "example-org"}, nil},
+		{Query{Q: "ferry", Language: "en", Since: hoursAgo(5)}, nil},
+		{Query{Q: `"dry dock" OR river`, Until: hoursAgo(2)}, nil},
+		{Query{Q: "the -island", Site: "example harbour news", Author: "ola nordmann"}, nil},
+		{Query{Q: "ferry", HasDuplicates: &yes}, nil},
+		{Query{Q: "footbridge", Feed: "example-org", Since: hoursAgo(7)}, []string{"bridge", "regatta"}},
+	} {
+		for _, sort := range []Sort{SortRelevance, SortPublished} {
+			q := tt.q
+			q.Sort = sort
+			all := ids(mustSearch(t, s, q))
+			if tt.want != nil && sort == SortRelevance && !slices.Equal(all, tt.want) {
+				t.Errorf("%+v = %v, want %v", q, all, tt.want)
+			}
+			var got []string
+			q.Limit = 1
+			for range 10 {
+				p := mustSearch(t, s, q)
+				got = append(got, ids(p)...)
+				if q.Cursor = p.Next; q.Cursor == "" {
+					break
+				}
+			}
+			if !slices.Equal(got, all) {
+				t.Errorf("%+v: pages give %v, want %v", q, got, all)
+			}
+		}
+	}
+}

@@ -40,6 +40,8 @@ type SQLite struct {
 	// noIndex: Upsert does not write the full-text index, for the
 	// search benchmark's baseline only.
 	noIndex bool
+	// drive, when set, overrides filtersDrive (tests of both plans).
+	drive *bool
 }
 
 // sqliteSchema lists the migrations of the SQLite schema, version i+1 at
