@@ -51,9 +51,7 @@ const sqliteSearchMigration = `
 // (url, content_hash, extractor_version: lookups go by id, alias and
 // fingerprint band), that another covers (published, the prefix of
 // published_seq), or that cannot narrow a search (language: a handful of
-// values). The full-text index merges its segments 8 at a time instead of
-// 4, rewriting each posting half as often. articles_fts_terms gives the
-// number of articles that hold each word, for the search planner.
+// values).
 const sqliteFastWriteMigration = `
 	DROP TRIGGER articles_fts_insert;
 	DROP TRIGGER articles_fts_update;
@@ -62,8 +60,7 @@ const sqliteFastWriteMigration = `
 	DROP INDEX articles_content_hash;
 	DROP INDEX articles_extractor_version;
 	DROP INDEX articles_language;
-	CREATE VIRTUAL TABLE articles_fts_terms USING fts5vocab (articles_fts, 'row');
-	INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 8);`
+`
 
 // Search returns a page of the articles that q selects. A bad query is a
 // *QueryError naming the parameter.
