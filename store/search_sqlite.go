@@ -125,14 +125,15 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 // sqliteTextSQL returns the inner query of a search with a text: the seq
 // and sort key of every article that matches the text and b's filters.
 //
-// The full-text match always drives it: SQLite would otherwise run the
+// The full-text match drives both forms: SQLite would otherwise run the
 // match once per article that the filters keep, and bm25 would count the
-// articles that hold each phrase again for each (FTS5 keeps those counts
-// for one run of the match only). Filtered out rows cost differently:
-// without drive, each match is looked up in articles to test the
-// filters; with drive, the seqs that the filters keep are listed first
-// (from their indexes) and each match only looked up in that list, so
-// that bm25 and the join run for the kept matches alone.
+// articles holding each phrase anew each time (FTS5 keeps those counts for
+// one run of the match only). Without drive, each match is looked up in
+// articles to test the filters, and ranked before that test. With drive,
+// the seqs that the filters keep are listed first, from their indexes,
+// and each match is only tested against that list, so that bm25 and the
+// lookups run for the kept matches alone: the faster form when the text
+// matches many articles and the filters keep few.
 func sqliteTextSQL(p *plan, b *sqlBuilder, match string, drive bool) string {
 	bm25 := "bm25(articles_fts, 10.0, 4.0, 1.0)"
 	if !drive {
