@@ -45,12 +45,29 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 			}
 			continue
 		}
+		// A visible list of names (links to several authors' pages) that
+		// holds a name the metadata gives confirms the metadata.
+		if src.visible && hidden != nil && len(people) > len(hidden) && sharesName(people, hidden) {
+			return hidden
+		}
 		return people
 	}
 	if hidden != nil {
 		return hidden
 	}
 	return orgs
+}
+
+// sharesName reports whether a and b have a name in common.
+func sharesName(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if strings.EqualFold(x, y) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shows reports whether the page's visible text holds one of names.
@@ -87,9 +104,12 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 		cited = append(cited, v)
 	}
 	srcs = append(srcs, authorSource{names: cited})
-	// Twitter's "Written by" card label.
-	if l := strings.ToLower(p.meta("twitter:label1")); strings.Contains(l, "written by") || strings.Contains(l, "author") {
-		srcs = append(srcs, authorSource{names: p.metaAll("twitter:data1")})
+	// Twitter's "Written by" card label, in any of the card's slots.
+	for _, i := range []string{"1", "2", "3", "4"} {
+		if l := strings.ToLower(p.meta("twitter:label" + i)); strings.Contains(l, "written by") || strings.Contains(l, "author") {
+			srcs = append(srcs, authorSource{names: p.metaAll("twitter:data" + i)})
+			break
+		}
 	}
 	srcs = append(srcs, authorSource{names: p.relAuthors, visible: true}, authorSource{names: p.authorLinks, visible: true})
 	var bylines []string
@@ -248,7 +268,10 @@ func capitalized(s string, min, max int) bool {
 	if len(w) < min || len(w) > max {
 		return false
 	}
-	for _, x := range w {
+	for i, x := range w {
+		if i > 0 && i < len(w)-1 && strings.HasPrefix(x, "(") && strings.HasSuffix(x, ")") && len(x) > 2 {
+			x = x[1 : len(x)-1] // a name given in parentheses: "Paramita (Guha) Ghosh"
+		}
 		r := []rune(x)[0]
 		if unicode.IsUpper(r) && (len(x) <= 3 || strings.ToUpper(x) != x) {
 			continue // a capital, but not a word in capitals ("USA TODAY")
