@@ -55,8 +55,18 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 	if hidden != nil {
 		return hidden
 	}
+	if orgs == nil {
+		// "Jane Doe's blog": a personal site credits its owner.
+		if m := rxPersonalSite.FindStringSubmatch(collapse(site)); m != nil && looksLikeName(m[1]) {
+			return []string{m[1]}
+		}
+	}
 	return orgs
 }
+
+// rxPersonalSite is the name of a person's own site: "Jane Doe's blog",
+// "Jane Doe’s Tech Notebook".
+var rxPersonalSite = regexp.MustCompile(`^(.+?)['’]s\s+(?:\p{L}+\s+)?(?i:blog|weblog|notebook|journal|notes|homepage)$`)
 
 // sharesName reports whether a and b have a name in common.
 func sharesName(a, b []string) bool {
@@ -74,8 +84,14 @@ func sharesName(a, b []string) bool {
 func (p *page) shows(names []string) bool {
 	text := strings.ToLower(p.text.String())
 	for _, n := range names {
-		if strings.Contains(text, strings.ToLower(n)) {
+		n = strings.ToLower(n)
+		if strings.Contains(text, n) {
 			return true
+		}
+		for _, b := range p.buttons {
+			if strings.Contains(strings.ToLower(b), n) {
+				return true
+			}
 		}
 	}
 	return false
@@ -294,6 +310,25 @@ const maxBylineDistance = 32 << 10
 // Jane Doe".
 var rxTextByline = regexp.MustCompile(`(?i)^(by|written by|authored by|article by|words by|story by|author|contributors?)\s*:?\s+(.+)$`)
 
+// rxPostWrittenBy is a sentence crediting the page itself: "This post
+// was written by Jane Doe, MD, ...".
+var rxPostWrittenBy = regexp.MustCompile(`(?i)^(?:this|the)\s+(?:blog\s+)?(?:post|article|story|piece|guide|review)\s+(?:was|is)\s+(?:written|authored)\s+by\s+(.+)$`)
+
+// firstNames cuts a byline sentence after its names: at the first part
+// set off by a comma that is not a name ("Jane Doe, MD, cardiologist,
+// City Hospital" is "Jane Doe").
+func firstNames(s string) string {
+	parts := strings.Split(strings.TrimRight(s, ". "), ",")
+	out := parts[0]
+	for _, p := range parts[1:] {
+		if p = strings.TrimSpace(p); isCredential(p) || !looksLikeName(p) {
+			break
+		}
+		out += ", " + p
+	}
+	return out
+}
+
 // rxGluedBy is a "By" label glued to the capitalized name after it.
 var rxGluedBy = regexp.MustCompile(`^By(\p{Lu}\p{Ll}+\s.+)$`)
 
@@ -329,6 +364,11 @@ func textBylines(p *page) []string {
 		// "Written by Jane Doe" anywhere; "By Jane Doe" near the headline.
 		if m := rxTextByline.FindStringSubmatch(line); m != nil && (pos < nearHeadline || !strings.EqualFold(m[1], "by")) {
 			if n := cutByline(m[2]); hasName(n) {
+				return []string{n}
+			}
+		}
+		if m := rxPostWrittenBy.FindStringSubmatch(line); m != nil {
+			if n := firstNames(m[1]); hasName(n) {
 				return []string{n}
 			}
 		}

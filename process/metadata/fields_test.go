@@ -151,3 +151,15 @@ func TestLooksLikeName(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"Omar Reyes, MD, sports physician, Lakeside Health.": "Omar Reyes",
+		"Omar Reyes, Ida Lund":                               "Omar Reyes, Ida Lund",
+		"Omar Reyes and Ida Lund, who run the clinic":        "Omar Reyes and Ida Lund",
+	} {
+		if got := firstNames(in); got != want {
+			t.Errorf("firstNames(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
