@@ -136,7 +136,33 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 		}
 	}
 	srcs = append(srcs, authorSource{names: bylines, visible: true})
-	return append(srcs, authorSource{names: textBylines(p), visible: true})
+	srcs = append(srcs, authorSource{names: textBylines(p), visible: true})
+	// An article's details box set aside from its text ("Published ...
+	// Author Jane Doe") is page furniture to the walk.
+	return append(srcs, authorSource{names: labelledNames(p.discarded.String()), visible: true})
+}
+
+// rxDetailsLabel is an "Author" label on a line of its own.
+var rxDetailsLabel = regexp.MustCompile(`(?i)^(?:author|author\(s\)|written by)\s*:?$`)
+
+// labelledNames returns the name on the line after the first line that
+// is an "Author" label, if that line reads as a person's name.
+func labelledNames(text string) []string {
+	label := false
+	for _, line := range strings.Split(text, "\n") {
+		line = collapse(line)
+		if line == "" {
+			continue
+		}
+		if label {
+			if looksLikeName(line) {
+				return []string{line}
+			}
+			label = false
+		}
+		label = rxDetailsLabel.MatchString(line)
+	}
+	return nil
 }
 
 // Organization words: a credited name holding one is an organization's.
@@ -162,7 +188,7 @@ func isOrgName(name, site, publisher string) bool {
 
 // rxBylineLabel is a byline's label on its own: "By", "Written by",
 // "Author:".
-var rxBylineLabel = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|posted by|words|author|authors|words by|story by|contributors?)\s*:?$`)
+var rxBylineLabel = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|posted by|words|author|authors|author\(s\)|words by|story by|contributors?)\s*:?$`)
 
 // bylineNames returns the names in a byline element: the text of its
 // parts marked as a name (by class, itemprop or a link to the author's
