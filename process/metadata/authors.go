@@ -45,6 +45,13 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 			}
 			continue
 		}
+		// "By The Acme Team" above the text, "Written by Jane Doe" below it:
+		// the person wrote it.
+		if allTeams(people) {
+			if n := writtenBy(p); n != "" && !rxTeam.MatchString(n) {
+				return []string{n}
+			}
+		}
 		// A visible list of names (links to several authors' pages) that
 		// holds a name the metadata gives confirms the metadata.
 		if src.visible && hidden != nil && len(people) > len(hidden) && sharesName(people, hidden) {
@@ -67,6 +74,39 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 // rxPersonalSite is the name of a person's own site: "Jane Doe's blog",
 // "Jane Doe’s Tech Notebook".
 var rxPersonalSite = regexp.MustCompile(`^(.+?)['’]s\s+(?:\p{L}+\s+)?(?i:blog|weblog|notebook|journal|notes|homepage)$`)
+
+// rxTeam marks a team's or a staff's name: "Acme Staff", "Team Acme".
+var rxTeam = regexp.MustCompile(`(?i)\b(?:team|staff)\b`)
+
+// allTeams reports whether every one of names is a team's.
+func allTeams(names []string) bool {
+	for _, n := range names {
+		if !rxTeam.MatchString(n) {
+			return false
+		}
+	}
+	return len(names) > 0
+}
+
+// rxWrittenByLine is a "Written by Jane Doe" line.
+var rxWrittenByLine = regexp.MustCompile(`(?i)^(?:written|authored)\s+by\s*:?\s+(.+)$`)
+
+// writtenBy returns the person a "Written by" line after the headline
+// names, or "".
+func writtenBy(p *page) string {
+	text := p.text.String()
+	if !p.h1Seen || p.h1Pos >= len(text) {
+		return ""
+	}
+	for _, line := range strings.Split(text[p.h1Pos:min(len(text), p.h1Pos+maxBylineDistance)], "\n") {
+		if m := rxWrittenByLine.FindStringSubmatch(collapse(line)); m != nil {
+			if n := cutByline(m[1]); looksLikeName(n) {
+				return n
+			}
+		}
+	}
+	return ""
+}
 
 // sharesName reports whether a and b have a name in common.
 func sharesName(a, b []string) bool {
@@ -355,6 +395,9 @@ func firstNames(s string) string {
 	return out
 }
 
+// rxPostedBy is a blog engine's "Posted by NAME at DATE" line.
+var rxPostedBy = regexp.MustCompile(`^(?i:posted by)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}.'’-]*){0,3})\s+(?i:at|on)\s+(.+)$`)
+
 // rxGluedBy is a "By" label glued to the capitalized name after it.
 var rxGluedBy = regexp.MustCompile(`^By(\p{Lu}\p{Ll}+\s.+)$`)
 
@@ -396,6 +439,13 @@ func textBylines(p *page) []string {
 		if m := rxPostWrittenBy.FindStringSubmatch(line); m != nil {
 			if n := firstNames(m[1]); hasName(n) {
 				return []string{n}
+			}
+		}
+		// "Posted by Jane at December 16, 2025 11:15 AM": a blog post's
+		// footer, where a first name alone is the author.
+		if m := rxPostedBy.FindStringSubmatch(line); m != nil {
+			if _, ok := ParseDate(m[2]); ok && !rxAuthorJunk.MatchString(m[1]) && capitalized(m[1], 1, 4) {
+				return []string{m[1]}
 			}
 		}
 		// "ByJane Doe": the label and the name in elements of their own

@@ -203,7 +203,7 @@ func visibleHeadline(hs []heading, metaTitles []string, site, host string) strin
 	best, bestScore := "", 0.0
 	only, onlyScore, h1s := "", 0.0, 0 // the page's one <h1>, if it has one
 	for _, h := range hs {
-		if h.discarded || len(h.text) > 300 || isSiteName(h.text, site, host) {
+		if h.discarded || len(h.text) > 300 || isSiteName(h.text, site, host) || rxDomainLike.MatchString(h.text) {
 			continue
 		}
 		w := words(h.text)
@@ -348,6 +348,13 @@ func stripSite(title, site, host string, guess bool) string {
 		// "Headline - example.com": a domain is the site.
 		if i := strings.LastIndex(title, sep); i > 0 && rxDomainLike.MatchString(title[i+len(sep):]) {
 			return strings.TrimSpace(title[:i])
+		}
+	}
+	// "example.org: Headline", "example.org Headline": a domain written
+	// in lower case before the headline is the site.
+	if f := strings.Fields(title); len(f) >= 3 {
+		if d := strings.TrimRight(f[0], ":|-–—·•"); rxDomainLike.MatchString(d) && strings.ToLower(d) == d {
+			return strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(title[len(f[0]):]), ":|-–—·•"))
 		}
 	}
 	if guess {

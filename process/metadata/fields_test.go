@@ -25,6 +25,9 @@ func TestStripSite(t *testing.T) {
 		{"Songs That Help You Run | Teufel Blog", "Das Lautsprecher Teufel Blog", "", false, "Songs That Help You Run"},
 		{"Council Lights the Footpaths - Linkpile", "", "tech.linkpile.example", false, "Council Lights the Footpaths"},
 		{"Council Lights the Footpaths - Tech", "", "tech.linkpile.example", false, "Council Lights the Footpaths"},
+		{"kettlelog.example: Letting an Agent Build", "", "", false, "Letting an Agent Build"},
+		{"kettlelog.example Letting an Agent Build", "", "", false, "Letting an Agent Build"},
+		{"Travel.example for Business Trips", "", "", false, "Travel.example for Business Trips"},
 	}
 	for _, tt := range tests {
 		if got := stripSite(tt.title, tt.site, tt.host, tt.guess); got != tt.want {
