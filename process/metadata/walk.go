@@ -415,7 +415,9 @@ func (p *page) classKind(e elemAttrs) uint8 {
 	if dateClass(e) {
 		k |= classDate
 	}
-	if containsAnyFold(e.class, "byline", "author", "autor") || strings.Contains(e.itemprop, "author") {
+	// An author's description or bio ("Licensed Grader, M.A.") is not
+	// the byline.
+	if (containsAnyFold(e.class, "byline", "author", "autor") || strings.Contains(e.itemprop, "author")) && !containsAnyFold(e.class, "description", "-bio", "_bio") {
 		k |= classByline
 	}
 	if containsAnyFold(e.class, titleWords...) || e.itemprop == "headline" {
