@@ -177,9 +177,56 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 	}
 	srcs = append(srcs, authorSource{names: bylines, visible: true})
 	srcs = append(srcs, authorSource{names: textBylines(p), visible: true})
+	srcs = append(srcs, authorSource{names: dateThenName(p), visible: true})
 	// An article's details box set aside from its text ("Published ...
 	// Author Jane Doe") is page furniture to the walk.
 	return append(srcs, authorSource{names: labelledNames(p.discarded.String()), visible: true})
+}
+
+// rxDateSep is a line under a headline that starts with a date and a
+// field separator: "Dec 26, 2025 • Jane Doe in Guides", "2025-12-17 ·".
+var rxDateSep = regexp.MustCompile(`^(.{6,30}?)\s*[·•|]\s*(.*)$`)
+
+// rxTrailingIn is the " in" of "Jane Doe in Guides" when the section is
+// a link of its own, on the next line.
+var rxTrailingIn = regexp.MustCompile(`\s+(?:in|on)$`)
+
+// dateThenName reads the line under the headline that gives the date,
+// then the author: "Dec 26, 2025 • Jane Doe", or the date and a
+// separator with the name on the next line.
+func dateThenName(p *page) []string {
+	text := p.text.String()
+	if !p.h1Seen || p.h1Pos >= len(text) {
+		return nil
+	}
+	var lines []string
+	for _, l := range strings.Split(text[p.h1Pos:min(len(text), p.h1Pos+2000)], "\n") {
+		if l = collapse(l); l != "" {
+			lines = append(lines, l)
+		}
+		if len(lines) == 4 {
+			break
+		}
+	}
+	for i := 1; i < len(lines) && i <= 2; i++ {
+		m := rxDateSep.FindStringSubmatch(lines[i])
+		if m == nil {
+			continue
+		}
+		if _, ok := ParseDate(m[1]); !ok {
+			continue
+		}
+		name := m[2]
+		if name == "" && i+1 < len(lines) {
+			name = lines[i+1]
+		}
+		name = rxTrailingIn.ReplaceAllString(cutByline(name), "")
+		if looksLikeName(name) && !rxOrgWords.MatchString(name) {
+			return []string{name}
+		}
+		return nil
+	}
+	return nil
 }
 
 // rxDetailsLabel is an "Author" label on a line of its own.
