@@ -354,7 +354,8 @@ func stripSite(title, site, host string, guess bool) string {
 	// in lower case before the headline is the site.
 	if f := strings.Fields(title); len(f) >= 3 {
 		if d := strings.TrimRight(f[0], ":|-–—·•"); rxDomainLike.MatchString(d) && strings.ToLower(d) == d {
-			return strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(title[len(f[0]):]), ":|-–—·•"))
+			rest := title[strings.Index(title, f[0])+len(f[0]):]
+			return strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(rest), ":|-–—·•"))
 		}
 	}
 	if guess {
