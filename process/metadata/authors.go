@@ -45,20 +45,93 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 			}
 			continue
 		}
+		// "By The Acme Team" above the text, "Written by Jane Doe" below it:
+		// the person wrote it.
+		if allTeams(people) {
+			if n := writtenBy(p); n != "" && !rxTeam.MatchString(n) {
+				return []string{n}
+			}
+		}
+		// A visible list of names (links to several authors' pages) that
+		// holds a name the metadata gives confirms the metadata.
+		if src.visible && hidden != nil && len(people) > len(hidden) && sharesName(people, hidden) {
+			return hidden
+		}
 		return people
 	}
 	if hidden != nil {
 		return hidden
 	}
+	if orgs == nil {
+		// "Jane Doe's blog": a personal site credits its owner.
+		if m := rxPersonalSite.FindStringSubmatch(collapse(site)); m != nil && looksLikeName(m[1]) {
+			return []string{m[1]}
+		}
+	}
 	return orgs
+}
+
+// rxPersonalSite is the name of a person's own site: "Jane Doe's blog",
+// "Jane Doe’s Tech Notebook".
+var rxPersonalSite = regexp.MustCompile(`^(.+?)['’]s\s+(?:\p{L}+\s+)?(?i:blog|weblog|notebook|journal|notes|homepage)$`)
+
+// rxTeam marks a team's or a staff's name: "Acme Staff", "Team Acme".
+var rxTeam = regexp.MustCompile(`(?i)\b(?:team|staff)\b`)
+
+// allTeams reports whether every one of names is a team's.
+func allTeams(names []string) bool {
+	for _, n := range names {
+		if !rxTeam.MatchString(n) {
+			return false
+		}
+	}
+	return len(names) > 0
+}
+
+// rxWrittenByLine is a "Written by Jane Doe" line.
+var rxWrittenByLine = regexp.MustCompile(`(?i)^(?:written|authored)\s+by\s*:?\s+(.+)$`)
+
+// writtenBy returns the person a "Written by" line after the headline
+// names, or "".
+func writtenBy(p *page) string {
+	text := p.text.String()
+	if !p.h1Seen || p.h1Pos >= len(text) {
+		return ""
+	}
+	for _, line := range strings.Split(text[p.h1Pos:min(len(text), p.h1Pos+maxBylineDistance)], "\n") {
+		if m := rxWrittenByLine.FindStringSubmatch(collapse(line)); m != nil {
+			if n := cutByline(m[1]); looksLikeName(n) {
+				return n
+			}
+		}
+	}
+	return ""
+}
+
+// sharesName reports whether a and b have a name in common.
+func sharesName(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if strings.EqualFold(x, y) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shows reports whether the page's visible text holds one of names.
 func (p *page) shows(names []string) bool {
 	text := strings.ToLower(p.text.String())
 	for _, n := range names {
-		if strings.Contains(text, strings.ToLower(n)) {
+		n = strings.ToLower(n)
+		if strings.Contains(text, n) {
 			return true
+		}
+		for _, b := range p.buttons {
+			if strings.Contains(strings.ToLower(b), n) {
+				return true
+			}
 		}
 	}
 	return false
@@ -87,9 +160,12 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 		cited = append(cited, v)
 	}
 	srcs = append(srcs, authorSource{names: cited})
-	// Twitter's "Written by" card label.
-	if l := strings.ToLower(p.meta("twitter:label1")); strings.Contains(l, "written by") || strings.Contains(l, "author") {
-		srcs = append(srcs, authorSource{names: p.metaAll("twitter:data1")})
+	// Twitter's "Written by" card label, in any of the card's slots.
+	for _, i := range []string{"1", "2", "3", "4"} {
+		if l := strings.ToLower(p.meta("twitter:label" + i)); strings.Contains(l, "written by") || strings.Contains(l, "author") {
+			srcs = append(srcs, authorSource{names: p.metaAll("twitter:data" + i)})
+			break
+		}
 	}
 	srcs = append(srcs, authorSource{names: p.relAuthors, visible: true}, authorSource{names: p.authorLinks, visible: true})
 	var bylines []string
@@ -100,7 +176,80 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 		}
 	}
 	srcs = append(srcs, authorSource{names: bylines, visible: true})
-	return append(srcs, authorSource{names: textBylines(p), visible: true})
+	srcs = append(srcs, authorSource{names: textBylines(p), visible: true})
+	srcs = append(srcs, authorSource{names: dateThenName(p), visible: true})
+	// An article's details box set aside from its text ("Published ...
+	// Author Jane Doe") is page furniture to the walk.
+	return append(srcs, authorSource{names: labelledNames(p.discarded.String()), visible: true})
+}
+
+// rxDateSep is a line under a headline that starts with a date and a
+// field separator: "Dec 26, 2025 • Jane Doe in Guides", "2025-12-17 ·".
+var rxDateSep = regexp.MustCompile(`^(.{6,30}?)\s*[·•|]\s*(.*)$`)
+
+// rxTrailingIn is the " in" of "Jane Doe in Guides" when the section is
+// a link of its own, on the next line.
+var rxTrailingIn = regexp.MustCompile(`\s+(?:in|on)$`)
+
+// dateThenName reads the line under the headline that gives the date,
+// then the author: "Dec 26, 2025 • Jane Doe", or the date and a
+// separator with the name on the next line.
+func dateThenName(p *page) []string {
+	text := p.text.String()
+	if !p.h1Seen || p.h1Pos >= len(text) {
+		return nil
+	}
+	var lines []string
+	for _, l := range strings.Split(text[p.h1Pos:min(len(text), p.h1Pos+2000)], "\n") {
+		if l = collapse(l); l != "" {
+			lines = append(lines, l)
+		}
+		if len(lines) == 4 {
+			break
+		}
+	}
+	for i := 1; i < len(lines) && i <= 2; i++ {
+		m := rxDateSep.FindStringSubmatch(lines[i])
+		if m == nil {
+			continue
+		}
+		if _, ok := ParseDate(m[1]); !ok {
+			continue
+		}
+		name := m[2]
+		if name == "" && i+1 < len(lines) {
+			name = lines[i+1]
+		}
+		name = rxTrailingIn.ReplaceAllString(cutByline(name), "")
+		if looksLikeName(name) && !rxOrgWords.MatchString(name) {
+			return []string{name}
+		}
+		return nil
+	}
+	return nil
+}
+
+// rxDetailsLabel is an "Author" label on a line of its own.
+var rxDetailsLabel = regexp.MustCompile(`(?i)^(?:author|author\(s\)|written by)\s*:?$`)
+
+// labelledNames returns the name on the line after the first line that
+// is an "Author" label, if that line reads as a person's name.
+func labelledNames(text string) []string {
+	label := false
+	for _, line := range strings.Split(text, "\n") {
+		line = collapse(line)
+		if line == "" {
+			continue
+		}
+		if label {
+			if looksLikeName(line) {
+				return []string{line}
+			}
+			label = false
+		}
+		label = rxDetailsLabel.MatchString(line)
+	}
+	return nil
 }
 
 // Organization words: a credited name holding one is an organization's.
@@ -126,7 +275,7 @@ func isOrgName(name, site, publisher string) bool {
 
 // rxBylineLabel is a byline's label on its own: "By", "Written by",
 // "Author:".
-var rxBylineLabel = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|posted by|words|author|authors|words by|story by|contributors?)\s*:?$`)
+var rxBylineLabel = regexp.MustCompile(`(?i)^(?:by|written by|authored by|article by|posted by|words|author|authors|author\(s\)|words by|story by|contributors?)\s*:?$`)
 
 // bylineNames returns the names in a byline element: the text of its
 // parts marked as a name (by class, itemprop or a link to the author's
@@ -248,7 +397,10 @@ func capitalized(s string, min, max int) bool {
 	if len(w) < min || len(w) > max {
 		return false
 	}
-	for _, x := range w {
+	for i, x := range w {
+		if i > 0 && i < len(w)-1 && strings.HasPrefix(x, "(") && strings.HasSuffix(x, ")") && len(x) > 2 {
+			x = x[1 : len(x)-1] // a name given in parentheses: "Paramita (Guha) Ghosh"
+		}
 		r := []rune(x)[0]
 		if unicode.IsUpper(r) && (len(x) <= 3 || strings.ToUpper(x) != x) {
 			continue // a capital, but not a word in capitals ("USA TODAY")
@@ -270,6 +422,28 @@ const maxBylineDistance = 32 << 10
 // rxTextByline is a byline line in the text: "By Jane Doe", "Written by:
 // Jane Doe".
 var rxTextByline = regexp.MustCompile(`(?i)^(by|written by|authored by|article by|words by|story by|author|contributors?)\s*:?\s+(.+)$`)
+
+// rxPostWrittenBy is a sentence crediting the page itself: "This post
+// was written by Jane Doe, MD, ...".
+var rxPostWrittenBy = regexp.MustCompile(`(?i)^(?:this|the)\s+(?:blog\s+)?(?:post|article|story|piece|guide|review)\s+(?:was|is)\s+(?:written|authored)\s+by\s+(.+)$`)
+
+// firstNames cuts a byline sentence after its names: at the first part
+// set off by a comma that is not a name ("Jane Doe, MD, cardiologist,
+// City Hospital" is "Jane Doe").
+func firstNames(s string) string {
+	parts := strings.Split(strings.TrimRight(s, ". "), ",")
+	out := parts[0]
+	for _, p := range parts[1:] {
+		if p = strings.TrimSpace(p); isCredential(p) || !looksLikeName(p) {
+			break
+		}
+		out += ", " + p
+	}
+	return out
+}
+
+// rxPostedBy is a blog engine's "Posted by NAME at DATE" line.
+var rxPostedBy = regexp.MustCompile(`^(?i:posted by)\s+(\p{Lu}[\p{L}'’-]+(?:\s+\p{Lu}[\p{L}.'’-]*){0,3})\s+(?i:at|on)\s+(.+)$`)
 
 // rxGluedBy is a "By" label glued to the capitalized name after it.
 var rxGluedBy = regexp.MustCompile(`^By(\p{Lu}\p{Ll}+\s.+)$`)
@@ -307,6 +481,18 @@ func textBylines(p *page) []string {
 		if m := rxTextByline.FindStringSubmatch(line); m != nil && (pos < nearHeadline || !strings.EqualFold(m[1], "by")) {
 			if n := cutByline(m[2]); hasName(n) {
 				return []string{n}
+			}
+		}
+		if m := rxPostWrittenBy.FindStringSubmatch(line); m != nil {
+			if n := firstNames(m[1]); hasName(n) {
+				return []string{n}
+			}
+		}
+		// "Posted by Jane at December 16, 2025 11:15 AM": a blog post's
+		// footer, where a first name alone is the author.
+		if m := rxPostedBy.FindStringSubmatch(line); m != nil {
+			if _, ok := ParseDate(m[2]); ok && !rxAuthorJunk.MatchString(m[1]) && capitalized(m[1], 1, 4) {
+				return []string{m[1]}
 			}
 		}
 		// "ByJane Doe": the label and the name in elements of their own

@@ -20,7 +20,104 @@ var titleSeps = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " • "
 // <h1>; without taglines set off by " | ", its typographic apostrophes
 // written plain.
 func pickTitle(p *page, ld ldArticle, site string, base *url.URL) string {
-	return plainApostrophes.Replace(cutTaglines(pickTitleTypeset(p, ld, site, base)))
+	return halfwidthPunct(plainApostrophes.Replace(cutTaglines(pickTitleTypeset(p, ld, site, base))))
+}
+
+// halfwidthPunct writes the fullwidth forms of ASCII punctuation
+// ("？", "！", "：") as ASCII in a title without CJK letters: a Latin
+// headline typed with a CJK input method. CJK titles keep them.
+func halfwidthPunct(t string) string {
+	hasFull := false
+	for _, r := range t {
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+			return t
+		}
+		if isFullwidthPunct(r) {
+			hasFull = true
+		}
+	}
+	if !hasFull {
+		return t
+	}
+	return strings.Map(func(r rune) rune {
+		if isFullwidthPunct(r) {
+			return r - 0xFEE0
+		}
+		return r
+	}, t)
+}
+
+// isFullwidthPunct reports whether r is the fullwidth form of an ASCII
+// punctuation mark (U+FF01 to U+FF5E, letters and digits aside).
+func isFullwidthPunct(r rune) bool {
+	return r >= 0xFF01 && r <= 0xFF5E && !unicode.IsLetter(r) && !unicode.IsDigit(r)
+}
+
+// maxLabelWords is the most words of a label set before a headline in
+// the same element ("Blog:", "Opinion:").
+const maxLabelWords = 3
+
+// rxHeadlineTail is what an aggregator writes after a headline in its
+// <h1>: the source's domain in parentheses, a comment count.
+var rxHeadlineTail = regexp.MustCompile(`^\s*\(\s*[^\s()]+\.[A-Za-z]{2,}\s*\)\s*\d*\s*$`)
+
+// trimHeadlineExtras cuts from the visible headline h what the page set
+// in the same element around the headline the metadata gives: a label
+// ("Blog: ..."), a date ("Dec 18 2025 ..."), the source's domain and a
+// comment count ("... (example.com) 87"). The headline's own spelling is
+// kept.
+func trimHeadlineExtras(h string, metaTitles []string, site, host string) string {
+	for _, t := range metaTitles {
+		for _, ref := range []string{t, stripSite(t, site, host, true)} {
+			if len(ref) >= len(h) || len(strings.Fields(ref)) < 2 {
+				continue
+			}
+			if head := h[:len(h)-len(ref)]; strings.EqualFold(h[len(head):], ref) && isHeadlineLabel(head) && !carries(metaTitles, head) {
+				return strings.TrimSpace(h[len(head):])
+			}
+			if strings.EqualFold(h[:len(ref)], ref) && strings.TrimSpace(h[len(ref):]) != "" && rxHeadlineTail.MatchString(h[len(ref):]) {
+				return strings.TrimSpace(h[:len(ref)])
+			}
+		}
+	}
+	return h
+}
+
+// carries reports whether one of the titles holds s: then s is part of
+// the headline rather than a label set before it.
+func carries(titles []string, s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for _, t := range titles {
+		if strings.Contains(strings.ToLower(t), s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHeadlineLabel reports whether head, what precedes a headline in its
+// element, is a label ending in a colon or a date.
+func isHeadlineLabel(head string) bool {
+	if !strings.HasSuffix(head, " ") {
+		return false // the headline starts mid-word
+	}
+	head = strings.TrimSpace(head)
+	if head == "" {
+		return false
+	}
+	if strings.HasSuffix(head, ":") {
+		return len(strings.Fields(head)) <= maxLabelWords
+	}
+	if _, ok := ParseDate(head); ok && len(head) <= 30 {
+		// A date and nothing else: every word a number or a month's.
+		for _, w := range words(head) {
+			if !hasDigit(w) && !hasMonthWord(w) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // maxTaglineWords is the most words a part of a title set off by " | "
@@ -69,7 +166,7 @@ func pickTitleTypeset(p *page, ld ldArticle, site string, base *url.URL) string 
 		}
 	}
 	if h := visibleHeadline(p.headings, metaTitles, site, host); h != "" {
-		return h
+		return trimHeadlineExtras(h, metaTitles, site, host)
 	}
 	if len(metaTitles) > 0 {
 		return stripSite(metaTitles[0], site, host, true)
@@ -106,7 +203,7 @@ func visibleHeadline(hs []heading, metaTitles []string, site, host string) strin
 	best, bestScore := "", 0.0
 	only, onlyScore, h1s := "", 0.0, 0 // the page's one <h1>, if it has one
 	for _, h := range hs {
-		if h.discarded || len(h.text) > 300 || isSiteName(h.text, site, host) {
+		if h.discarded || len(h.text) > 300 || isSiteName(h.text, site, host) || rxDomainLike.MatchString(h.text) {
 			continue
 		}
 		w := words(h.text)
@@ -184,12 +281,16 @@ func sameName(seg, site, host string) bool {
 		}
 	}
 	if host != "" {
-		name := host
-		if i := strings.IndexByte(name, '.'); i > 0 {
-			name = name[:i]
-		}
-		if s == squash(host) || (len(name) > 2 && s == squash(name)) {
+		if s == squash(host) {
 			return true
+		}
+		// Any name in the host but its last: "Slashdot" on
+		// developers.slashdot.org.
+		labels := strings.Split(host, ".")
+		for _, l := range labels[:len(labels)-1] {
+			if len(l) > 2 && s == squash(l) {
+				return true
+			}
 		}
 	}
 	return false
@@ -249,6 +350,14 @@ func stripSite(title, site, host string, guess bool) string {
 			return strings.TrimSpace(title[:i])
 		}
 	}
+	// "example.org: Headline", "example.org Headline": a domain written
+	// in lower case before the headline is the site.
+	if f := strings.Fields(title); len(f) >= 3 {
+		if d := strings.TrimRight(f[0], ":|-–—·•"); rxDomainLike.MatchString(d) && strings.ToLower(d) == d {
+			rest := title[strings.Index(title, f[0])+len(f[0]):]
+			return strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(rest), ":|-–—·•"))
+		}
+	}
 	if guess {
 		for _, sep := range guessSeps {
 			i := strings.LastIndex(title, sep)
@@ -305,10 +414,15 @@ func cleanAuthors(raw []string, strict bool) []string {
 		if strict {
 			r = rxWrittenBy.ReplaceAllString(r, "")
 		}
+		prev := ""
 		for _, name := range splitNames(r) {
+			if isCredential(name) && strings.ContainsFunc(prev, unicode.IsLower) {
+				continue // "Jane Doe, Ph.D.": the letters after a written name
+			}
 			name = strings.Trim(collapse(name), " .:-–—()[]\"'")
 			name = rxByPrefix.ReplaceAllString(name, "")
 			name = strings.TrimSpace(rxRoleSuffix.ReplaceAllString(name, ""))
+			prev = name
 			if countLetters(name) < 2 || len(name) > 60 || rxHasDigit.MatchString(name) || rxAuthorJunk.MatchString(name) ||
 				rxDomainLike.MatchString(name) || rxDomainIn.MatchString(name) {
 				continue
@@ -334,6 +448,35 @@ func cleanAuthors(raw []string, strict bool) []string {
 	return out
 }
 
+// rxCredential is one word of the degrees and certifications written
+// after a name: "MD", "M.D.", "Ph.D.", "PhD", "CFP®", "FACLM".
+var rxCredential = regexp.MustCompile(`^(?:\p{Lu}\.?|\p{Ll}\.?){1,6}[®™]?$`)
+
+// isCredential reports whether s, a part of a byline after a name, is
+// the letters written after it: degrees and certifications ("MD",
+// "Ph.D.", "M.D. FACLM"), an outlet's initials ("KUT"). Each word is at
+// most six letters, more of them capitals than not.
+func isCredential(s string) bool {
+	w := strings.Fields(s)
+	if len(w) == 0 || len(w) > 4 {
+		return false
+	}
+	for _, x := range w {
+		upper, lower := 0, 0
+		for _, r := range x {
+			if unicode.IsUpper(r) {
+				upper++
+			} else if unicode.IsLower(r) {
+				lower++
+			}
+		}
+		if !rxCredential.MatchString(x) || upper <= lower {
+			return false
+		}
+	}
+	return true
+}
+
 // splitNames splits a byline into names at punctuation, and at "and" (in
 // several languages) when each side is a full name: "José Volta e Pinto"
 // and "Ortega y Gasset" are one name each.
@@ -343,7 +486,7 @@ func splitNames(s string) []string {
 		pieces := rxNameAnd.Split(part, -1)
 		full := len(pieces) > 1
 		for _, p := range pieces {
-			if len(strings.Fields(p)) < 2 {
+			if len(strings.Fields(p)) < 2 && !isCredential(p) {
 				full = false
 			}
 		}

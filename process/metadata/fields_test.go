@@ -23,6 +23,11 @@ func TestStripSite(t *testing.T) {
 		{"Leaked Papers Show Plan - Reports", "", "", true, "Leaked Papers Show Plan - Reports"},
 		{"Bridge Reopens - TACH! - Lokalnachrichten", "TACH! - Lokalnachrichten", "", false, "Bridge Reopens"},
 		{"Songs That Help You Run | Teufel Blog", "Das Lautsprecher Teufel Blog", "", false, "Songs That Help You Run"},
+		{"Council Lights the Footpaths - Linkpile", "", "tech.linkpile.example", false, "Council Lights the Footpaths"},
+		{"Council Lights the Footpaths - Tech", "", "tech.linkpile.example", false, "Council Lights the Footpaths"},
+		{"kettlelog.example: Letting an Agent Build", "", "", false, "Letting an Agent Build"},
+		{"kettlelog.example Letting an Agent Build", "", "", false, "Letting an Agent Build"},
+		{"Travel.example for Business Trips", "", "", false, "Travel.example for Business Trips"},
 	}
 	for _, tt := range tests {
 		if got := stripSite(tt.title, tt.site, tt.host, tt.guess); got != tt.want {
@@ -69,6 +74,11 @@ func TestCleanAuthors(t *testing.T) {
 		{[]string{"Web Commerce GmbH www.w-commerce.de"}, nil},
 		{[]string{"José Volta e Pinto"}, []string{"José Volta e Pinto"}},
 		{[]string{"Mario Rossi e Luca Bianchi"}, []string{"Mario Rossi", "Luca Bianchi"}},
+		{[]string{"Ann Poe, M.D., FACP"}, []string{"Ann Poe"}},
+		{[]string{"Lee Varga, PhD, RPSGT"}, []string{"Lee Varga"}},
+		{[]string{"Ida Lund, MS, RD and Per Sand, DVM"}, []string{"Ida Lund", "Per Sand"}},
+		{[]string{"Jon Roe | KVRN"}, []string{"Jon Roe"}},
+		{[]string{"Ola Berg, JoAnn Kim"}, []string{"Ola Berg", "JoAnn Kim"}},
 	}
 	for _, tt := range tests {
 		if got := cleanAuthors(tt.in, false); !reflect.DeepEqual(got, tt.want) {
@@ -97,6 +107,62 @@ func TestCutTaglines(t *testing.T) {
 	} {
 		if got := cutTaglines(tc.in); got != tc.want {
 			t.Errorf("cutTaglines(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestTrimHeadlineExtras(t *testing.T) {
+	for _, tc := range []struct {
+		h, meta, site, host, want string
+	}{
+		{"Guide: Twelve Rooftop Gardens", "Twelve Rooftop Gardens | Green Roofs", "Green Roofs", "", "Twelve Rooftop Gardens"},
+		{"Mar 4 2025 Moving a mailing list", "Moving a mailing list", "", "", "Moving a mailing list"},
+		{"Council Lights the Footpaths (daily.example) 142", "Council Lights the Footpaths - Linkpile", "", "linkpile.example", "Council Lights the Footpaths"},
+		// The metadata carries the "label": it is the headline's.
+		{"Acme introduces Gizmo: A Faster Kettle", "A Faster Kettle | Acme introduces Gizmo: A Faster Kettle", "", "", "Acme introduces Gizmo: A Faster Kettle"},
+		// A subtitle is not a label.
+		{"Keeping a Home Clean: Ten Habits", "Keeping a Home Clean", "", "", "Keeping a Home Clean: Ten Habits"},
+		{"Chapter One Guide: Lakes", "Lakes", "", "", "Chapter One Guide: Lakes"},
+		{"Big Data Analytics in Retail 2024", "Big Data Analytics in Retail", "", "", "Big Data Analytics in Retail 2024"},
+		{"Rivers of Europe", "Rivers of Europe", "", "", "Rivers of Europe"},
+	} {
+		if got := trimHeadlineExtras(tc.h, []string{tc.meta}, tc.site, tc.host); got != tc.want {
+			t.Errorf("trimHeadlineExtras(%q, %q) = %q, want %q", tc.h, tc.meta, got, tc.want)
+		}
+	}
+}
+
+func TestHalfwidthPunct(t *testing.T) {
+	for in, want := range map[string]string{
+		"Why Do Kettles Sing？": "Why Do Kettles Sing?",
+		"Lakes！ Rivers：Seas":   "Lakes! Rivers:Seas",
+		"水壶为什么会响？":             "水壶为什么会响？",
+		"Ｆｕｌｌｗｉｄｔｈ letters":    "Ｆｕｌｌｗｉｄｔｈ letters",
+	} {
+		if got := halfwidthPunct(in); got != want {
+			t.Errorf("halfwidthPunct(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLooksLikeName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Jane Doe": true, "Maria (Lopez) Garcia": true, "Em Lugar (SP)": false, "(Maria) Garcia": false, "USA TODAY": false,
+	} {
+		if got := looksLikeName(name); got != want {
+			t.Errorf("looksLikeName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestFirstNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"Omar Reyes, MD, sports physician, Lakeside Health.": "Omar Reyes",
+		"Omar Reyes, Ida Lund":                               "Omar Reyes, Ida Lund",
+		"Omar Reyes and Ida Lund, who run the clinic":        "Omar Reyes and Ida Lund",
+	} {
+		if got := firstNames(in); got != want {
+			t.Errorf("firstNames(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

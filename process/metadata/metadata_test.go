@@ -27,6 +27,8 @@ var pageURLs = map[string]string{
 	"url_only": "https://blog.example/2021/05/04/night-market-opens/?utm_medium=email",
 	"amp":      "https://amp.journal.example/culture/amp/marche-de-noel.amp.html",
 	"nodate":   "",
+	// The site's name is a name in the host: "... - Linkpile".
+	"headline_aggregator_tail": "https://tech.linkpile.example/story/footpath-lights",
 }
 
 // golden is Metadata as stored in testdata/golden: times as RFC 3339

@@ -17,6 +17,7 @@ const (
 	maxBylines    = 50
 	maxTimeElems  = 200
 	maxHeadings   = 30
+	maxButtons    = 100
 )
 
 // metaTag is one <meta> with the attribute that names it (lower-cased).
@@ -70,6 +71,7 @@ type page struct {
 	imageSrc   string
 	text       strings.Builder // the visible text, blocks on their own lines
 	textFull   bool
+	buttons    []string        // the texts of buttons, which text leaves out
 	discarded  strings.Builder // text of footers, comments and asides
 }
 
@@ -323,6 +325,20 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 			}
 		}
 	}
+	if a == atom.Button && !discarded && len(p.buttons) < maxButtons {
+		// A button's text is shown (a byline's name may open a card).
+		var parts []string
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.TextNode {
+				parts = append(parts, c.Data)
+			} else {
+				parts = append(parts, textOf(c, 200))
+			}
+		}
+		if t := collapse(strings.Join(parts, " ")); t != "" && len(t) <= 200 {
+			p.buttons = append(p.buttons, t)
+		}
+	}
 	if skipText(a) {
 		return
 	}
@@ -399,7 +415,9 @@ func (p *page) classKind(e elemAttrs) uint8 {
 	if dateClass(e) {
 		k |= classDate
 	}
-	if containsAnyFold(e.class, "byline", "author", "autor") || strings.Contains(e.itemprop, "author") {
+	// An author's description or bio ("Licensed Grader, M.A.") is not
+	// the byline.
+	if (containsAnyFold(e.class, "byline", "author", "autor") || strings.Contains(e.itemprop, "author")) && !containsAnyFold(e.class, "description", "-bio", "_bio") {
 		k |= classByline
 	}
 	if containsAnyFold(e.class, titleWords...) || e.itemprop == "headline" {
