@@ -207,6 +207,9 @@ func (x *extractor) isFurniture(p para, k string) bool {
 			return true
 		}
 	}
+	if len(k) < 300 && isDisclosure(k) {
+		return true
+	}
 	if len(p.text) > 200 {
 		return false
 	}
@@ -440,4 +443,25 @@ func endsWithStop(s string) bool {
 		return true
 	}
 	return false
+}
+
+// isDisclosure reports whether the folded paragraph k is an affiliate
+// disclosure: the publisher's notice that links on the page earn it a
+// commission ("We may earn a commission when you buy through our links"),
+// which a site puts on every page it earns from and which is not the story.
+func isDisclosure(k string) bool {
+	notice := strings.Contains(k, "affiliate link") && containsAny(k, []string{"contain", "commission", "earn", "may "}) ||
+		strings.Contains(k, "qualifying purchases") ||
+		strings.Contains(k, "commission") && containsAny(k, []string{"earn", "receive"}) &&
+			containsAny(k, []string{"link", "purchas", "buy"})
+	// The publisher speaks of itself: "we may earn", "this post
+	// contains"; an article about affiliate marketing does not.
+	return notice && containsAny(" "+k+" ", selfWords)
+}
+
+// selfWords, folded and spaced, are how a notice names the publisher or
+// the page it is on.
+var selfWords = []string{
+	" we ", " us ", " our ", " i ", " my ", " may ", " this post ", " this page ",
+	" this article ", " this site ", " this website ",
 }
