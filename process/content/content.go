@@ -96,6 +96,7 @@ func (x *extractor) run(root *html.Node) (Result, error) {
 	}
 
 	nodes := x.selectContent(body)
+	nodes = append(x.lead(body, nodes), nodes...)
 	for _, n := range nodes {
 		x.pruning = n
 		x.prune(n)

@@ -472,3 +472,69 @@ func isTitleCase(s string) bool {
 	}
 	return long > 0
 }
+
+// lead returns the paragraphs of running text between the page's visible
+// headline and the chosen content, when the headline is outside it: the
+// standfirst that a hero section shows under the headline, above the
+// article's own container. It returns nil when there is no such headline
+// or no such text.
+func (x *extractor) lead(body *html.Node, nodes []*html.Node) []*html.Node {
+	if len(nodes) == 0 {
+		return nil
+	}
+	first := nodes[0]
+	var out []*html.Node
+	seenH1, done := false, false
+	total := 0
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && !done; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c == first {
+				done = true
+				return
+			}
+			switch {
+			case c.DataAtom == atom.H1:
+				seenH1 = true
+				out, total = out[:0], 0
+				continue
+			case seenH1 && c.DataAtom == atom.P:
+				s := x.st.get(c)
+				if s.text >= leadMin && s.linkDensity() < 0.2 && total+s.text <= leadMax && endsWithStop(strings.TrimSpace(textOf(c))) {
+					out = append(out, c)
+					total += s.text
+				}
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(body)
+	if !done || !seenH1 {
+		return nil
+	}
+	return out
+}
+
+// The shortest paragraph, and the most text in all, in non-space bytes,
+// that lead takes as the standfirst.
+const (
+	leadMin = 60
+	leadMax = 600
+)
+
+// textOf is the text of n's subtree as one paragraph.
+func textOf(n *html.Node) string {
+	ps := paragraphs([]*html.Node{n}, true)
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p.text)
+	}
+	return b.String()
+}
