@@ -217,11 +217,12 @@ func (x *extractor) isFurniture(p para, k string) bool {
 }
 
 // bylinePrefixes open a byline in a few languages, folded.
-var bylinePrefixes = []string{"By ", "BY ", "Von ", "Par ", "Por ", "Door ", "Di ", "Av ", "Af "}
+var bylinePrefixes = []string{"By ", "BY ", "Written by ", "Posted by ", "Von ", "Par ", "Por ", "Door ", "Di ", "Av ", "Af "}
 
-// isByline reports whether text is a byline: "By Jane Roe and John Doe".
+// isByline reports whether text is a byline: "By Jane Roe and John Doe",
+// "Written by Jane Roe", "By Jane Roe ⋅ Senior Editor ⋅ Updated May 6".
 func isByline(text string) bool {
-	if len(text) > 80 {
+	if len(text) > 120 {
 		return false
 	}
 	rest := ""
@@ -230,6 +231,13 @@ func isByline(text string) bool {
 			rest = text[len(p):]
 			break
 		}
+	}
+	// The name ends where the byline goes on with a role or a date:
+	// "By Jane Roe ⋅ Senior Editor ⋅ Updated May 6".
+	if i := strings.IndexAny(rest, "⋅•·|"); i > 0 {
+		rest = rest[:i]
+	} else if len(text) > 80 {
+		return false
 	}
 	words := strings.Fields(rest)
 	if len(words) == 0 || len(words) > 8 {
