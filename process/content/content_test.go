@@ -138,6 +138,11 @@ func TestDedupe(t *testing.T) {
 			want: []string{"By the end of the day, the road was open again."},
 		},
 		{
+			name: "labels of the page's own navigation dropped",
+			in:   []string{"Table of Contents", "The ferry runs twice a day.", "Back to top"},
+			want: []string{"The ferry runs twice a day."},
+		},
+		{
 			name: "bylines with a role and a date dropped",
 			in:   []string{"Written by Jane Roe", "By Jane Roe ⋅ Senior Editor ⋅ Updated May 6, 2026", "Written by hand, the letters took a week to arrive."},
 			want: []string{"Written by hand, the letters took a week to arrive."},

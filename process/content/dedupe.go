@@ -142,6 +142,10 @@ var notices = map[string]bool{
 	"about the author": true, "über den autor": true, "bildquelle": true,
 	"rate this post": true, "rate this article": true, "was this article helpful": true,
 	"advertisement scroll to continue with content": true,
+	// Labels of a page's own navigation: a table of contents, a jump back.
+	"table of contents": true, "contents": true, "in this article": true,
+	"on this page": true, "back to top": true, "show caption": true,
+	"article continues below": true, "why trust us": true, "share this post": true,
 }
 
 // isNotice reports whether the folded paragraph k is page furniture.
