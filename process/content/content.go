@@ -48,6 +48,7 @@ type extractor struct {
 	pagePText int        // of which in paragraphs
 	ldBody    string     // the longest JSON-LD articleBody
 	pruned    []cut      // what prune removed, in order
+	pruning   *html.Node // the chosen container prune works in
 	spare     *html.Node // the element with the most plain text that clean dropped for its class
 	spareText int        // its text outside links
 	controls  []string   // ids that a control seen so far opens (aria-controls): collapsed panels
@@ -95,7 +96,9 @@ func (x *extractor) run(root *html.Node) (Result, error) {
 	}
 
 	nodes := x.selectContent(body)
+	nodes = append(x.lead(body, nodes), nodes...)
 	for _, n := range nodes {
+		x.pruning = n
 		x.prune(n)
 	}
 	if err := x.ctx.Err(); err != nil {

@@ -138,6 +138,21 @@ func TestDedupe(t *testing.T) {
 			want: []string{"By the end of the day, the road was open again."},
 		},
 		{
+			name: "labels of the page's own navigation dropped",
+			in:   []string{"Table of Contents", "The ferry runs twice a day.", "Back to top"},
+			want: []string{"The ferry runs twice a day."},
+		},
+		{
+			name: "bylines with a role and a date dropped",
+			in:   []string{"Written by Jane Roe", "By Jane Roe ⋅ Senior Editor ⋅ Updated May 6, 2026", "Written by hand, the letters took a week to arrive."},
+			want: []string{"Written by hand, the letters took a week to arrive."},
+		},
+		{
+			name: "affiliate disclosure dropped, an article's sentence about affiliate links kept",
+			in:   []string{"This post may contain affiliate links. If you buy through them we earn a small commission.", "Shops pay bloggers through affiliate links and discount codes."},
+			want: []string{"Shops pay bloggers through affiliate links and discount codes."},
+		},
+		{
 			name: "wire credits and photo captions dropped",
 			in:   []string{"The dam held.", "(Reporting by Jane Roe; editing by John Doe)", "The spillway at dawn. (Photo: Valley Wire)", "Photo: Valley Wire"},
 			want: []string{"The dam held."},

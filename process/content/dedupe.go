@@ -142,6 +142,10 @@ var notices = map[string]bool{
 	"about the author": true, "über den autor": true, "bildquelle": true,
 	"rate this post": true, "rate this article": true, "was this article helpful": true,
 	"advertisement scroll to continue with content": true,
+	// Labels of a page's own navigation: a table of contents, a jump back.
+	"table of contents": true, "contents": true, "in this article": true,
+	"on this page": true, "back to top": true, "show caption": true,
+	"article continues below": true, "why trust us": true, "share this post": true,
 }
 
 // isNotice reports whether the folded paragraph k is page furniture.
@@ -207,6 +211,9 @@ func (x *extractor) isFurniture(p para, k string) bool {
 			return true
 		}
 	}
+	if len(k) < 300 && isDisclosure(k) {
+		return true
+	}
 	if len(p.text) > 200 {
 		return false
 	}
@@ -214,11 +221,12 @@ func (x *extractor) isFurniture(p para, k string) bool {
 }
 
 // bylinePrefixes open a byline in a few languages, folded.
-var bylinePrefixes = []string{"By ", "BY ", "Von ", "Par ", "Por ", "Door ", "Di ", "Av ", "Af "}
+var bylinePrefixes = []string{"By ", "BY ", "Written by ", "Posted by ", "Von ", "Par ", "Por ", "Door ", "Di ", "Av ", "Af "}
 
-// isByline reports whether text is a byline: "By Jane Roe and John Doe".
+// isByline reports whether text is a byline: "By Jane Roe and John Doe",
+// "Written by Jane Roe", "By Jane Roe ⋅ Senior Editor ⋅ Updated May 6".
 func isByline(text string) bool {
-	if len(text) > 80 {
+	if len(text) > 120 {
 		return false
 	}
 	rest := ""
@@ -227,6 +235,13 @@ func isByline(text string) bool {
 			rest = text[len(p):]
 			break
 		}
+	}
+	// The name ends where the byline goes on with a role or a date:
+	// "By Jane Roe ⋅ Senior Editor ⋅ Updated May 6".
+	if i := strings.IndexAny(rest, "⋅•·|"); i > 0 {
+		rest = rest[:i]
+	} else if len(text) > 80 {
+		return false
 	}
 	words := strings.Fields(rest)
 	if len(words) == 0 || len(words) > 8 {
@@ -440,4 +455,25 @@ func endsWithStop(s string) bool {
 		return true
 	}
 	return false
+}
+
+// isDisclosure reports whether the folded paragraph k is an affiliate
+// disclosure: the publisher's notice that links on the page earn it a
+// commission ("We may earn a commission when you buy through our links"),
+// which a site puts on every page it earns from and which is not the story.
+func isDisclosure(k string) bool {
+	notice := strings.Contains(k, "affiliate link") && containsAny(k, []string{"contain", "commission", "earn", "may "}) ||
+		strings.Contains(k, "qualifying purchases") ||
+		strings.Contains(k, "commission") && containsAny(k, []string{"earn", "receive"}) &&
+			containsAny(k, []string{"link", "purchas", "buy"})
+	// The publisher speaks of itself: "we may earn", "this post
+	// contains"; an article about affiliate marketing does not.
+	return notice && containsAny(" "+k+" ", selfWords)
+}
+
+// selfWords, folded and spaced, are how a notice names the publisher or
+// the page it is on.
+var selfWords = []string{
+	" we ", " us ", " our ", " i ", " my ", " may ", " this post ", " this page ",
+	" this article ", " this site ", " this website ",
 }

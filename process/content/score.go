@@ -1,6 +1,10 @@
 package content
 
 import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -368,6 +372,10 @@ func (x *extractor) fishy(n *html.Node) bool {
 	switch {
 	case s.text == 0 && s.imgs == 0:
 		return true
+	case ld > 0.33 && x.announced(n):
+		return false // a list the text introduces ("Patches sent for review:")
+	case weight <= 0 && ld > 0.5 && s.ptext >= ownProse && s.lheads == 0:
+		return false // a section of the text with its links: look inside
 	case weight <= 0 && ld > 0.5:
 		return true
 	case weight <= 0 && ld > 0.33 && s.text < 300 && s.text-s.link < 40:
@@ -378,4 +386,155 @@ func (x *extractor) fishy(n *html.Node) bool {
 		return true // a grid of teasers: linked headings over short summaries
 	}
 	return false
+}
+
+// ownProse is the least paragraph text, outside links, in non-space bytes,
+// that makes a link-heavy container a section of the article to look into
+// rather than a link list to drop whole.
+const ownProse = 150
+
+// announced reports whether the element before n is a sentence of running
+// text that ends with a colon: the article introduces what follows ("Many
+// patches were sent for review:"), and a list of links there is part of it.
+// A label such as "Related:" or "Read more:" introduces nothing.
+func (x *extractor) announced(n *html.Node) bool {
+	// The sentence before n, or before the wrapper that n opens.
+	var prev *html.Node
+	for m := n; prev == nil; m = m.Parent {
+		if m == nil || m == x.pruning {
+			return false
+		}
+		prev = m.PrevSibling
+		for prev != nil && (prev.Type != html.ElementNode || prev.DataAtom == atom.Br) {
+			if prev.Type == html.TextNode && hasVisible(prev.Data) {
+				return false
+			}
+			prev = prev.PrevSibling
+		}
+	}
+	s := x.st.get(prev)
+	if s.text == 0 || s.linkDensity() >= 0.5 {
+		return false
+	}
+	ps := paragraphs([]*html.Node{prev}, true)
+	if len(ps) == 0 {
+		return false
+	}
+	last := strings.TrimSpace(ps[len(ps)-1].text)
+	if !strings.HasSuffix(last, ":") {
+		return false
+	}
+	k := foldKey(last)
+	if strings.Count(k, " ") < 1 || isUpper(last) {
+		return false // a label: "Related:", "YOU MIGHT ALSO LIKE:"
+	}
+	if !x.proseAfter(n) {
+		return false // links after the article: "You may also like:"
+	}
+	for _, pre := range pointerPrefixes {
+		if strings.HasPrefix(k, pre) {
+			return false
+		}
+	}
+	return true
+}
+
+// proseAfter reports whether running text follows n inside the container
+// being pruned: n sits inside the article rather than after it.
+func (x *extractor) proseAfter(n *html.Node) bool {
+	for a := n; a != nil && a != x.pruning; a = a.Parent {
+		for c := a.NextSibling; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if s := x.st.get(c); s.ptext >= minPara || runningText(c, s) && s.text >= minPara {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isTitleCase reports whether every word of s longer than three letters
+// starts with a capital, as labels and headlines are written and sentences
+// are not.
+func isTitleCase(s string) bool {
+	long := 0
+	for _, w := range strings.Fields(s) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if utf8.RuneCountInString(w) <= 3 {
+			continue
+		}
+		long++
+		if !unicode.IsUpper(r) {
+			return false
+		}
+	}
+	return long > 0
+}
+
+// lead returns the paragraphs of running text between the page's visible
+// headline and the chosen content, when the headline is outside it: the
+// standfirst that a hero section shows under the headline, above the
+// article's own container. It returns nil when there is no such headline
+// or no such text.
+func (x *extractor) lead(body *html.Node, nodes []*html.Node) []*html.Node {
+	if len(nodes) == 0 {
+		return nil
+	}
+	first := nodes[0]
+	var out []*html.Node
+	seenH1, done := false, false
+	total := 0
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && !done; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if c == first {
+				done = true
+				return
+			}
+			switch {
+			case c.DataAtom == atom.H1:
+				seenH1 = true
+				out, total = out[:0], 0
+				continue
+			case seenH1 && c.DataAtom == atom.P:
+				s := x.st.get(c)
+				if s.text >= leadMin && s.linkDensity() < 0.2 && total+s.text <= leadMax && endsWithStop(strings.TrimSpace(textOf(c))) {
+					out = append(out, c)
+					total += s.text
+				}
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(body)
+	if !done || !seenH1 {
+		return nil
+	}
+	return out
+}
+
+// The shortest paragraph, and the most text in all, in non-space bytes,
+// that lead takes as the standfirst.
+const (
+	leadMin = 60
+	leadMax = 600
+)
+
+// textOf is the text of n's subtree as one paragraph.
+func textOf(n *html.Node) string {
+	ps := paragraphs([]*html.Node{n}, true)
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(p.text)
+	}
+	return b.String()
 }
