@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,8 +43,9 @@ var (
 // rxURLDate finds a /2019/07/22/ or 2019-07-22 style date in a URL path,
 // rxURLDateDMY a /22-07-2019 one.
 var (
-	rxURLDate    = regexp.MustCompile(`(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)`)
-	rxURLDateDMY = regexp.MustCompile(`(?:^|[/_~-])(0[1-9]|[12]\d|3[01])[-.](0[1-9]|1[0-2])[-.]((?:19|20)\d{2})(?:[/_.-]|$)`)
+	rxURLDate          = regexp.MustCompile(`(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)`)
+	rxURLDateMonthName = regexp.MustCompile(`(?:^|/)((?:19|20)\d{2})/(\p{L}{3,10})/(0?[1-9]|[12]\d|3[01])(?:/|$)`)
+	rxURLDateDMY       = regexp.MustCompile(`(?:^|[/_~-])(0[1-9]|[12]\d|3[01])[-.](0[1-9]|1[0-2])[-.]((?:19|20)\d{2})(?:[/_.-]|$)`)
 )
 
 // dateBounds is the window a page's own date must fall in.
@@ -84,15 +86,45 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 		}
 		return scan
 	}
+	// The days the page shows in a form with one reading, anywhere: its
+	// text, its furniture, its time elements' ISO values.
+	var firm map[time.Time]bool
+	firmDays := func() map[time.Time]bool {
+		if firm != nil {
+			return firm
+		}
+		firm = map[time.Time]bool{}
+		for d := range scanned().firm {
+			firm[d] = true
+		}
+		for d := range scanText(p.discarded.String(), dayFirst, b).firm {
+			firm[d] = true
+		}
+		for _, u := range urls {
+			if d := urlDate(u); !d.IsZero() {
+				firm[d] = true
+			}
+		}
+		for _, t := range p.times {
+			if rxISODate.MatchString(t.value) {
+				if d, _, ok := parseDate(t.value, dayFirst); ok {
+					firm[dayOf(d)] = true
+				}
+			}
+		}
+		return firm
+	}
 	parse := func(s string) time.Time {
-		t, _, ok := parseDate(s, dayFirst)
+		f, ok := parseFirstDate(s, dayFirst)
+		t := f.t
 		if !ok || !b.ok(t) {
 			return time.Time{}
 		}
 		// 03/04/2019 in a meta tag: day or month first? The page's own
-		// text settles it when it shows only the other reading.
-		if m := rxAmbiguous.FindStringSubmatch(s); m != nil && m[1] != m[2] {
-			shown := scanned().days
+		// text settles it when it shows only the other reading in a form
+		// that has one ("4 March 2019", "2019-03-04").
+		if m := rxAmbiguous.FindStringSubmatch(s); f.ambiguous || (m != nil && m[1] != m[2]) {
+			shown := firmDays()
 			alt := time.Date(t.Year(), time.Month(t.Day()), int(t.Month()), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 			if shown[dayOf(alt)] && !shown[dayOf(t)] && b.ok(alt) {
 				return alt
@@ -138,6 +170,8 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 	// a time element marked as published, wherever they are.
 	if src == "jsonld" || src == "meta" {
 		if d := shownBefore(p, ld, pub, parse, scanned(), b); !d.IsZero() {
+			pub = d
+		} else if d := shownAfter(p, ld, pub, mod, urls, parse, scanned(), b); !d.IsZero() {
 			pub = d
 		}
 	}
@@ -392,6 +426,9 @@ func sameDay(a, b time.Time) bool {
 	return ay == by && am == bm && ad == bd
 }
 
+// rxISODate matches a value that starts with an ISO 8601 date.
+var rxISODate = regexp.MustCompile(`^\s*\d{4}-\d{2}-\d{2}`)
+
 // rxAmbiguous matches a numeric date whose first two parts could each be
 // the day or the month.
 var rxAmbiguous = regexp.MustCompile(`^\s*(0?[1-9]|1[0-2])[/.-](0?[1-9]|1[0-2])[/.-]\d{4}\b`)
@@ -418,10 +455,17 @@ func urlDate(u string) time.Time {
 	}
 	m := rxURLDate.FindStringSubmatch(path)
 	if m == nil {
-		if m = rxURLDateDMY.FindStringSubmatch(path); m == nil {
+		if m = rxURLDateDMY.FindStringSubmatch(path); m != nil {
+			m[1], m[3] = m[3], m[1]
+		} else if m = rxURLDateMonthName.FindStringSubmatch(strings.ToLower(path)); m != nil {
+			mo, ok := months[m[2]]
+			if !ok {
+				return time.Time{}
+			}
+			m[2] = strconv.Itoa(int(mo))
+		} else {
 			return time.Time{}
 		}
-		m[1], m[3] = m[3], m[1]
 	}
 	t, ok := validDate(atoi(m[1]), atoi(m[2]), atoi(m[3]))
 	if !ok {
@@ -435,6 +479,7 @@ type textScan struct {
 	text     string
 	found    []foundDate
 	days     map[time.Time]bool // the days the text shows
+	firm     map[time.Time]bool // the days it shows in a form with one reading
 	copyYear int                // the year after "©" or "Copyright", or 0
 }
 
@@ -443,7 +488,7 @@ const maxTextDates = 2000
 
 // scanText tokenizes text once and finds its dates.
 func scanText(text string, dayFirst bool, b dateBounds) *textScan {
-	s := &textScan{text: text, days: map[time.Time]bool{}}
+	s := &textScan{text: text, days: map[time.Time]bool{}, firm: map[time.Time]bool{}}
 	if text == "" {
 		return s
 	}
@@ -451,6 +496,9 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 	s.found = p.find(maxTextDates)
 	for _, f := range s.found {
 		s.days[dayOf(f.t)] = true
+		if !f.ambiguous {
+			s.firm[dayOf(f.t)] = true
+		}
 	}
 	s.copyYear = copyrightYear(p.toks, b)
 	return s
@@ -525,13 +573,19 @@ const (
 // headlineDate returns the date p's text shows right next to its
 // headline (see textScan.headlineDate), reading only the text around it.
 func headlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
+	return headlineDateOf(p, ld, b, false)
+}
+
+// headlineDateOf is headlineDate; updates keeps the dates after a word
+// such as "Updated".
+func headlineDateOf(p *page, ld ldArticle, b dateBounds, updates bool) time.Time {
 	h1Pos := p.titlePos(ld)
 	if h1Pos < 0 {
 		return time.Time{}
 	}
 	text := p.text.String()
 	lo, hi := max(0, h1Pos-adjacentWindow), min(len(text), h1Pos+2*adjacentWindow)
-	return scanText(text[lo:hi], dayFirstFor(p.lang), b).headlineDate(h1Pos-lo, b)
+	return scanText(text[lo:hi], dayFirstFor(p.lang), b).headlineDate(h1Pos-lo, b, updates)
 }
 
 // headlineDate returns the date the text shows right after the headline
@@ -539,7 +593,7 @@ func headlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
 // 2, 2024"), else the one right before it (a kicker such as "Back to blog
 // · May 2, 2024"); dates after a word such as "Updated" are skipped. It
 // returns the zero time when there is none or no headline.
-func (s *textScan) headlineDate(h1Pos int, b dateBounds) time.Time {
+func (s *textScan) headlineDate(h1Pos int, b dateBounds, updates bool) time.Time {
 	if h1Pos < 0 {
 		return time.Time{}
 	}
@@ -556,12 +610,12 @@ func (s *textScan) headlineDate(h1Pos int, b dateBounds) time.Time {
 			if nonSpace(s.text[h1End:f.pos], adjacentAfter) > adjacentAfter {
 				break
 			}
-			if b.ok(f.t) && !s.modifiedCue(f.pos) {
+			if b.ok(f.t) && (updates || !s.modifiedCue(f.pos)) {
 				return f.t
 			}
 			continue
 		}
-		if f.end <= h1Pos && h1Pos-f.end < adjacentWindow && b.ok(f.t) && !s.modifiedCue(f.pos) &&
+		if f.end <= h1Pos && h1Pos-f.end < adjacentWindow && b.ok(f.t) && (updates || !s.modifiedCue(f.pos)) &&
 			nonSpace(s.text[f.end:h1Pos], adjacentBefore) <= adjacentBefore {
 			before = f.t
 		}
@@ -586,6 +640,35 @@ func shownBefore(p *page, ld ldArticle, pub time.Time, parse func(string) time.T
 		}
 	}
 	return time.Time{}
+}
+
+// shownAfter returns the date the text shows right next to the headline
+// (see headlineDate), even after a word such as "Updated", when it is
+// later than the structured date pub (by more than any time zone
+// explains), is not the structured modification day mod, and the page
+// shows pub's day nowhere (in its text, its time elements or its URL) or
+// only as its update: the page was dated anew by hand while its
+// structured dates stayed the template's. It returns the zero time
+// otherwise.
+func shownAfter(p *page, ld ldArticle, pub, mod time.Time, urls []string, parse func(string) time.Time, s *textScan, b dateBounds) time.Time {
+	if s.days[dayOf(pub)] && !s.shownAsUpdate(dayOf(pub)) {
+		return time.Time{}
+	}
+	for _, u := range urls {
+		if sameDay(urlDate(u), pub) {
+			return time.Time{}
+		}
+	}
+	for _, t := range p.times {
+		if d := parse(t.value); !d.IsZero() && sameDay(d, pub) {
+			return time.Time{}
+		}
+	}
+	d := headlineDateOf(p, ld, b, false)
+	if d.IsZero() || !dayOf(d).After(dayOf(pub.Add(12*time.Hour))) || (!mod.IsZero() && sameDay(d, mod)) {
+		return time.Time{}
+	}
+	return d
 }
 
 // shownAsUpdate reports whether the text shows day, and only after a word
