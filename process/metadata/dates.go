@@ -66,11 +66,18 @@ func tokenize(s string, limit int) []token {
 			i, space = j, false
 		case unicode.IsLetter(r):
 			j := i
+			prev := rune(0)
 			for j < len(s) {
 				r2, w2 := utf8.DecodeRuneInString(s[j:])
 				if !unicode.IsLetter(r2) || (j > i && isCJKDateWord(r2)) {
 					break
 				}
+				// Words glued by the markup ("HealthDECEMBER", "SmithMar")
+				// part where a lower-case letter meets an upper-case one.
+				if unicode.IsLower(prev) && unicode.IsUpper(r2) {
+					break
+				}
+				prev = r2
 				j += w2
 				if isCJKDateWord(r2) {
 					break

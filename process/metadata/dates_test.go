@@ -40,6 +40,8 @@ func TestParseDate(t *testing.T) {
 		{"Posted: 1st of June 2018", true, time.Date(2018, 6, 1, 0, 0, 0, 0, utc), precDay},
 		{"1563786300", true, time.Unix(1563786300, 0).UTC(), precTime},
 		{"20190722", true, time.Date(2019, 7, 22, 0, 0, 0, 0, utc), precDay},
+		{"Mental HealthDECEMBER 22, 2022", true, time.Date(2022, 12, 22, 0, 0, 0, 0, utc), precDay}, // glued by the markup
+		{"By Ann LeeMar 5, 2025", true, time.Date(2025, 3, 5, 0, 0, 0, 0, utc), precDay},
 	}
 	for _, tt := range tests {
 		got, prec, ok := parseDate(tt.in, tt.dayFirst)

@@ -36,8 +36,8 @@ var modifiedMetas = []string{
 // Words that, just before a date in the text, mark it as the publication
 // or the modification date.
 var (
-	rxPublishedCue = regexp.MustCompile(`(?i)\b(published|posted|publié|publicado|publicada|pubblicato|veröffentlicht|erschienen|erstellt|datum|date|geplaatst|created|written)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
-	rxModifiedCue  = regexp.MustCompile(`(?i)\b(updated|update|modified|aktualisiert|geändert|stand|mis à jour|actualizado|actualisé|aggiornato|bijgewerkt|last edited)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
+	rxPublishedCue = regexp.MustCompile(`(?i)(?:^|[^\pL])(published|posted|publié|publicado|publicada|pubblicato|veröffentlicht|erschienen|erstellt|datum|date|geplaatst|created|written)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
+	rxModifiedCue  = regexp.MustCompile(`(?i)(?:^|[^\pL])(updated|update|modified|aktualisiert|geändert|stand|mis à jour|actualizado|actualisé|aggiornato|bijgewerkt|last edited)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
 )
 
 // rxURLDate finds a /2019/07/22/ or 2019-07-22 style date in a URL path,
@@ -565,6 +565,9 @@ func (s *textScan) date(h1Pos int, b dateBounds) time.Time {
 const (
 	adjacentBefore = 40
 	adjacentAfter  = 100
+	// maxStandfirst bounds, in non-space bytes, the line between a
+	// headline and its byline that adjacentAfter does not count.
+	maxStandfirst = 300
 	// adjacentWindow bounds, in bytes, how far before the headline a date
 	// is looked at (white space included).
 	adjacentWindow = 2000
@@ -604,10 +607,22 @@ func (s *textScan) headlineDate(h1Pos int, b dateBounds, updates bool) time.Time
 		return time.Time{}
 	}
 	h1End := len(s.text) - len(rest) + i
+	// A standfirst often sits between the headline and the byline: the
+	// first line after the headline, when no longer than maxStandfirst,
+	// does not count in the distance to a date after it.
+	dekEnd := h1End
+	dek := strings.TrimLeft(s.text[h1End:], " \t\r\n")
+	if j := strings.IndexByte(dek, '\n'); j >= 0 && nonSpace(dek[:j], maxStandfirst) <= maxStandfirst {
+		dekEnd = len(s.text) - len(dek) + j
+	}
 	var before time.Time
 	for _, f := range s.found {
 		if f.pos >= h1End {
-			if nonSpace(s.text[h1End:f.pos], adjacentAfter) > adjacentAfter {
+			from := h1End
+			if f.pos >= dekEnd {
+				from = dekEnd
+			}
+			if nonSpace(s.text[from:f.pos], adjacentAfter) > adjacentAfter {
 				break
 			}
 			if b.ok(f.t) && (updates || !s.modifiedCue(f.pos)) {
@@ -635,7 +650,7 @@ func shownBefore(p *page, ld ldArticle, pub time.Time, parse func(string) time.T
 	}
 	near, _ := visibleDates(p, parse, false, nearH1)
 	for _, d := range []time.Time{near, headlineDate(p, ld, b), s.labelledPublished(b), markedPublished(p, parse)} {
-		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) && !sameDay(swapDayMonth(d), pub) {
 			return d
 		}
 	}
@@ -665,10 +680,19 @@ func shownAfter(p *page, ld ldArticle, pub, mod time.Time, urls []string, parse 
 		}
 	}
 	d := headlineDateOf(p, ld, b, false)
-	if d.IsZero() || !dayOf(d).After(dayOf(pub.Add(12*time.Hour))) || (!mod.IsZero() && sameDay(d, mod)) {
+	if d.IsZero() || !dayOf(d).After(dayOf(pub.Add(12*time.Hour))) || (!mod.IsZero() && sameDay(d, mod)) || sameDay(swapDayMonth(d), pub) {
 		return time.Time{}
 	}
 	return d
+}
+
+// swapDayMonth returns t's day with its day and month traded (the other
+// reading of 09.10.2024), or the zero time when there is none.
+func swapDayMonth(t time.Time) time.Time {
+	if t.Day() > 12 || t.Day() == int(t.Month()) {
+		return time.Time{}
+	}
+	return time.Date(t.Year(), time.Month(t.Day()), int(t.Month()), 0, 0, 0, 0, time.UTC)
 }
 
 // shownAsUpdate reports whether the text shows day, and only after a word
