@@ -181,7 +181,7 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 	// day shown far below the headline (an editor's note at the end, a
 	// footer) does not date the page.
 	if !mod.IsZero() && !pub.IsZero() && !sameDay(pub, mod) {
-		if s := scanned(); !s.days[dayOf(pub)] && s.showsNear(dayOf(mod), p.headlinePos()) {
+		if s := scanned(); !s.days[dayOf(pub)] && !s.notesOriginal(pub) && s.showsNear(dayOf(mod), p.headlinePos()) {
 			pub = mod
 		}
 	}
@@ -243,6 +243,11 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 		if t := urlDate(u); b.ok(t) {
 			return t, "url"
 		}
+	}
+	// A note such as "This article was originally published on 26 Sep
+	// 2019" names the publication date of a page dated by its update.
+	if t, ok := scanned().original(); ok && b.ok(t) {
+		return t, "original-note"
 	}
 	// The visible page: elements right after the headline first, where an
 	// article's own date usually is, then the rest of the page after it;
@@ -693,6 +698,43 @@ func swapDayMonth(t time.Time) time.Time {
 		return time.Time{}
 	}
 	return time.Date(t.Year(), time.Month(t.Day()), int(t.Month()), 0, 0, 0, 0, time.UTC)
+}
+
+// rxOriginalCue matches the words, right before a date, of a note that
+// names when an updated article first appeared ("originally published
+// on", "initialement publié en", "ursprünglich erschienen am").
+var rxOriginalCue = regexp.MustCompile(`(?i)(?:originally|initially|first|initialement|ursprünglich|zuerst|originalmente|inicialmente|inizialmente)\s+(?:published|posted|appeared|publié|publiée|paru|parue|veröffentlicht|erschienen|publicado|publicada|pubblicato|pubblicata)\W{0,6}(?:on|in|en|le|am|im|el|il|em|the)?\s*`)
+
+// original returns the full date after an "originally published" cue
+// in the text.
+func (s *textScan) original() (time.Time, bool) {
+	for _, f := range s.found {
+		before := s.text[max(0, f.pos-48):f.pos]
+		for _, loc := range rxOriginalCue.FindAllStringIndex(before, -1) {
+			if loc[1] == len(before) {
+				return f.t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// notesOriginal reports whether the text says the article was
+// originally published on pub's day or in its month ("initially
+// published in April 2017").
+func (s *textScan) notesOriginal(pub time.Time) bool {
+	if t, ok := s.original(); ok {
+		return sameDay(t, pub)
+	}
+	for _, loc := range rxOriginalCue.FindAllStringIndex(s.text, 4) {
+		p := dateParser{toks: tokenize(s.text[loc[1]:min(len(s.text), loc[1]+40)], 8)}
+		if m, k, ok := p.monthAt(0); ok {
+			if y := p.at(k); y.kind == tokNum && atoi(y.val) == pub.Year() && m == pub.Month() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shownAsUpdate reports whether the text shows day, and only after a word
