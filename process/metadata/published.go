@@ -73,8 +73,11 @@ func (b dateBounds) ok(t time.Time) bool {
 // by its headline but nowhere its publication day is dated by the day it
 // shows; structured data whose day the page never shows, or shows only
 // as its update, yields to an earlier date the page shows for itself (see
-// shownBefore); a timestamp a day off the date in the URL is shown in the
-// offset that puts it on the URL's day (see agreeWithDay).
+// shownBefore), or to a later one the page shows by its headline that is
+// not the modification day (see shownAfter); a note such as "originally
+// published on" names the date of a page dated by its update; a
+// timestamp a day off the date in the URL is shown in the offset that
+// puts it on the URL's day (see agreeWithDay).
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
