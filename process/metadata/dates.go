@@ -25,6 +25,9 @@ type foundDate struct {
 	prec precision
 	pos  int // byte offset of the date's first token in the text
 	end  int // byte offset just past the date (and its time of day)
+	// ambiguous is set for a numeric date whose day and month could
+	// trade places (03/04/2019).
+	ambiguous bool
 }
 
 // tokKind is the kind of a date token.
@@ -63,11 +66,18 @@ func tokenize(s string, limit int) []token {
 			i, space = j, false
 		case unicode.IsLetter(r):
 			j := i
+			prev := rune(0)
 			for j < len(s) {
 				r2, w2 := utf8.DecodeRuneInString(s[j:])
 				if !unicode.IsLetter(r2) || (j > i && isCJKDateWord(r2)) {
 					break
 				}
+				// Words glued by the markup ("HealthDECEMBER", "SmithMar")
+				// part where a lower-case letter meets an upper-case one.
+				if unicode.IsLower(prev) && unicode.IsUpper(r2) {
+					break
+				}
+				prev = r2
 				j += w2
 				if isCJKDateWord(r2) {
 					break
@@ -278,6 +288,18 @@ func (p *dateParser) dateAt(i int) (time.Time, int, bool) {
 	return time.Time{}, 0, false
 }
 
+// ambiguousAt reports whether a numeric date starting at token i reads
+// as well day first as month first: two numbers up to 12, different,
+// separated by a slash or a hyphen (dots always mean day first).
+func (p *dateParser) ambiguousAt(i int) bool {
+	a, sep, b := p.at(i), p.at(i+1), p.at(i+2)
+	if a.kind != tokNum || len(a.val) > 2 || sep.kind != tokSep || (sep.val != "/" && sep.val != "-") || b.kind != tokNum {
+		return false
+	}
+	x, y := atoi(a.val), atoi(b.val)
+	return x >= 1 && x <= 12 && y >= 1 && y <= 12 && x != y
+}
+
 // tight reports whether token i is a number of at most n digits with no
 // space before it.
 func (p *dateParser) tight(i, n int) bool {
@@ -443,7 +465,7 @@ func (p *dateParser) find(max int) []foundDate {
 		if !ok {
 			continue
 		}
-		f := foundDate{t: d, prec: precDay, pos: t.start}
+		f := foundDate{t: d, prec: precDay, pos: t.start, ambiguous: p.ambiguousAt(i)}
 		if dt, k, ok := p.timeAt(d, next); ok {
 			f.t, f.prec, next = dt, precTime, k
 		}
@@ -459,26 +481,33 @@ func (p *dateParser) find(max int) []foundDate {
 // with month names in several languages ("12. März 2019", "July 22, 2019",
 // "22nd July, 2019"). See the package documentation for time zones.
 func parseDate(s string, dayFirst bool) (time.Time, precision, bool) {
+	f, ok := parseFirstDate(s, dayFirst)
+	return f.t, f.prec, ok
+}
+
+// parseFirstDate is parseDate, with what it knows of the date found (see
+// foundDate.ambiguous).
+func parseFirstDate(s string, dayFirst bool) (foundDate, bool) {
 	if len(s) > 200 {
 		s = s[:200]
 	}
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return time.Time{}, 0, false
+		return foundDate{}, false
 	}
 	// Unix timestamps, in seconds or milliseconds.
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil && (len(s) == 10 || len(s) == 13) {
 		if len(s) == 13 {
 			n /= 1000
 		}
-		return time.Unix(n, 0).UTC(), precTime, true
+		return foundDate{t: time.Unix(n, 0).UTC(), prec: precTime}, true
 	}
 	p := dateParser{toks: tokenize(s, 64), dayFirst: dayFirst}
 	f := p.find(1)
 	if len(f) == 0 {
-		return time.Time{}, 0, false
+		return foundDate{}, false
 	}
-	return f[0].t, f[0].prec, true
+	return f[0], true
 }
 
 // ParseDate reads the first date in s, as found in meta tags, time elements

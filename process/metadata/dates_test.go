@@ -40,6 +40,8 @@ func TestParseDate(t *testing.T) {
 		{"Posted: 1st of June 2018", true, time.Date(2018, 6, 1, 0, 0, 0, 0, utc), precDay},
 		{"1563786300", true, time.Unix(1563786300, 0).UTC(), precTime},
 		{"20190722", true, time.Date(2019, 7, 22, 0, 0, 0, 0, utc), precDay},
+		{"Mental HealthDECEMBER 22, 2022", true, time.Date(2022, 12, 22, 0, 0, 0, 0, utc), precDay}, // glued by the markup
+		{"By Ann LeeMar 5, 2025", true, time.Date(2025, 3, 5, 0, 0, 0, 0, utc), precDay},
 	}
 	for _, tt := range tests {
 		got, prec, ok := parseDate(tt.in, tt.dayFirst)
@@ -73,6 +75,9 @@ func TestURLDate(t *testing.T) {
 		{"https://a.example/news/2019-07-22-story.html", "2019-07-22"},
 		{"https://a.example/news/20190722/story", "2019-07-22"},
 		{"https://a.example/meldungen/29-10-2021", "2021-10-29"},
+		{"https://a.example/blog/2023/October/03/story", "2023-10-03"},
+		{"https://a.example/blog/2023/march/7/", "2023-03-07"},
+		{"https://a.example/blog/2023/guides/03/story", ""},
 		{"https://a.example/2019/07/story", ""},
 		{"https://a.example/item/123456789", ""},
 		{"https://a.example/?d=2019-07-22", ""},

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -35,15 +36,16 @@ var modifiedMetas = []string{
 // Words that, just before a date in the text, mark it as the publication
 // or the modification date.
 var (
-	rxPublishedCue = regexp.MustCompile(`(?i)\b(published|posted|publié|publicado|publicada|pubblicato|veröffentlicht|erschienen|erstellt|datum|date|geplaatst|created|written)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
-	rxModifiedCue  = regexp.MustCompile(`(?i)\b(updated|update|modified|aktualisiert|geändert|stand|mis à jour|actualizado|actualisé|aggiornato|bijgewerkt|last edited)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
+	rxPublishedCue = regexp.MustCompile(`(?i)(?:^|[^\pL])(published|posted|publié|publicado|publicada|pubblicato|veröffentlicht|erschienen|erstellt|datum|date|geplaatst|created|written)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
+	rxModifiedCue  = regexp.MustCompile(`(?i)(?:^|[^\pL])(updated|update|modified|aktualisiert|geändert|stand|mis à jour|actualizado|actualisé|aggiornato|bijgewerkt|last edited)\W{0,6}(am|on|le|el|il|op|at)?\W{0,3}(\p{L}+,?\s+)?$`)
 )
 
 // rxURLDate finds a /2019/07/22/ or 2019-07-22 style date in a URL path,
 // rxURLDateDMY a /22-07-2019 one.
 var (
-	rxURLDate    = regexp.MustCompile(`(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)`)
-	rxURLDateDMY = regexp.MustCompile(`(?:^|[/_~-])(0[1-9]|[12]\d|3[01])[-.](0[1-9]|1[0-2])[-.]((?:19|20)\d{2})(?:[/_.-]|$)`)
+	rxURLDate          = regexp.MustCompile(`(?:^|[/_-])((?:19|20)\d{2})[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)`)
+	rxURLDateMonthName = regexp.MustCompile(`(?:^|/)((?:19|20)\d{2})/(\p{L}{3,10})/(0?[1-9]|[12]\d|3[01])(?:/|$)`)
+	rxURLDateDMY       = regexp.MustCompile(`(?:^|[/_~-])(0[1-9]|[12]\d|3[01])[-.](0[1-9]|1[0-2])[-.]((?:19|20)\d{2})(?:[/_.-]|$)`)
 )
 
 // dateBounds is the window a page's own date must fall in.
@@ -71,8 +73,11 @@ func (b dateBounds) ok(t time.Time) bool {
 // by its headline but nowhere its publication day is dated by the day it
 // shows; structured data whose day the page never shows, or shows only
 // as its update, yields to an earlier date the page shows for itself (see
-// shownBefore); a timestamp a day off the date in the URL is shown in the
-// offset that puts it on the URL's day (see agreeWithDay).
+// shownBefore), or to a later one the page shows by its headline that is
+// not the modification day (see shownAfter); a note such as "originally
+// published on" names the date of a page dated by its update; a
+// timestamp a day off the date in the URL is shown in the offset that
+// puts it on the URL's day (see agreeWithDay).
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
@@ -84,15 +89,45 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 		}
 		return scan
 	}
+	// The days the page shows in a form with one reading, anywhere: its
+	// text, its furniture, its time elements' ISO values.
+	var firm map[time.Time]bool
+	firmDays := func() map[time.Time]bool {
+		if firm != nil {
+			return firm
+		}
+		firm = map[time.Time]bool{}
+		for d := range scanned().firm {
+			firm[d] = true
+		}
+		for d := range scanText(p.discarded.String(), dayFirst, b).firm {
+			firm[d] = true
+		}
+		for _, u := range urls {
+			if d := urlDate(u); !d.IsZero() {
+				firm[d] = true
+			}
+		}
+		for _, t := range p.times {
+			if rxISODate.MatchString(t.value) {
+				if d, _, ok := parseDate(t.value, dayFirst); ok {
+					firm[dayOf(d)] = true
+				}
+			}
+		}
+		return firm
+	}
 	parse := func(s string) time.Time {
-		t, _, ok := parseDate(s, dayFirst)
+		f, ok := parseFirstDate(s, dayFirst)
+		t := f.t
 		if !ok || !b.ok(t) {
 			return time.Time{}
 		}
 		// 03/04/2019 in a meta tag: day or month first? The page's own
-		// text settles it when it shows only the other reading.
-		if m := rxAmbiguous.FindStringSubmatch(s); m != nil && m[1] != m[2] {
-			shown := scanned().days
+		// text settles it when it shows only the other reading in a form
+		// that has one ("4 March 2019", "2019-03-04").
+		if m := rxAmbiguous.FindStringSubmatch(s); f.ambiguous || (m != nil && m[1] != m[2]) {
+			shown := firmDays()
 			alt := time.Date(t.Year(), time.Month(t.Day()), int(t.Month()), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
 			if shown[dayOf(alt)] && !shown[dayOf(t)] && b.ok(alt) {
 				return alt
@@ -139,6 +174,8 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 	if src == "jsonld" || src == "meta" {
 		if d := shownBefore(p, ld, pub, parse, scanned(), b); !d.IsZero() {
 			pub = d
+		} else if d := shownAfter(p, ld, pub, mod, urls, parse, scanned(), b); !d.IsZero() {
+			pub = d
 		}
 	}
 	// A page that shows its modification day by its headline but nowhere
@@ -147,7 +184,7 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 	// day shown far below the headline (an editor's note at the end, a
 	// footer) does not date the page.
 	if !mod.IsZero() && !pub.IsZero() && !sameDay(pub, mod) {
-		if s := scanned(); !s.days[dayOf(pub)] && s.showsNear(dayOf(mod), p.headlinePos()) {
+		if s := scanned(); !s.days[dayOf(pub)] && !s.notesOriginal(pub) && s.showsNear(dayOf(mod), p.headlinePos()) {
 			pub = mod
 		}
 	}
@@ -209,6 +246,11 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 		if t := urlDate(u); b.ok(t) {
 			return t, "url"
 		}
+	}
+	// A note such as "This article was originally published on 26 Sep
+	// 2019" names the publication date of a page dated by its update.
+	if t, ok := scanned().original(); ok && b.ok(t) {
+		return t, "original-note"
 	}
 	// The visible page: elements right after the headline first, where an
 	// article's own date usually is, then the rest of the page after it;
@@ -392,6 +434,9 @@ func sameDay(a, b time.Time) bool {
 	return ay == by && am == bm && ad == bd
 }
 
+// rxISODate matches a value that starts with an ISO 8601 date.
+var rxISODate = regexp.MustCompile(`^\s*\d{4}-\d{2}-\d{2}`)
+
 // rxAmbiguous matches a numeric date whose first two parts could each be
 // the day or the month.
 var rxAmbiguous = regexp.MustCompile(`^\s*(0?[1-9]|1[0-2])[/.-](0?[1-9]|1[0-2])[/.-]\d{4}\b`)
@@ -418,10 +463,17 @@ func urlDate(u string) time.Time {
 	}
 	m := rxURLDate.FindStringSubmatch(path)
 	if m == nil {
-		if m = rxURLDateDMY.FindStringSubmatch(path); m == nil {
+		if m = rxURLDateDMY.FindStringSubmatch(path); m != nil {
+			m[1], m[3] = m[3], m[1]
+		} else if m = rxURLDateMonthName.FindStringSubmatch(strings.ToLower(path)); m != nil {
+			mo, ok := months[m[2]]
+			if !ok {
+				return time.Time{}
+			}
+			m[2] = strconv.Itoa(int(mo))
+		} else {
 			return time.Time{}
 		}
-		m[1], m[3] = m[3], m[1]
 	}
 	t, ok := validDate(atoi(m[1]), atoi(m[2]), atoi(m[3]))
 	if !ok {
@@ -435,6 +487,7 @@ type textScan struct {
 	text     string
 	found    []foundDate
 	days     map[time.Time]bool // the days the text shows
+	firm     map[time.Time]bool // the days it shows in a form with one reading
 	copyYear int                // the year after "©" or "Copyright", or 0
 }
 
@@ -443,7 +496,7 @@ const maxTextDates = 2000
 
 // scanText tokenizes text once and finds its dates.
 func scanText(text string, dayFirst bool, b dateBounds) *textScan {
-	s := &textScan{text: text, days: map[time.Time]bool{}}
+	s := &textScan{text: text, days: map[time.Time]bool{}, firm: map[time.Time]bool{}}
 	if text == "" {
 		return s
 	}
@@ -451,6 +504,9 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 	s.found = p.find(maxTextDates)
 	for _, f := range s.found {
 		s.days[dayOf(f.t)] = true
+		if !f.ambiguous {
+			s.firm[dayOf(f.t)] = true
+		}
 	}
 	s.copyYear = copyrightYear(p.toks, b)
 	return s
@@ -517,6 +573,9 @@ func (s *textScan) date(h1Pos int, b dateBounds) time.Time {
 const (
 	adjacentBefore = 40
 	adjacentAfter  = 100
+	// maxStandfirst bounds, in non-space bytes, the line between a
+	// headline and its byline that adjacentAfter does not count.
+	maxStandfirst = 300
 	// adjacentWindow bounds, in bytes, how far before the headline a date
 	// is looked at (white space included).
 	adjacentWindow = 2000
@@ -525,13 +584,19 @@ const (
 // headlineDate returns the date p's text shows right next to its
 // headline (see textScan.headlineDate), reading only the text around it.
 func headlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
+	return headlineDateOf(p, ld, b, false)
+}
+
+// headlineDateOf is headlineDate; updates keeps the dates after a word
+// such as "Updated".
+func headlineDateOf(p *page, ld ldArticle, b dateBounds, updates bool) time.Time {
 	h1Pos := p.titlePos(ld)
 	if h1Pos < 0 {
 		return time.Time{}
 	}
 	text := p.text.String()
 	lo, hi := max(0, h1Pos-adjacentWindow), min(len(text), h1Pos+2*adjacentWindow)
-	return scanText(text[lo:hi], dayFirstFor(p.lang), b).headlineDate(h1Pos-lo, b)
+	return scanText(text[lo:hi], dayFirstFor(p.lang), b).headlineDate(h1Pos-lo, b, updates)
 }
 
 // headlineDate returns the date the text shows right after the headline
@@ -539,7 +604,7 @@ func headlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
 // 2, 2024"), else the one right before it (a kicker such as "Back to blog
 // · May 2, 2024"); dates after a word such as "Updated" are skipped. It
 // returns the zero time when there is none or no headline.
-func (s *textScan) headlineDate(h1Pos int, b dateBounds) time.Time {
+func (s *textScan) headlineDate(h1Pos int, b dateBounds, updates bool) time.Time {
 	if h1Pos < 0 {
 		return time.Time{}
 	}
@@ -550,18 +615,30 @@ func (s *textScan) headlineDate(h1Pos int, b dateBounds) time.Time {
 		return time.Time{}
 	}
 	h1End := len(s.text) - len(rest) + i
+	// A standfirst often sits between the headline and the byline: the
+	// first line after the headline, when no longer than maxStandfirst,
+	// does not count in the distance to a date after it.
+	dekEnd := h1End
+	dek := strings.TrimLeft(s.text[h1End:], " \t\r\n")
+	if j := strings.IndexByte(dek, '\n'); j >= 0 && nonSpace(dek[:j], maxStandfirst) <= maxStandfirst {
+		dekEnd = len(s.text) - len(dek) + j
+	}
 	var before time.Time
 	for _, f := range s.found {
 		if f.pos >= h1End {
-			if nonSpace(s.text[h1End:f.pos], adjacentAfter) > adjacentAfter {
+			from := h1End
+			if f.pos >= dekEnd {
+				from = dekEnd
+			}
+			if nonSpace(s.text[from:f.pos], adjacentAfter) > adjacentAfter {
 				break
 			}
-			if b.ok(f.t) && !s.modifiedCue(f.pos) {
+			if b.ok(f.t) && (updates || !s.modifiedCue(f.pos)) {
 				return f.t
 			}
 			continue
 		}
-		if f.end <= h1Pos && h1Pos-f.end < adjacentWindow && b.ok(f.t) && !s.modifiedCue(f.pos) &&
+		if f.end <= h1Pos && h1Pos-f.end < adjacentWindow && b.ok(f.t) && (updates || !s.modifiedCue(f.pos)) &&
 			nonSpace(s.text[f.end:h1Pos], adjacentBefore) <= adjacentBefore {
 			before = f.t
 		}
@@ -581,11 +658,86 @@ func shownBefore(p *page, ld ldArticle, pub time.Time, parse func(string) time.T
 	}
 	near, _ := visibleDates(p, parse, false, nearH1)
 	for _, d := range []time.Time{near, headlineDate(p, ld, b), s.labelledPublished(b), markedPublished(p, parse)} {
-		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) {
+		if !d.IsZero() && dayOf(d).Before(dayOf(pub.Add(-12*time.Hour))) && !sameDay(swapDayMonth(d), pub) {
 			return d
 		}
 	}
 	return time.Time{}
+}
+
+// shownAfter returns the date the text shows right next to the headline
+// (see headlineDate), even after a word such as "Updated", when it is
+// later than the structured date pub (by more than any time zone
+// explains), is not the structured modification day mod, and the page
+// shows pub's day nowhere (in its text, its time elements or its URL) or
+// only as its update: the page was dated anew by hand while its
+// structured dates stayed the template's. It returns the zero time
+// otherwise.
+func shownAfter(p *page, ld ldArticle, pub, mod time.Time, urls []string, parse func(string) time.Time, s *textScan, b dateBounds) time.Time {
+	if s.days[dayOf(pub)] && !s.shownAsUpdate(dayOf(pub)) {
+		return time.Time{}
+	}
+	for _, u := range urls {
+		if sameDay(urlDate(u), pub) {
+			return time.Time{}
+		}
+	}
+	for _, t := range p.times {
+		if d := parse(t.value); !d.IsZero() && sameDay(d, pub) {
+			return time.Time{}
+		}
+	}
+	d := headlineDateOf(p, ld, b, false)
+	if d.IsZero() || !dayOf(d).After(dayOf(pub.Add(12*time.Hour))) || (!mod.IsZero() && sameDay(d, mod)) || sameDay(swapDayMonth(d), pub) {
+		return time.Time{}
+	}
+	return d
+}
+
+// swapDayMonth returns t's day with its day and month traded (the other
+// reading of 09.10.2024), or the zero time when there is none.
+func swapDayMonth(t time.Time) time.Time {
+	if t.Day() > 12 || t.Day() == int(t.Month()) {
+		return time.Time{}
+	}
+	return time.Date(t.Year(), time.Month(t.Day()), int(t.Month()), 0, 0, 0, 0, time.UTC)
+}
+
+// rxOriginalCue matches the words, right before a date, of a note that
+// names when an updated article first appeared ("originally published
+// on", "initialement publié en", "ursprünglich erschienen am").
+var rxOriginalCue = regexp.MustCompile(`(?i)(?:originally|initially|first|initialement|ursprünglich|zuerst|originalmente|inicialmente|inizialmente)\s+(?:published|posted|appeared|publié|publiée|paru|parue|veröffentlicht|erschienen|publicado|publicada|pubblicato|pubblicata)\W{0,6}(?:on|in|en|le|am|im|el|il|em|the)?\s*`)
+
+// original returns the full date after an "originally published" cue
+// in the text.
+func (s *textScan) original() (time.Time, bool) {
+	for _, f := range s.found {
+		before := s.text[max(0, f.pos-48):f.pos]
+		for _, loc := range rxOriginalCue.FindAllStringIndex(before, -1) {
+			if loc[1] == len(before) {
+				return f.t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// notesOriginal reports whether the text says the article was
+// originally published on pub's day or in its month ("initially
+// published in April 2017").
+func (s *textScan) notesOriginal(pub time.Time) bool {
+	if t, ok := s.original(); ok {
+		return sameDay(t, pub)
+	}
+	for _, loc := range rxOriginalCue.FindAllStringIndex(s.text, 4) {
+		p := dateParser{toks: tokenize(s.text[loc[1]:min(len(s.text), loc[1]+40)], 8)}
+		if m, k, ok := p.monthAt(0); ok {
+			if y := p.at(k); y.kind == tokNum && atoi(y.val) == pub.Year() && m == pub.Month() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // shownAsUpdate reports whether the text shows day, and only after a word
