@@ -86,7 +86,7 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 		if blocked {
 			return true
 		}
-		resp, err := r.fetch(ctx, it.Link)
+		resp, err := r.fetch(ctx, it.Link, http.Header{"Accept": {pageAccept}})
 		if errors.Is(err, errNotSent) {
 			// The host asked to wait, its robots.txt is known to be
 			// unavailable, or the limits shared with the other replicas
@@ -198,15 +198,15 @@ func (r *pageRound) publish(ctx context.Context, raw RawArticle, what string) bo
 	return true
 }
 
-// fetch gets the page at link if the site's robots.txt allows it, within
-// the per-host limits.
-func (r *pageRound) fetch(ctx context.Context, link string) (*Response, error) {
+// fetch gets the page at link with header h if the site's robots.txt
+// allows it, within the per-host limits.
+func (r *pageRound) fetch(ctx context.Context, link string, h http.Header) (*Response, error) {
 	p := r.p
 	if err := p.robots.check(ctx, link); err != nil {
 		return nil, err
 	}
 	return p.send(ctx, link, func(ctx context.Context) (*Response, error) {
-		return p.client.GetPage(ctx, link, http.Header{"Accept": {pageAccept}})
+		return p.client.GetPage(ctx, link, h)
 	})
 }
 

@@ -116,7 +116,10 @@ func (r *pageRound) revisitPage(pv PageVersions, it FeedItem, id string, v PageV
 	if v.LastModified != "" {
 		h.Set("If-Modified-Since", v.LastModified)
 	}
-	resp, err := p.client.GetPage(ctx, it.Link, h)
+	resp, err := r.fetch(ctx, it.Link, h)
+	if errors.Is(err, errNotSent) {
+		return true // the host asked to wait, or its robots.txt is unavailable
+	}
 	if err == nil {
 		err = resp.Err()
 	}

@@ -44,6 +44,7 @@ func (m *memVersions) MarkSeenVersion(ctx context.Context, id string, v PageVers
 type rebuiltSite struct {
 	srv        *httptest.Server
 	validators bool
+	robots     string // served as /robots.txt if set
 
 	mu          sync.Mutex
 	builds      int
@@ -57,6 +58,12 @@ func newRebuiltSite(t *testing.T, validators bool) *rebuiltSite {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		switch r.URL.Path {
+		case "/robots.txt":
+			if s.robots == "" {
+				http.NotFound(w, r)
+				return
+			}
+			fmt.Fprint(w, s.robots)
 		case "/atom.xml":
 			s.builds++
 			updated := time.Date(2026, 3, 7, 8, 0, s.builds, 0, time.UTC).Format(time.RFC3339)
@@ -163,5 +170,40 @@ func TestRebuiltFeedRefetchesOnlyChangedPages(t *testing.T) {
 				t.Errorf("a rebuild after the edit published again: %d articles", n)
 			}
 		})
+	}
+}
+
+// TestRevisitKeepsToRobots: the page of an updated item is not fetched
+// again when the site's robots.txt disallows it.
+func TestRevisitKeepsToRobots(t *testing.T) {
+	site := newRebuiltSite(t, true)
+	site.mu.Lock()
+	site.robots = "User-agent: *\nDisallow: /keeper\n"
+	site.mu.Unlock()
+	f, err := NewFeed(site.srv.URL+"/atom.xml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: time.Date(2026, 3, 7, 9, 0, 0, 0, time.UTC)}
+	p, err := NewPoller(PollerConfig{
+		Feeds:     []Feed{f},
+		Client:    NewClient(ClientOptions{AllowPrivateNetworks: true, Timeout: 10 * time.Second}),
+		Publisher: &memPub{},
+		State:     newMemState(),
+		Seen:      newMemVersions(),
+		Interval:  time.Minute,
+		Jitter:    -1,
+		Logger:    testLogger(t),
+		Now:       clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		pollDue(t, p)
+		clock.Advance(time.Minute)
+	}
+	if builds, served, nms := site.counts(); builds != 4 || served+nms != 0 {
+		t.Errorf("after %d feed builds, a page robots.txt disallows was requested %d times, want none", builds, served+nms)
 	}
 }
