@@ -65,6 +65,9 @@ func (x *extractor) drop(n *html.Node) bool {
 	if x.hidden(n) {
 		return true
 	}
+	if n.DataAtom == atom.A && isButtonLink(n) {
+		return true
+	}
 	if r := attr(n, "role"); r != "" {
 		switch r {
 		case "navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "search", "menu", "menubar", "toolbar", "tablist":
@@ -178,4 +181,34 @@ func (x *extractor) readJSONLD(n *html.Node) {
 		}
 	}
 	walk(v, 0)
+}
+
+// isButtonLink reports whether link n is drawn as a button: a call to
+// action ("Start free trial", "Book a demo", "Download the guide") that
+// sends the reader to a form or a shop, not a link in the story's text.
+func isButtonLink(n *html.Node) bool {
+	if attr(n, "role") == "button" {
+		return true
+	}
+	c := strings.ToLower(attr(n, "class"))
+	if c == "" {
+		return false
+	}
+	start := -1
+	for i := 0; i <= len(c); i++ {
+		if i < len(c) && (c[i] >= 'a' && c[i] <= 'z' || c[i] >= '0' && c[i] <= '9') {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			switch c[start:i] {
+			case "btn", "button", "cta":
+				return true
+			}
+		}
+		start = -1
+	}
+	return false
 }
