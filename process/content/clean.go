@@ -77,7 +77,7 @@ func (x *extractor) drop(n *html.Node) bool {
 	if isMainMarker(n) {
 		return false
 	}
-	if x.st.weight(n) < 0 {
+	if x.st.weight(n) < 0 && !x.longSummary(n) {
 		if x.holdsBody(n) {
 			return false
 		}
@@ -211,4 +211,34 @@ func isButtonLink(n *html.Node) bool {
 		start = -1
 	}
 	return false
+}
+
+// summaryWords are the boilerplate words of a class that name a summary of
+// the story: a standfirst or a dek repeats the description in a sentence
+// or two and goes, but on a paper's page the abstract is the text itself.
+var summaryWords = map[string]bool{
+	"abstract": true, "dek": true, "standfirst": true, "strapline": true,
+	"subtitle": true, "subheadline": true,
+}
+
+// longSummary reports whether n is named only by summary words and holds
+// more running text than any standfirst: several sentences, few links.
+func (x *extractor) longSummary(n *html.Node) bool {
+	s := x.st.get(n)
+	if s.text-s.link < 600 || s.linkDensity() > 0.2 || s.flags&flagNegPart != 0 {
+		return false
+	}
+	named, other := false, false
+	for _, a := range n.Attr {
+		if a.Key == "class" || a.Key == "id" {
+			eachNegWord(strings.ToLower(a.Val), func(w string) {
+				if summaryWords[w] {
+					named = true
+				} else {
+					other = true
+				}
+			})
+		}
+	}
+	return named && !other
 }

@@ -101,7 +101,11 @@ func (x *extractor) initialScore(n *html.Node) float64 {
 	case atom.Body, atom.Html:
 		s = -10
 	}
-	switch x.st.weight(n) {
+	w := x.st.weight(n)
+	if w < 0 && x.longSummary(n) {
+		w = 0
+	}
+	switch w {
 	case 2:
 		s += 40
 	case 1:
