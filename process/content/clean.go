@@ -68,6 +68,9 @@ func (x *extractor) drop(n *html.Node) bool {
 	if n.DataAtom == atom.A && isButtonLink(n) {
 		return true
 	}
+	if isPersonCard(n) && !x.holdsBody(n) {
+		return true
+	}
 	if r := attr(n, "role"); r != "" {
 		switch r {
 		case "navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "search", "menu", "menubar", "toolbar", "tablist":
@@ -241,4 +244,15 @@ func (x *extractor) longSummary(n *html.Node) bool {
 		}
 	}
 	return named && !other
+}
+
+// isPersonCard reports whether n is marked up as a person (schema.org
+// Person microdata, or the page's author): an author box with a photo, a
+// name and a short biography, which is about the writer, not the story.
+func isPersonCard(n *html.Node) bool {
+	if strings.EqualFold(attr(n, "itemprop"), "author") {
+		return true
+	}
+	t := strings.ToLower(attr(n, "itemtype"))
+	return strings.HasSuffix(t, "schema.org/person")
 }
