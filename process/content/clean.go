@@ -68,6 +68,11 @@ func (x *extractor) drop(n *html.Node) bool {
 	if n.DataAtom == atom.A && isButtonLink(n) {
 		return true
 	}
+	if n.DataAtom == atom.Label {
+		// The name of a form's field ("First Name*"): a form is
+		// never the story, and its labels are the text it leaves.
+		return true
+	}
 	if isPersonCard(n) && !x.holdsBody(n) {
 		return true
 	}
