@@ -146,7 +146,9 @@ var notices = map[string]bool{
 	"table of contents": true, "contents": true, "in this article": true,
 	"on this page": true, "back to top": true, "show caption": true,
 	"article continues below": true, "why trust us": true, "share this post": true,
-	"recommended stories": true, "you might like": true, "you might also like": true,
+	"recommended stories": true, "recommended articles": true, "recommended posts": true,
+	"recommended reading": true, "related posts": true, "related reading": true,
+	"you may be interested in the following topics as well": true, "you might like": true, "you might also like": true,
 	"join the conversation": true, "in partnership with": true, "cookie consent": true,
 	// Calls to action: the buttons of a product page or a sign-up box.
 	"get started": true, "get started today": true, "get started for free": true,
