@@ -65,6 +65,17 @@ func (x *extractor) drop(n *html.Node) bool {
 	if x.hidden(n) {
 		return true
 	}
+	if n.DataAtom == atom.A && isButtonLink(n) {
+		return true
+	}
+	if n.DataAtom == atom.Label {
+		// The name of a form's field ("First Name*"): a form is
+		// never the story, and its labels are the text it leaves.
+		return true
+	}
+	if isPersonCard(n) && !x.holdsBody(n) {
+		return true
+	}
 	if r := attr(n, "role"); r != "" {
 		switch r {
 		case "navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "search", "menu", "menubar", "toolbar", "tablist":
@@ -74,7 +85,7 @@ func (x *extractor) drop(n *html.Node) bool {
 	if isMainMarker(n) {
 		return false
 	}
-	if x.st.weight(n) < 0 {
+	if x.st.weight(n) < 0 && !x.longSummary(n) {
 		if x.holdsBody(n) {
 			return false
 		}
@@ -178,4 +189,75 @@ func (x *extractor) readJSONLD(n *html.Node) {
 		}
 	}
 	walk(v, 0)
+}
+
+// isButtonLink reports whether link n is drawn as a button: a call to
+// action ("Start free trial", "Book a demo", "Download the guide") that
+// sends the reader to a form or a shop, not a link in the story's text.
+func isButtonLink(n *html.Node) bool {
+	if attr(n, "role") == "button" {
+		return true
+	}
+	c := strings.ToLower(attr(n, "class"))
+	if c == "" {
+		return false
+	}
+	start := -1
+	for i := 0; i <= len(c); i++ {
+		if i < len(c) && (c[i] >= 'a' && c[i] <= 'z' || c[i] >= '0' && c[i] <= '9') {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			switch c[start:i] {
+			case "btn", "button", "cta":
+				return true
+			}
+		}
+		start = -1
+	}
+	return false
+}
+
+// summaryWords are the boilerplate words of a class that name a summary of
+// the story: a standfirst or a dek repeats the description in a sentence
+// or two and goes, but on a paper's page the abstract is the text itself.
+var summaryWords = map[string]bool{
+	"abstract": true, "dek": true, "standfirst": true, "strapline": true,
+	"subtitle": true, "subheadline": true,
+}
+
+// longSummary reports whether n is named only by summary words and holds
+// more running text than any standfirst: several sentences, few links.
+func (x *extractor) longSummary(n *html.Node) bool {
+	s := x.st.get(n)
+	if s.text-s.link < 600 || s.linkDensity() > 0.2 || s.flags&flagNegPart != 0 {
+		return false
+	}
+	named, other := false, false
+	for _, a := range n.Attr {
+		if a.Key == "class" || a.Key == "id" {
+			eachNegWord(strings.ToLower(a.Val), func(w string) {
+				if summaryWords[w] {
+					named = true
+				} else {
+					other = true
+				}
+			})
+		}
+	}
+	return named && !other
+}
+
+// isPersonCard reports whether n is marked up as a person (schema.org
+// Person microdata, or the page's author): an author box with a photo, a
+// name and a short biography, which is about the writer, not the story.
+func isPersonCard(n *html.Node) bool {
+	if strings.EqualFold(attr(n, "itemprop"), "author") {
+		return true
+	}
+	t := strings.ToLower(attr(n, "itemtype"))
+	return strings.HasSuffix(t, "schema.org/person")
 }

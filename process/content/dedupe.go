@@ -146,14 +146,42 @@ var notices = map[string]bool{
 	"table of contents": true, "contents": true, "in this article": true,
 	"on this page": true, "back to top": true, "show caption": true,
 	"article continues below": true, "why trust us": true, "share this post": true,
+	"recommended stories": true, "recommended articles": true, "recommended posts": true,
+	"recommended reading": true, "related posts": true, "related reading": true,
+	"you may be interested in the following topics as well": true, "you might like": true, "you might also like": true,
+	"join the conversation": true, "in partnership with": true, "cookie consent": true,
+	// Calls to action: the buttons of a product page or a sign-up box.
+	"get started": true, "get started today": true, "get started for free": true,
+	"get started now": true, "book a demo": true, "book a free demo": true,
+	"request a demo": true, "request a quote": true, "start free trial": true,
+	"start your free trial": true, "start a free trial": true, "try it free": true,
+	"try it for free": true, "try for free": true, "register": true, "register now": true,
+	"loading posts": true, "loading comments": true, "loading paragraph": true,
+	"sign up now": true, "sign up for free": true, "download now": true,
+	"get the free ebook": true, "download the free ebook": true, "share your story": true,
+	"how was this issue": true, "this story is funded by readers like you": true,
+	"stay connected with me": true, "stay connected with us": true, "take the next step": true,
 }
+
+// Folded prefixes of a short notice: a shop's button ("See price at Shop").
+var noticePrefixes = []string{"see price at ", "check price at ", "view price at ", "buy now at "}
 
 // isNotice reports whether the folded paragraph k is page furniture.
 func isNotice(k string) bool {
 	if len(k) > 60 {
 		return false
 	}
-	return notices[k]
+	if notices[k] {
+		return true
+	}
+	if len(k) < 40 {
+		for _, p := range noticePrefixes {
+			if strings.HasPrefix(k, p) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Folded prefixes of a paragraph that points readers elsewhere ("Read more:

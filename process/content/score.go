@@ -101,7 +101,17 @@ func (x *extractor) initialScore(n *html.Node) float64 {
 	case atom.Body, atom.Html:
 		s = -10
 	}
-	switch x.st.weight(n) {
+	w := x.st.weight(n)
+	if w < 0 && x.longSummary(n) {
+		w = 0
+	}
+	if w == 2 && x.st.get(n).text < 100 {
+		// A strong article class on a line or two of text is a utility
+		// class that styles text (text-content-size on a page header):
+		// the element does not hold the article.
+		w = 0
+	}
+	switch w {
 	case 2:
 		s += 40
 	case 1:
