@@ -249,9 +249,11 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		}
 		return
 	case html.ElementNode:
+		// The element's start parts the text before it from its own
+		// (and its end, below, its own from what follows); an element
+		// whose text the walk skips keeps the mark until the next text.
 		if softBoundary(n.DataAtom) {
 			p.boundary = true
-			defer func() { p.boundary = true }()
 		}
 	case html.DocumentNode:
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -398,6 +400,9 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		p.text.WriteByte('\n')
 	} else if block && discarded {
 		p.discarded.WriteByte('\n')
+	}
+	if softBoundary(a) {
+		p.boundary = true
 	}
 }
 
@@ -572,7 +577,6 @@ func textOf(n *html.Node, limit int) string {
 		case html.ElementNode:
 			if softBoundary(n.DataAtom) {
 				boundary = true
-				defer func() { boundary = true }()
 			}
 			if skipText(n.DataAtom) {
 				return
@@ -583,6 +587,9 @@ func textOf(n *html.Node, limit int) string {
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			rec(c, depth+1)
+		}
+		if n.Type == html.ElementNode && softBoundary(n.DataAtom) {
+			boundary = true
 		}
 	}
 	rec(n, 0)
