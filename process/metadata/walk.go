@@ -2,6 +2,8 @@ package metadata
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -73,6 +75,10 @@ type page struct {
 	textFull   bool
 	buttons    []string        // the texts of buttons, which text leaves out
 	discarded  strings.Builder // text of footers, comments and asides
+	// boundary is set when the walk passes an element's start or end
+	// since the last text it wrote: the next text may need a soft
+	// separator (see softBreak).
+	boundary bool
 }
 
 // heading is a candidate for the visible headline.
@@ -230,16 +236,25 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	case html.TextNode:
 		if discarded {
 			if p.discarded.Len() < maxTextBytes/4 {
-				p.discarded.WriteString(n.Data)
+				writeText(&p.discarded, n.Data, p.boundary)
 			}
 		} else if !p.textFull {
-			p.text.WriteString(n.Data)
+			writeText(&p.text, n.Data, p.boundary)
 			if p.text.Len() > maxTextBytes {
 				p.textFull = true
 			}
 		}
+		if n.Data != "" {
+			p.boundary = false
+		}
 		return
 	case html.ElementNode:
+		// The element's start parts the text before it from its own
+		// (and its end, below, its own from what follows); an element
+		// whose text the walk skips keeps the mark until the next text.
+		if softBoundary(n.DataAtom) {
+			p.boundary = true
+		}
 	case html.DocumentNode:
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			p.visit(c, discarded, depth+1)
@@ -385,6 +400,9 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		p.text.WriteByte('\n')
 	} else if block && discarded {
 		p.discarded.WriteByte('\n')
+	}
+	if softBoundary(a) {
+		p.boundary = true
 	}
 }
 
@@ -543,6 +561,7 @@ func (p *page) metaAll(key string) []string {
 // limit bytes of it.
 func textOf(n *html.Node, limit int) string {
 	var b strings.Builder
+	boundary := false
 	var rec func(*html.Node, int)
 	rec = func(n *html.Node, depth int) {
 		if b.Len() >= limit || depth > 100 {
@@ -550,9 +569,15 @@ func textOf(n *html.Node, limit int) string {
 		}
 		switch n.Type {
 		case html.TextNode:
-			b.WriteString(n.Data)
+			writeText(&b, n.Data, boundary)
+			if n.Data != "" {
+				boundary = false
+			}
 			return
 		case html.ElementNode:
+			if softBoundary(n.DataAtom) {
+				boundary = true
+			}
 			if skipText(n.DataAtom) {
 				return
 			}
@@ -562,6 +587,9 @@ func textOf(n *html.Node, limit int) string {
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			rec(c, depth+1)
+		}
+		if n.Type == html.ElementNode && softBoundary(n.DataAtom) {
+			boundary = true
 		}
 	}
 	rec(n, 0)
@@ -576,3 +604,50 @@ func textOf(n *html.Node, limit int) string {
 func collapse(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ")
 }
+
+// softBoundary reports whether the start and end of an element of kind a
+// part the text around them where gluing would join two tokens (see
+// softBreak). Sub- and superscripts belong to the word they follow
+// ("CO2", "22nd"), and <wbr> only allows a line break inside a word.
+func softBoundary(a atom.Atom) bool {
+	switch a {
+	case atom.Sub, atom.Sup, atom.Wbr:
+		return false
+	}
+	return true
+}
+
+// writeText appends s to b. After an element boundary it first writes a
+// space when the last rune of b and the first of s would glue two tokens
+// into one.
+func writeText(b *strings.Builder, s string, boundary bool) {
+	if boundary && b.Len() > 0 && s != "" {
+		last, _ := utf8.DecodeLastRuneInString(b.String())
+		next, _ := utf8.DecodeRuneInString(s)
+		if softBreak(last, next) {
+			b.WriteByte(' ')
+		}
+	}
+	b.WriteString(s)
+}
+
+// softBreak reports whether last and next, the runes either side of an
+// element boundary, belong to two tokens that a reader of the page's
+// metadata must keep apart, although a browser draws adjacent inline boxes
+// without a space: digits on both sides ("2025" then "5 min read"), a
+// letter then a digit ("Health" then "12/03/2025"), a digit then an
+// upper-case letter ("2025" then "Updated"), or a lower-case letter then
+// an upper-case one ("Health" then "DECEMBER 22"). A digit followed by a
+// lower-case letter ("22" then "nd", "5" then "min") and a capital
+// followed by the rest of its word (a drop cap) stay joined.
+func softBreak(last, next rune) bool {
+	switch {
+	case isDigit(last):
+		return isDigit(next) || unicode.IsUpper(next)
+	case unicode.IsLetter(last):
+		return isDigit(next) || (unicode.IsLower(last) && unicode.IsUpper(next))
+	}
+	return false
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
