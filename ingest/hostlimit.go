@@ -57,6 +57,11 @@ func (e *HostDeferredError) Temporary() bool { return true }
 // from being sent at all.
 var errNotSent = errors.New("request not sent")
 
+// errSharedLimits marks the errors of requests not sent because the limits
+// shared with the other replicas could not be asked: the bus's failure,
+// not the host's.
+var errSharedLimits = errors.New("the host limits shared by the replicas cannot be asked")
+
 // hostLimiter holds the requests to each host to the limits: PerHost in
 // flight, a spacing (the configured one, or the host's Crawl-delay) and the
 // host's deferral after a 429 or 503. Its local part (a semaphore and a
@@ -165,6 +170,10 @@ func (l *hostLimiter) acquire(ctx context.Context, host string, spacing time.Dur
 		r, err := l.shared.Acquire(ctx, host, HostLimit{MaxInFlight: l.n, Spacing: spacing, Hold: l.hold})
 		if err != nil {
 			free()
+			var hd *HostDeferredError
+			if !errors.As(err, &hd) && ctx.Err() == nil {
+				err = fmt.Errorf("%w: %w", errSharedLimits, err)
+			}
 			return nil, notSent(err)
 		}
 		release = r

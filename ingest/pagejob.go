@@ -92,12 +92,21 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 			// unavailable, or the limits shared with the other replicas
 			// cannot be asked: no attempt was made, and the host's other
 			// pages wait too.
-			if ctx.Err() == nil {
-				log.Warn("article page left for the next poll", "err", err)
-				r.mu.Lock()
-				r.blocked[host] = true
-				r.mu.Unlock()
+			if ctx.Err() != nil {
+				return true
 			}
+			if errors.Is(err, errSharedLimits) {
+				// The shared limits could not be asked: the bus is down.
+				// The round stops as for a failed publish, so that the
+				// feed is polled again as soon as the bus is back, not an
+				// interval later with its pages left behind.
+				r.fail(err, true)
+				return true
+			}
+			log.Warn("article page left for the next poll", "err", err)
+			r.mu.Lock()
+			r.blocked[host] = true
+			r.mu.Unlock()
 			return true
 		}
 		if err == nil {

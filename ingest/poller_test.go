@@ -13,8 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/newsflow/newsflow/ingest/fault"
 )
 
 // site serves the test feeds and pages and records the requests.
@@ -876,5 +879,49 @@ func TestPollerFeedReaddedDuringRound(t *testing.T) {
 	waitFor(t, "the other feed to be polled three times more", func() bool { return p.Stats().FeedsPolled >= polled+3 })
 	if n := h.site.count("/hang.xml"); n != 1 {
 		t.Errorf("the feed added again during its round was fetched %d times, want once", n)
+	}
+}
+
+// busDownLeases answers the feed's request and then fails every Acquire as
+// the shared host limits do while the bus is down, until up is set.
+type busDownLeases struct {
+	calls atomic.Int32
+	up    atomic.Bool
+}
+
+func (l *busDownLeases) Acquire(ctx context.Context, host string, lim HostLimit) (func(), error) {
+	if l.calls.Add(1) == 1 || l.up.Load() {
+		return func() {}, nil
+	}
+	return nil, fault.AsTemporary(errors.New("bus: load host record: nats: no responders available for request"))
+}
+
+func (l *busDownLeases) Defer(ctx context.Context, host string, d time.Duration) error { return nil }
+
+// Pages whose shared host limits cannot be asked (the bus went down after
+// the feed was read) fail the round as the bus's failure: the feed is
+// polled again within seconds, its items not marked seen, and the site's
+// robots.txt is not remembered as unavailable. They used to be "left for
+// the next poll" of a round that succeeded, an interval later.
+func TestPageHostLimitsUnreachable(t *testing.T) {
+	h := newHarness(t)
+	leases := &busDownLeases{}
+	p := h.poller(t, []string{"/rss.xml"}, func(c *PollerConfig) { c.Hosts = leases })
+	pollDue(t, p)
+	st := h.state.get(h.feed(t, "/rss.xml").Token)
+	if st.ErrorStreak != 1 || !strings.Contains(st.LastError, "no responders") {
+		t.Errorf("after the round: streak %d, last error %q; want the bus's failure", st.ErrorStreak, st.LastError)
+	}
+	if got, want := st.NextDue.Sub(h.clock.Now()), busBackoff(1); got != want {
+		t.Errorf("next poll in %s, want %s (the bus's backoff, not the interval %s)", got, want, testInterval)
+	}
+	if n := len(h.pub.articles()); n != 0 {
+		t.Errorf("%d pages published without their host limits", n)
+	}
+	leases.up.Store(true)
+	h.clock.Advance(busBackoff(1))
+	pollDue(t, p)
+	if len(h.pub.articles()) == 0 {
+		t.Error("no page published at the first poll after the bus was back")
 	}
 }

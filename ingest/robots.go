@@ -229,6 +229,11 @@ func (c *robotsCache) fill(ctx context.Context, origin string, e *robotsEntry) b
 		return true
 	}
 	if err != nil {
+		if errors.Is(err, errSharedLimits) {
+			// The bus failed, not the site: nothing is remembered of it.
+			e.err, e.expires = err, now
+			return true
+		}
 		if fault.IsTemporary(err) {
 			return unavailable(err, 0)
 		}

@@ -209,7 +209,7 @@ func TestFaultNATSRestart(t *testing.T) {
 
 	last := within(t, run, 30*time.Second, func() error { return checkNoLoss(site.links(), nil, storedLinks(t, bin, "--data", data), nil) })
 	if last != nil {
-		t.Fatalf("ingest did not resume as soon as the bus was back: 30s after NATS came back: %v", last)
+		t.Fatalf("ingest did not resume as soon as the bus was back: 30s after NATS came back: %v\nnewsflow's log:\n%s", last, tail(run.log.String()))
 	}
 	t.Logf("every article stored %s after NATS came back", time.Since(back).Round(time.Millisecond))
 	nats := fmt.Sprintf("nats://127.0.0.1:%d", port)

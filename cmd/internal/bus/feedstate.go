@@ -56,6 +56,8 @@ func NewFeedStateKV(kv jetstream.KeyValue) *FeedStateKV { return &FeedStateKV{kv
 // LoadFeedState returns the state stored under token and its revision, or
 // the zero state and revision 0 if there is none.
 func (s *FeedStateKV) LoadFeedState(ctx context.Context, token string) (ingest.FeedState, uint64, error) {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	e, err := s.kv.Get(ctx, token)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return ingest.FeedState{}, 0, nil
@@ -76,6 +78,8 @@ func (s *FeedStateKV) LoadFeedState(ctx context.Context, token string) (ingest.F
 // (0: absent), and returns the new revision. A stale rev gives an error
 // wrapping ingest.ErrStateConflict.
 func (s *FeedStateKV) SaveFeedState(ctx context.Context, token string, st ingest.FeedState, rev uint64) (uint64, error) {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	data, err := json.Marshal(st)
 	if err != nil {
 		return 0, permanent(fmt.Errorf("bus: encode feed state %s: %w", token, err))
@@ -123,6 +127,8 @@ func NewSeenKV(kv jetstream.KeyValue) *SeenKV { return &SeenKV{kv: kv} }
 
 // Seen reports whether id is in the bucket.
 func (s *SeenKV) Seen(ctx context.Context, id string) (bool, error) {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	_, err := s.kv.Get(ctx, id)
 	switch {
 	case err == nil:
@@ -135,6 +141,8 @@ func (s *SeenKV) Seen(ctx context.Context, id string) (bool, error) {
 
 // MarkSeen puts id in the bucket, with the time as its value.
 func (s *SeenKV) MarkSeen(ctx context.Context, id string) error {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	if _, err := s.kv.Put(ctx, id, []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
 		return temporary(fmt.Errorf("bus: mark item seen %s/%s: %w", s.kv.Bucket(), id, err))
 	}
@@ -153,6 +161,8 @@ type seenVersion struct {
 // false for an item not seen, or seen without one (its value is only the
 // time, as MarkSeen writes it).
 func (s *SeenKV) PageVersion(ctx context.Context, id string) (ingest.PageVersion, bool, error) {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	e, err := s.kv.Get(ctx, id)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
@@ -174,6 +184,8 @@ func (s *SeenKV) PageVersion(ctx context.Context, id string) (ingest.PageVersion
 // MarkSeenVersion puts id in the bucket with the time and the page
 // version.
 func (s *SeenKV) MarkSeenVersion(ctx context.Context, id string, v ingest.PageVersion) error {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	data, err := json.Marshal(seenVersion{Seen: time.Now().UTC().Truncate(time.Second), PageVersion: v})
 	if err != nil {
 		return fmt.Errorf("bus: mark item seen %s/%s: %w", s.kv.Bucket(), id, err)

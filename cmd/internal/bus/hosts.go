@@ -211,6 +211,8 @@ func (h *HostLeasesKV) update(ctx context.Context, host, key string, change func
 }
 
 func (h *HostLeasesKV) load(ctx context.Context, key string) (hostRecord, uint64, error) {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	e, err := h.kv.Get(ctx, key)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
@@ -227,6 +229,8 @@ func (h *HostLeasesKV) load(ctx context.Context, key string) (hostRecord, uint64
 }
 
 func (h *HostLeasesKV) save(ctx context.Context, key string, rec hostRecord, rev uint64) error {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return permanent(fmt.Errorf("bus: encode host record %s: %w", key, err))

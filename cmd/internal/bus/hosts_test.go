@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/newsflow/newsflow/ingest"
+	"github.com/newsflow/newsflow/ingest/fault"
 )
 
 // hostsJS returns n JetStream contexts, each on its own connection to one
@@ -223,5 +224,41 @@ func TestHostKey(t *testing.T) {
 		if _, err := kv.Put(t.Context(), got, []byte("{}")); err != nil {
 			t.Errorf("key %q of %q is not a valid key: %v", got, host, err)
 		}
+	}
+}
+
+// TestHostLeaseUnansweredWrite: a write to the host bucket whose
+// acknowledgement never comes (as when the server dies after the request
+// left) fails within seconds as a temporary error, however long the
+// caller's deadline. It used to hold a feed's round, and with it every
+// page of the feed, until the round's deadline ten minutes later.
+func TestHostLeaseUnansweredWrite(t *testing.T) {
+	js := hostsJS(t, 1)[0]
+	kv := feedKV(t, js, HostBucket())
+	// A stream with NoAck stores what is published to it and answers
+	// nothing: the publish of the slot waits for an ack that never comes.
+	stream, err := js.Stream(t.Context(), "KV_"+HostBucket().Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := stream.CachedInfo().Config
+	cfg.NoAck = true
+	if _, err := js.UpdateStream(t.Context(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute) // a round's deadline
+	defer cancel()
+	start := time.Now()
+	release, err := NewHostLeasesKV(kv).Acquire(ctx, "news.example", ingest.HostLimit{MaxInFlight: 1, Hold: 5 * time.Second})
+	took := time.Since(start)
+	if err == nil {
+		release()
+		t.Fatal("Acquire succeeded with a slot write that was never acknowledged")
+	}
+	if !fault.IsTemporary(err) {
+		t.Errorf("Acquire failed with %v, want a temporary error", err)
+	}
+	if took > 2*publishTimeout {
+		t.Errorf("Acquire returned after %s, want within %s of the unanswered write", took.Round(time.Millisecond), publishTimeout)
 	}
 }

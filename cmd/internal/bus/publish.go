@@ -36,6 +36,14 @@ const headroom = 16 << 10
 // temporary error, instead of holding the caller until its own deadline.
 const publishTimeout = 5 * time.Second
 
+// kvContext bounds one key-value read or write as publishTimeout bounds a
+// publish: a request sent as the server died, whose reply never comes,
+// fails within seconds as a temporary error instead of holding its caller
+// (a feed's round, a page's host slot) until the caller's own deadline.
+func kvContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, publishTimeout)
+}
+
 // bodyTimeout bounds putting or getting a payload of n bytes in
 // BucketBodies: it is sent in many chunks, so it gets half a minute and
 // two seconds per MiB, which a busy machine's disk keeps well within.

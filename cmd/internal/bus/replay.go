@@ -218,6 +218,8 @@ func ReplayKey(stream string, since time.Time, target string) string {
 
 // Get returns the checkpoint under key, 0 when there is none.
 func (c *Checkpoints) Get(ctx context.Context, key string) (uint64, error) {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	e, err := c.kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return 0, nil
@@ -234,6 +236,8 @@ func (c *Checkpoints) Get(ctx context.Context, key string) (uint64, error) {
 
 // Put sets the checkpoint under key to seq.
 func (c *Checkpoints) Put(ctx context.Context, key string, seq uint64) error {
+	ctx, cancel := kvContext(ctx)
+	defer cancel()
 	if _, err := c.kv.Put(ctx, key, []byte(strconv.FormatUint(seq, 10))); err != nil {
 		return temporary(fmt.Errorf("bus: replay checkpoint %s: %w", key, err))
 	}
