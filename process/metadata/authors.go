@@ -23,7 +23,11 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 	}
 	var orgs, hidden []string
 	for _, src := range authorSources(p, ld) {
-		names := cleanAuthors(src.names, src.visible)
+		raw := src.names
+		if src.read != nil {
+			raw = src.read()
+		}
+		names := cleanAuthors(raw, src.visible)
 		var people []string
 		for _, n := range names {
 			if isOrg(n) {
@@ -55,7 +59,10 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 
 // shows reports whether the page's visible text holds one of names.
 func (p *page) shows(names []string) bool {
-	text := strings.ToLower(p.text.String())
+	if !p.lowerTextSet {
+		p.lowerText, p.lowerTextSet = strings.ToLower(p.text.String()), true
+	}
+	text := p.lowerText
 	for _, n := range names {
 		if strings.Contains(text, strings.ToLower(n)) {
 			return true
@@ -68,6 +75,9 @@ func (p *page) shows(names []string) bool {
 type authorSource struct {
 	names   []string
 	visible bool // read from the page's text rather than its metadata
+	// read, when set, gives the names instead of names: the sources read
+	// from the page's text are read only when no earlier one answers.
+	read func() []string
 }
 
 // authorSources lists the places a page names its authors, most trusted
@@ -92,15 +102,18 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 		srcs = append(srcs, authorSource{names: p.metaAll("twitter:data1")})
 	}
 	srcs = append(srcs, authorSource{names: p.relAuthors, visible: true}, authorSource{names: p.authorLinks, visible: true})
-	var bylines []string
-	for _, n := range p.bylines {
-		bylines = append(bylines, bylineNames(n)...)
-		if len(bylines) >= 3 {
-			break
+	bylines := func() []string {
+		var bylines []string
+		for _, n := range p.bylines {
+			bylines = append(bylines, bylineNames(n)...)
+			if len(bylines) >= 3 {
+				break
+			}
 		}
+		return bylines
 	}
-	srcs = append(srcs, authorSource{names: bylines, visible: true})
-	return append(srcs, authorSource{names: textBylines(p), visible: true})
+	srcs = append(srcs, authorSource{read: bylines, visible: true})
+	return append(srcs, authorSource{read: func() []string { return textBylines(p) }, visible: true})
 }
 
 // Organization words: a credited name holding one is an organization's.

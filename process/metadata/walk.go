@@ -2,6 +2,8 @@ package metadata
 
 import (
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -70,7 +72,10 @@ type page struct {
 	imageSrc   string
 	text       strings.Builder // the visible text, blocks on their own lines
 	textFull   bool
-	discarded  strings.Builder // text of footers, comments and asides
+	// lowerText is text lower-cased, once it is needed (lowerTextSet).
+	lowerText    string
+	lowerTextSet bool
+	discarded    strings.Builder // text of footers, comments and asides
 }
 
 // heading is a candidate for the visible headline.
@@ -556,5 +561,39 @@ func textOf(n *html.Node, limit int) string {
 
 // collapse trims s and collapses its runs of white space to one space.
 func collapse(s string) string {
+	if collapsed(s) {
+		return s // no copy of what is collapsed already
+	}
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ")
+}
+
+// collapsed reports whether collapse would return s as it is: no white
+// space but single spaces between other characters.
+func collapsed(s string) bool {
+	space := true // no space at the start
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch c {
+			case ' ':
+				if space {
+					return false
+				}
+				space = true
+				continue
+			case '\t', '\n', '\v', '\f', '\r':
+				return false
+			}
+			space = false
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			return false // U+00A0 included
+		}
+		i += size
+		space = false
+	}
+	return !space || s == ""
 }
