@@ -523,8 +523,16 @@ const (
 )
 
 // headlineDate returns the date p's text shows right next to its
-// headline (see textScan.headlineDate), reading only the text around it.
+// headline (see textScan.headlineDate), reading only the text around it,
+// once: b is the same for all the calls on one page.
 func headlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
+	if !p.headlineDateSet {
+		p.headlineDate, p.headlineDateSet = readHeadlineDate(p, ld, b), true
+	}
+	return p.headlineDate
+}
+
+func readHeadlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
 	h1Pos := p.titlePos(ld)
 	if h1Pos < 0 {
 		return time.Time{}

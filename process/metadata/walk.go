@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -63,7 +64,7 @@ type page struct {
 	linkDepth int  // how many <a> the walk is inside
 	formDepth int  // how many <form> the walk is inside
 	// classKinds caches what a class attribute says about its element
-	// (classDate, classByline), since lists repeat the same classes.
+	// (see classWords), since lists repeat the same classes.
 	classKinds map[string]uint8
 	times      []timeElem
 	dateElems  []dateElem
@@ -75,7 +76,11 @@ type page struct {
 	// lowerText is text lower-cased, once it is needed (lowerTextSet).
 	lowerText    string
 	lowerTextSet bool
-	discarded    strings.Builder // text of footers, comments and asides
+	// headlineDate is the date by the headline, once read
+	// (headlineDateSet).
+	headlineDate    time.Time
+	headlineDateSet bool
+	discarded       strings.Builder // text of footers, comments and asides
 }
 
 // heading is a candidate for the visible headline.
@@ -209,6 +214,10 @@ func furnitureAffix(tok, w string) bool {
 // markers htmldate looks for).
 var dateWords = []string{"byline", "subline", "posted", "submitted", "created-post", "publication", "author", "autor", "post_detail", "field-content", "fa-clock", "fa-calendar", "fecha", "parution", "info", "dateline", "entry-meta", "post-meta"}
 
+// dateFirstWords in an element's first attribute (id, else class, else
+// itemprop) mark an element that may hold a date.
+var dateFirstWords = []string{"date", "datum", "time", "meta", "publish"}
+
 // dateClass reports whether an element's id, class or itemprop says it
 // holds a date.
 func dateClass(e elemAttrs) bool {
@@ -219,7 +228,7 @@ func dateClass(e elemAttrs) bool {
 	if first == "" {
 		first = e.itemprop
 	}
-	if first != "" && containsAnyFold(first, "date", "datum", "time", "meta", "publish") {
+	if first != "" && containsAnyFold(first, dateFirstWords...) {
 		return true
 	}
 	return e.class != "" && containsAnyFold(e.class, dateWords...)
@@ -388,35 +397,70 @@ const (
 // post's headline.
 var titleWords = []string{"entry-title", "post-title", "post_title", "posttitle", "article-title", "article__title", "article_title", "headline", "page-title", "blog-title"}
 
-// classKind classifies an element by its attributes, from the cache when
-// only its class is set.
+// classKind classifies an element by its attributes. What its class says
+// comes from the cache, since lists repeat the same classes; its id and
+// itemprop are read each time.
 func (p *page) classKind(e elemAttrs) uint8 {
 	if e.class == "" && e.id == "" && e.itemprop == "" {
 		return 0
 	}
-	cacheable := e.id == "" && e.itemprop == ""
-	if cacheable {
-		if k, ok := p.classKinds[e.class]; ok {
-			return k
+	ck := p.classWords(e.class)
+	k := ck &^ classDateFirst
+	// dateClass: the first of id, class and itemprop may name a date.
+	switch {
+	case e.id != "":
+		if containsAnyFold(e.id, dateFirstWords...) {
+			k |= classDate
+		}
+	case e.class != "":
+		if ck&classDateFirst != 0 {
+			k |= classDate
+		}
+	default:
+		if containsAnyFold(e.itemprop, dateFirstWords...) {
+			k |= classDate
 		}
 	}
-	var k uint8
-	if dateClass(e) {
-		k |= classDate
-	}
-	if containsAnyFold(e.class, "byline", "author", "autor") || strings.Contains(e.itemprop, "author") {
+	if strings.Contains(e.itemprop, "author") {
 		k |= classByline
 	}
-	if containsAnyFold(e.class, titleWords...) || e.itemprop == "headline" {
+	if e.itemprop == "headline" {
 		k |= classTitle
 	}
-	if cacheable {
-		if p.classKinds == nil {
-			p.classKinds = make(map[string]uint8)
-		}
-		if len(p.classKinds) < 5000 {
-			p.classKinds[e.class] = k
-		}
+	return k
+}
+
+// classDateFirst marks, in classWords' answer, a class that names a date
+// when it is the element's first attribute (see dateClass).
+const classDateFirst uint8 = 1 << 7
+
+// classWords is what the lower-case class attribute class says by itself
+// (classDate, classByline, classTitle, classDateFirst), cached.
+func (p *page) classWords(class string) uint8 {
+	if class == "" {
+		return 0
+	}
+	if k, ok := p.classKinds[class]; ok {
+		return k
+	}
+	var k uint8
+	if containsAnyFold(class, dateFirstWords...) {
+		k |= classDateFirst
+	}
+	if containsAnyFold(class, dateWords...) {
+		k |= classDate
+	}
+	if containsAnyFold(class, "byline", "author", "autor") {
+		k |= classByline
+	}
+	if containsAnyFold(class, titleWords...) {
+		k |= classTitle
+	}
+	if p.classKinds == nil {
+		p.classKinds = make(map[string]uint8)
+	}
+	if len(p.classKinds) < 5000 {
+		p.classKinds[class] = k
 	}
 	return k
 }
@@ -430,13 +474,52 @@ func isAuthorPage(href string) bool {
 	if len(href) < 9 {
 		return false
 	}
-	h := strings.ToLower(href)
-	for _, p := range authorPaths {
-		if i := strings.Index(h, p); i >= 0 && len(h) > i+len(p) {
-			return true
+	h := href
+	if !isASCII(h) {
+		h = strings.ToLower(h)
+	}
+	// Every path starts with "/", and some text after it must follow.
+	for i := strings.IndexByte(h, '/'); i >= 0; {
+		for _, p := range authorPaths {
+			if len(h) > i+len(p) && lowerASCIIPrefix(h[i:], p) {
+				return true
+			}
 		}
+		j := strings.IndexByte(h[i+1:], '/')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
 	return false
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCIIPrefix reports whether the ASCII s, lower-cased, starts with
+// the lower-case prefix.
+func lowerASCIIPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // near reports whether the walk is within nearHeadline bytes of text
