@@ -49,7 +49,9 @@ const maxTokens = 200000
 
 // tokenize splits s into date tokens.
 func tokenize(s string, limit int) []token {
-	toks := make([]token, 0, min(len(s)/3+4, 4096))
+	// Words and numbers with a space take five bytes or more on
+	// average: one allocation mostly.
+	toks := make([]token, 0, min(len(s)/5+4, limit))
 	space := false
 	for i := 0; i < len(s) && len(toks) < limit; {
 		r, w := utf8.DecodeRuneInString(s[i:])

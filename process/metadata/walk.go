@@ -443,24 +443,51 @@ func (p *page) classWords(class string) uint8 {
 	if k, ok := p.classKinds[class]; ok {
 		return k
 	}
-	var k uint8
-	if containsAnyFold(class, dateFirstWords...) {
-		k |= classDateFirst
-	}
-	if containsAnyFold(class, dateWords...) {
-		k |= classDate
-	}
-	if containsAnyFold(class, "byline", "author", "autor") {
-		k |= classByline
-	}
-	if containsAnyFold(class, titleWords...) {
-		k |= classTitle
-	}
 	if p.classKinds == nil {
 		p.classKinds = make(map[string]uint8)
 	}
+	// No word sought holds white space: the class says what its names
+	// say, and pages repeat the names more than the classes.
+	var k uint8
+	for rest := class; rest != ""; {
+		var name string
+		if i := strings.IndexAny(rest, " \t\n\r\f"); i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
+		} else {
+			name, rest = rest, ""
+		}
+		if name == "" {
+			continue
+		}
+		nk, ok := p.classKinds[name]
+		if !ok {
+			nk = classNameKind(name)
+			if len(p.classKinds) < 5000 {
+				p.classKinds[name] = nk
+			}
+		}
+		k |= nk
+	}
 	if len(p.classKinds) < 5000 {
 		p.classKinds[class] = k
+	}
+	return k
+}
+
+// classNameKind is what one lower-case class name says (see classWords).
+func classNameKind(name string) uint8 {
+	var k uint8
+	if containsAnyFold(name, dateFirstWords...) {
+		k |= classDateFirst
+	}
+	if containsAnyFold(name, dateWords...) {
+		k |= classDate
+	}
+	if containsAnyFold(name, "byline", "author", "autor") {
+		k |= classByline
+	}
+	if containsAnyFold(name, titleWords...) {
+		k |= classTitle
 	}
 	return k
 }
