@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -60,7 +61,7 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 // shows reports whether the page's visible text holds one of names.
 func (p *page) shows(names []string) bool {
 	if !p.lowerTextSet {
-		p.lowerText, p.lowerTextSet = strings.ToLower(p.text.String()), true
+		p.lowerText, p.lowerTextSet = toLower(p.text.String()), true
 	}
 	text := p.lowerText
 	for _, n := range names {
@@ -69,6 +70,27 @@ func (p *page) shows(names []string) bool {
 		}
 	}
 	return false
+}
+
+// toLower is strings.ToLower for a long text that is mostly ASCII.
+func toLower(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + utf8.UTFMax)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(unicode.ToLower(r)) // an invalid byte becomes U+FFFD, as there
+		i += size
+	}
+	return b.String()
 }
 
 // authorSource is one place a page names its authors.

@@ -364,13 +364,13 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if len(p.crumbs) < 3 && (strings.Contains(e.class, "breadcrumb") || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
 		p.crumbs = append(p.crumbs, n)
 	}
+	// The depths are restored after the children (no defer: it would
+	// cost every call of this recursive function).
 	switch a {
 	case atom.A:
 		p.linkDepth++
-		defer func() { p.linkDepth-- }()
 	case atom.Form:
 		p.formDepth++ // comment forms label their fields "author"
-		defer func() { p.formDepth-- }()
 	}
 	block := isBlock(a)
 	if block && !discarded && !p.textFull {
@@ -378,6 +378,12 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		p.visit(c, discarded, depth+1)
+	}
+	switch a {
+	case atom.A:
+		p.linkDepth--
+	case atom.Form:
+		p.formDepth--
 	}
 	if block && !discarded && !p.textFull {
 		p.text.WriteByte('\n')
