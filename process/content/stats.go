@@ -70,13 +70,20 @@ func (st *stats) compute(root *html.Node) stat {
 // marker reports whether n marks the article body: a <main>,
 // itemprop=articleBody or role=main element, or an article-body class.
 func (st *stats) marker(n *html.Node) bool {
-	st.weight(n)
-	return st.get(n).marker
+	s := st.get(n)
+	st.weigh(s, n)
+	return s.marker
 }
 
 // weight returns the classWeight of n, computed once.
 func (st *stats) weight(n *html.Node) int {
 	s := st.get(n)
+	st.weigh(s, n)
+	return int(s.weight)
+}
+
+// weigh computes s's class weight, that of element n, unless it is known.
+func (st *stats) weigh(s *stat, n *html.Node) {
 	if !s.weighed {
 		var f uint8
 		for _, a := range n.Attr {
@@ -97,7 +104,6 @@ func (st *stats) weight(n *html.Node) int {
 		s.weighed = true
 		s.marker = s.weight == 2 || isMainMarker(n)
 	}
-	return int(s.weight)
 }
 
 // neutralize finds the boilerplate words of class names that mark most of

@@ -415,7 +415,7 @@ func (p *page) classKind(e elemAttrs) uint8 {
 	// dateClass: the first of id, class and itemprop may name a date.
 	switch {
 	case e.id != "":
-		if containsAnyFold(e.id, dateFirstWords...) {
+		if classNameKind(e.id)&classDateFirst != 0 {
 			k |= classDate
 		}
 	case e.class != "":
@@ -423,7 +423,7 @@ func (p *page) classKind(e elemAttrs) uint8 {
 			k |= classDate
 		}
 	default:
-		if containsAnyFold(e.itemprop, dateFirstWords...) {
+		if classNameKind(e.itemprop)&classDateFirst != 0 {
 			k |= classDate
 		}
 	}
@@ -481,22 +481,51 @@ func (p *page) classWords(class string) uint8 {
 }
 
 // classNameKind is what one lower-case class name says (see classWords).
+// It is also what any lower-case string holds of the words sought.
 func classNameKind(name string) uint8 {
 	var k uint8
-	if containsAnyFold(name, dateFirstWords...) {
-		k |= classDateFirst
-	}
-	if containsAnyFold(name, dateWords...) {
-		k |= classDate
-	}
-	if containsAnyFold(name, "byline", "author", "autor") {
-		k |= classByline
-	}
-	if containsAnyFold(name, titleWords...) {
-		k |= classTitle
+	for i := 0; i < len(name); i++ {
+		for _, cw := range classWordIndex[name[i]] {
+			if strings.HasPrefix(name[i:], cw.word) {
+				k |= cw.kind
+			}
+		}
 	}
 	return k
 }
+
+// classWord is a word classNameKind looks for, and what it says.
+type classWord struct {
+	word string
+	kind uint8
+}
+
+// classWordIndex files the words of classNameKind by their first byte, so
+// that a name is read once for all of them.
+var classWordIndex = func() (idx [256][]classWord) {
+	kinds := map[string]uint8{}
+	var order []string
+	for _, l := range []struct {
+		words []string
+		kind  uint8
+	}{
+		{dateFirstWords, classDateFirst},
+		{dateWords, classDate},
+		{[]string{"byline", "author", "autor"}, classByline},
+		{titleWords, classTitle},
+	} {
+		for _, w := range l.words {
+			if _, ok := kinds[w]; !ok {
+				order = append(order, w)
+			}
+			kinds[w] |= l.kind
+		}
+	}
+	for _, w := range order {
+		idx[w[0]] = append(idx[w[0]], classWord{w, kinds[w]})
+	}
+	return idx
+}()
 
 // authorPaths are the path segments under which sites keep their
 // authors' pages.
