@@ -1,0 +1,73 @@
+package metadata
+
+import (
+	"strings"
+	"testing"
+)
+
+// The fast paths below must answer exactly as the plain code they stand
+// in for.
+
+func TestCollapseAsFields(t *testing.T) {
+	for _, s := range []string{"", " ", "a b", "a  b", " a", "a ", "a\u00a0b", "a\tb", "a\nb", "é b", "a\u2003b", "\xff a", "a \xff", "Jane Doe", "x\u0085y"} {
+		want := strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ")
+		if got := collapse(s); got != want {
+			t.Errorf("collapse(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestToLowerAsStrings(t *testing.T) {
+	for _, s := range []string{"", "ABC def", "Ünïcödé İSTANBUL", "\xe2\x80", "a\xffB", "K\u212a", "ΣΑΣ"} {
+		if got, want := toLower(s), strings.ToLower(s); got != want {
+			t.Errorf("toLower(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func TestIsAuthorPage(t *testing.T) {
+	tests := []struct {
+		href string
+		want bool
+	}{
+		{"https://example.com/author/jane-doe", true},
+		{"https://example.com/AUTHOR/Jane", true},
+		{"https://example.com/author/", false},
+		{"https://example.com/authors/", false},
+		{"https://example.com/authors/x", true},
+		{"/x/Autoren/a", true},
+		{"https://example.com/é/author/x", true},
+		{"https://example.com/news/story", false},
+		{"/author/", false},
+		{"/author/a/contributor/", true},
+	}
+	for _, tt := range tests {
+		if got := isAuthorPage(tt.href); got != tt.want {
+			t.Errorf("isAuthorPage(%q) = %v, want %v", tt.href, got, tt.want)
+		}
+	}
+}
+
+func TestClassKind(t *testing.T) {
+	tests := []struct {
+		e    elemAttrs
+		want uint8
+	}{
+		{elemAttrs{class: "post-meta x"}, classDate},
+		{elemAttrs{class: "a  entry-title\tfoo", id: "mydate", itemprop: "author"}, classDate | classByline | classTitle},
+		{elemAttrs{class: "time"}, classDate},
+		{elemAttrs{class: "time", id: "main"}, 0},
+		{elemAttrs{itemprop: "datepublished"}, classDate},
+		{elemAttrs{itemprop: "headline"}, classTitle},
+		{elemAttrs{class: "byline"}, classDate | classByline},
+		{elemAttrs{class: "card css-1x2y3z"}, 0},
+	}
+	var p page
+	for range 2 { // the second time from the cache
+		for _, tt := range tests {
+			if got := p.classKind(tt.e); got != tt.want {
+				t.Errorf("classKind(%+v) = %b, want %b", tt.e, got, tt.want)
+			}
+		}
+	}
+}
