@@ -26,8 +26,8 @@ type stat struct {
 	flags   uint8 // classFlags of the element's class and id
 	weighed bool
 	marker  bool // see stats.marker
+	scored  bool // next to the other small fields: a smaller stat
 	score   float64
-	scored  bool
 }
 
 // minHeavy is the least text, in non-space bytes, of a marked article body
