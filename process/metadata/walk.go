@@ -155,16 +155,6 @@ func readAttrs(n *html.Node) elemAttrs {
 	return e
 }
 
-// containsAnyFold reports whether the lower-case s contains one of subs.
-func containsAnyFold(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // furnitureWords are class and id words of page furniture: footers,
 // comments, sidebars, related-story lists.
 var furnitureWords = []string{"footer", "comments", "comment-list", "commentlist", "sidebar", "related", "widget-area"}
@@ -217,22 +207,6 @@ var dateWords = []string{"byline", "subline", "posted", "submitted", "created-po
 // dateFirstWords in an element's first attribute (id, else class, else
 // itemprop) mark an element that may hold a date.
 var dateFirstWords = []string{"date", "datum", "time", "meta", "publish"}
-
-// dateClass reports whether an element's id, class or itemprop says it
-// holds a date.
-func dateClass(e elemAttrs) bool {
-	first := e.id
-	if first == "" {
-		first = e.class
-	}
-	if first == "" {
-		first = e.itemprop
-	}
-	if first != "" && containsAnyFold(first, dateFirstWords...) {
-		return true
-	}
-	return e.class != "" && containsAnyFold(e.class, dateWords...)
-}
 
 func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if depth > 400 {
@@ -412,7 +386,8 @@ func (p *page) classKind(e elemAttrs) uint8 {
 	}
 	ck := p.classWords(e.class)
 	k := ck &^ classDateFirst
-	// dateClass: the first of id, class and itemprop may name a date.
+	// The first of id, class and itemprop may name a date, and a class
+	// may by its words.
 	switch {
 	case e.id != "":
 		if classNameKind(e.id)&classDateFirst != 0 {
@@ -437,7 +412,7 @@ func (p *page) classKind(e elemAttrs) uint8 {
 }
 
 // classDateFirst marks, in classWords' answer, a class that names a date
-// when it is the element's first attribute (see dateClass).
+// when it is the element's first attribute (see classKind).
 const classDateFirst uint8 = 1 << 7
 
 // classWords is what the lower-case class attribute class says by itself
