@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -256,8 +257,16 @@ func itemParagraphs(it *ingest.FeedItem) []string {
 
 func wordCount(s string) int {
 	n, in := 0, false
-	for _, r := range s {
-		w := unicode.IsLetter(r) || unicode.IsNumber(r)
+	for i := 0; i < len(s); {
+		var w bool
+		if c := s[i]; c < utf8.RuneSelf {
+			w = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+			i++
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			w = unicode.IsLetter(r) || unicode.IsNumber(r)
+			i += size
+		}
 		if w && !in {
 			n++
 		}

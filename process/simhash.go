@@ -11,9 +11,26 @@ import (
 func SimHash(text string) uint64 {
 	var ones [64]int32
 	n := int32(0)
+	// Bit 8b+j of each hash is counted in byte b of lanes[j], eight
+	// counters a word, and the lanes are emptied into ones before a byte
+	// can overflow.
+	var lanes [8]uint64
+	pending := 0
+	flush := func() {
+		for j, l := range lanes {
+			for b := 0; b < 8; b++ {
+				ones[8*b+j] += int32(l >> (8 * b) & 0xff)
+			}
+		}
+		lanes = [8]uint64{}
+		pending = 0
+	}
 	add := func(x uint64) {
-		for i := range ones {
-			ones[i] += int32(x >> uint(i) & 1)
+		for j := range lanes {
+			lanes[j] += x >> j & 0x0101010101010101
+		}
+		if pending++; pending == 255 {
+			flush()
 		}
 		n++
 	}
@@ -47,6 +64,7 @@ func SimHash(text string) uint64 {
 	if words > 0 && words < 3 {
 		add(mix(win[0], win[1], win[2]))
 	}
+	flush()
 	var out uint64
 	for i, c := range ones {
 		if 2*c > n {

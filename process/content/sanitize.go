@@ -214,21 +214,28 @@ func (s *sanitizer) node(n *html.Node, inPara bool) {
 	if !inline {
 		s.fresh = true
 	}
+	// The counts are restored after the children (no defer: it would
+	// cost every call of this recursive function).
 	switch a {
 	case atom.Ul, atom.Ol:
 		s.lists++
-		defer func() { s.lists-- }()
 	case atom.Table:
 		s.tables++
-		defer func() { s.tables-- }()
 	case atom.Figure:
 		s.figures++
-		defer func() { s.figures-- }()
 	}
 	// Containers of blocks hold no loose text of their own.
 	holdsInline := a != atom.Ul && a != atom.Ol && a != atom.Table && a != atom.Thead &&
 		a != atom.Tbody && a != atom.Tfoot && a != atom.Tr && a != atom.Blockquote && a != atom.Figure
 	s.children(n, holdsInline || inPara)
+	switch a {
+	case atom.Ul, atom.Ol:
+		s.lists--
+	case atom.Table:
+		s.tables--
+	case atom.Figure:
+		s.figures--
+	}
 	if !inline {
 		s.closeLoose()
 		s.b = bytes.TrimRight(s.b, " ")

@@ -26,8 +26,8 @@ type stat struct {
 	flags   uint8 // classFlags of the element's class and id
 	weighed bool
 	marker  bool // see stats.marker
+	scored  bool // next to the other small fields: a smaller stat
 	score   float64
-	scored  bool
 }
 
 // minHeavy is the least text, in non-space bytes, of a marked article body
@@ -51,32 +51,56 @@ func newStats() *stats {
 
 // get returns n's stat; elements not seen by compute get a zero stat.
 func (st *stats) get(n *html.Node) *stat {
+	return &st.s[st.index(n)]
+}
+
+// index returns the place of n's stat in st.s, adding a zero stat for an
+// element not seen yet.
+func (st *stats) index(n *html.Node) int32 {
 	if i, ok := st.idx[n]; ok {
-		return &st.s[i]
+		return i
 	}
 	st.s = append(st.s, stat{})
 	i := int32(len(st.s) - 1)
 	st.idx[n] = i
-	return &st.s[i]
+	return i
 }
 
 // compute (re)computes the stats of root's subtree, bottom-up. It returns
 // root's stat by value. Class weights, which do not change, are computed
 // once per element.
 func (st *stats) compute(root *html.Node) stat {
-	return st.walk(root, false)
+	s, _ := st.walk(root, false)
+	return s
 }
 
 // marker reports whether n marks the article body: a <main>,
 // itemprop=articleBody or role=main element, or an article-body class.
 func (st *stats) marker(n *html.Node) bool {
-	st.weight(n)
-	return st.get(n).marker
+	s := st.get(n)
+	st.weigh(s, n)
+	return s.marker
+}
+
+// markerAt is marker for n whose stat is at i in st.s (-1: not known).
+func (st *stats) markerAt(i int32, n *html.Node) bool {
+	if i < 0 {
+		return st.marker(n)
+	}
+	s := &st.s[i]
+	st.weigh(s, n)
+	return s.marker
 }
 
 // weight returns the classWeight of n, computed once.
 func (st *stats) weight(n *html.Node) int {
 	s := st.get(n)
+	st.weigh(s, n)
+	return int(s.weight)
+}
+
+// weigh computes s's class weight, that of element n, unless it is known.
+func (st *stats) weigh(s *stat, n *html.Node) {
 	if !s.weighed {
 		var f uint8
 		for _, a := range n.Attr {
@@ -97,7 +121,6 @@ func (st *stats) weight(n *html.Node) int {
 		s.weighed = true
 		s.marker = s.weight == 2 || isMainMarker(n)
 	}
-	return int(s.weight)
 }
 
 // neutralize finds the boilerplate words of class names that mark most of
@@ -159,10 +182,12 @@ func (st *stats) neutralize(root *html.Node, ptext int) {
 	}
 }
 
-func (st *stats) walk(n *html.Node, inLink bool) stat {
+// walk computes the stats of n's subtree, and returns n's with its place
+// in st.s (-1 when it has none).
+func (st *stats) walk(n *html.Node, inLink bool) (stat, int32) {
 	var s stat
 	if n.DataAtom != 0 && invisibleTags[n.DataAtom] {
-		return s
+		return s, -1
 	}
 	link := inLink || n.DataAtom == atom.A
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -177,7 +202,7 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 				s.link += l
 			}
 		case html.ElementNode:
-			cs := st.walk(c, link)
+			cs, ci := st.walk(c, link)
 			s.text += cs.text
 			s.link += cs.link
 			s.commas += cs.commas
@@ -196,7 +221,7 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 				// A marked element with a few lines (a card's
 				// "rich-text" summary) does not make its ancestors
 				// hold the body.
-				s.heavy = cs.heavy || (!phrasing[c.DataAtom] && st.marker(c) && cs.text >= minHeavy)
+				s.heavy = cs.heavy || (!phrasing[c.DataAtom] && st.markerAt(ci, c) && cs.text >= minHeavy)
 			}
 			if !isBlock(c) {
 				s.inline += cs.inline
@@ -210,10 +235,11 @@ func (st *stats) walk(n *html.Node, inLink bool) stat {
 			}
 		}
 	}
-	p := st.get(n)
+	i := st.index(n)
+	p := &st.s[i]
 	s.weight, s.flags, s.weighed, s.marker = p.weight, p.flags, p.weighed, p.marker
 	*p = s
-	return s
+	return s, i
 }
 
 // byteClass sorts single bytes for countText: 0 counts, 1 is space, 2 is

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -23,7 +24,11 @@ func pickAuthors(p *page, ld ldArticle, site string) []string {
 	}
 	var orgs, hidden []string
 	for _, src := range authorSources(p, ld) {
-		names := cleanAuthors(src.names, src.visible)
+		raw := src.names
+		if src.read != nil {
+			raw = src.read()
+		}
+		names := cleanAuthors(raw, src.visible)
 		var people []string
 		for _, n := range names {
 			if isOrg(n) {
@@ -122,7 +127,10 @@ func sharesName(a, b []string) bool {
 
 // shows reports whether the page's visible text holds one of names.
 func (p *page) shows(names []string) bool {
-	text := strings.ToLower(p.text.String())
+	if !p.lowerTextSet {
+		p.lowerText, p.lowerTextSet = toLower(p.text.String()), true
+	}
+	text := p.lowerText
 	for _, n := range names {
 		n = strings.ToLower(n)
 		if strings.Contains(text, n) {
@@ -137,10 +145,34 @@ func (p *page) shows(names []string) bool {
 	return false
 }
 
+// toLower is strings.ToLower for a long text that is mostly ASCII.
+func toLower(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + utf8.UTFMax)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(unicode.ToLower(r)) // an invalid byte becomes U+FFFD, as there
+		i += size
+	}
+	return b.String()
+}
+
 // authorSource is one place a page names its authors.
 type authorSource struct {
 	names   []string
 	visible bool // read from the page's text rather than its metadata
+	// read, when set, gives the names instead of names: the sources read
+	// from the page's text are read only when no earlier one answers.
+	read func() []string
 }
 
 // authorSources lists the places a page names its authors, most trusted
@@ -168,19 +200,22 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 		}
 	}
 	srcs = append(srcs, authorSource{names: p.relAuthors, visible: true}, authorSource{names: p.authorLinks, visible: true})
-	var bylines []string
-	for _, n := range p.bylines {
-		bylines = append(bylines, bylineNames(n)...)
-		if len(bylines) >= 3 {
-			break
+	bylines := func() []string {
+		var bylines []string
+		for _, n := range p.bylines {
+			bylines = append(bylines, bylineNames(n)...)
+			if len(bylines) >= 3 {
+				break
+			}
 		}
+		return bylines
 	}
-	srcs = append(srcs, authorSource{names: bylines, visible: true})
-	srcs = append(srcs, authorSource{names: textBylines(p), visible: true})
-	srcs = append(srcs, authorSource{names: dateThenName(p), visible: true})
+	srcs = append(srcs, authorSource{read: bylines, visible: true})
+	srcs = append(srcs, authorSource{read: func() []string { return textBylines(p) }, visible: true})
+	srcs = append(srcs, authorSource{read: func() []string { return dateThenName(p) }, visible: true})
 	// An article's details box set aside from its text ("Published ...
 	// Author Jane Doe") is page furniture to the walk.
-	return append(srcs, authorSource{names: labelledNames(p.discarded.String()), visible: true})
+	return append(srcs, authorSource{read: func() []string { return labelledNames(p.discarded.String()) }, visible: true})
 }
 
 // rxDateSep is a line under a headline that starts with a date and a

@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -41,9 +42,11 @@ const (
 
 // token is a run of digits, a run of letters or one other visible rune.
 type token struct {
+	val string // lower-cased for words
+	// start and end are the token's bytes in the text (int32 and the
+	// fields in this order: a smaller token, a text has many).
+	start, end int32
 	kind       tokKind
-	val        string // lower-cased for words
-	start, end int
 	space      bool // white space precedes the token
 }
 
@@ -52,7 +55,10 @@ const maxTokens = 200000
 
 // tokenize splits s into date tokens.
 func tokenize(s string, limit int) []token {
-	toks := make([]token, 0, min(len(s)/3+4, 4096))
+	s = s[:min(len(s), math.MaxInt32)] // positions are int32
+	// Words and numbers with a space take five bytes or more on
+	// average: one allocation mostly.
+	toks := make([]token, 0, min(len(s)/5+4, limit))
 	space := false
 	for i := 0; i < len(s) && len(toks) < limit; {
 		r, w := utf8.DecodeRuneInString(s[i:])
@@ -62,7 +68,7 @@ func tokenize(s string, limit int) []token {
 			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 				j++
 			}
-			toks = append(toks, token{kind: tokNum, val: s[i:j], start: i, end: j, space: space})
+			toks = append(toks, token{kind: tokNum, val: s[i:j], start: int32(i), end: int32(j), space: space})
 			i, space = j, false
 		case unicode.IsLetter(r):
 			j := i
@@ -83,13 +89,13 @@ func tokenize(s string, limit int) []token {
 					break
 				}
 			}
-			toks = append(toks, token{kind: tokWord, val: lowerASCIIish(s[i:j]), start: i, end: j, space: space})
+			toks = append(toks, token{kind: tokWord, val: lowerASCIIish(s[i:j]), start: int32(i), end: int32(j), space: space})
 			i, space = j, false
 		case unicode.IsSpace(r) || r == '\u00a0':
 			space = true
 			i += w
 		default:
-			toks = append(toks, token{kind: tokSep, val: s[i : i+w], start: i, end: i + w, space: space})
+			toks = append(toks, token{kind: tokSep, val: s[i : i+w], start: int32(i), end: int32(i + w), space: space})
 			i, space = i+w, false
 		}
 	}
@@ -465,11 +471,11 @@ func (p *dateParser) find(max int) []foundDate {
 		if !ok {
 			continue
 		}
-		f := foundDate{t: d, prec: precDay, pos: t.start, ambiguous: p.ambiguousAt(i)}
+		f := foundDate{t: d, prec: precDay, pos: int(t.start), ambiguous: p.ambiguousAt(i)}
 		if dt, k, ok := p.timeAt(d, next); ok {
 			f.t, f.prec, next = dt, precTime, k
 		}
-		f.end = p.at(next - 1).end
+		f.end = int(p.at(next - 1).end)
 		out = append(out, f)
 		i = next - 1
 	}

@@ -421,7 +421,10 @@ func cleanAuthors(raw []string, strict bool) []string {
 			}
 			name = strings.Trim(collapse(name), " .:-–—()[]\"'")
 			name = rxByPrefix.ReplaceAllString(name, "")
-			name = strings.TrimSpace(rxRoleSuffix.ReplaceAllString(name, ""))
+			if mayEndInRole(name) {
+				name = rxRoleSuffix.ReplaceAllString(name, "")
+			}
+			name = strings.TrimSpace(name)
 			prev = name
 			if countLetters(name) < 2 || len(name) > 60 || rxHasDigit.MatchString(name) || rxAuthorJunk.MatchString(name) ||
 				rxDomainLike.MatchString(name) || rxDomainIn.MatchString(name) {
@@ -497,6 +500,25 @@ func splitNames(s string) []string {
 		}
 	}
 	return out
+}
+
+// roleEnds are the words a match of rxRoleSuffix ends with.
+var roleEnds = []string{"redakteur", "redakteurin", "editor", "editor-in-chief", "writer", "reporter", "correspondent",
+	"korrespondent", "korrespondentin", "journalist", "journalistin", "columnist", "founder", "reviewer", "consultant",
+	"director", "manager", "analyst", "coordinator", "specialist", "strategist", "producer", "ceo", "cto"}
+
+// mayEndInRole reports whether rxRoleSuffix may match name: it always may
+// when name is not ASCII (case folding is Unicode's there).
+func mayEndInRole(name string) bool {
+	if !isASCII(name) {
+		return true
+	}
+	for _, w := range roleEnds {
+		if len(name) >= len(w) && strings.EqualFold(name[len(name)-len(w):], w) {
+			return true
+		}
+	}
+	return false
 }
 
 // agencies are news agencies that write their names in lower case.

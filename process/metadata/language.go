@@ -83,9 +83,43 @@ func stopwordsAgree(declared, text string) bool {
 	}
 	var counts [8]int
 	words := 0
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) }) {
+	var buf [16]byte
+	for rest := text; rest != ""; {
+		// The words are the runs of letters.
+		w := rest
+		start := -1
+		for i := 0; i < len(rest); {
+			r, size := rune(rest[i]), 1
+			if r >= utf8.RuneSelf {
+				r, size = utf8.DecodeRuneInString(rest[i:])
+			}
+			letter := unicode.IsLetter(r)
+			if letter && start < 0 {
+				start = i
+			} else if !letter && start >= 0 {
+				w, rest = rest[start:i], rest[i:]
+				break
+			}
+			i += size
+			if i == len(rest) {
+				if start < 0 {
+					w = ""
+				} else {
+					w = rest[start:]
+				}
+				rest = ""
+			}
+		}
+		if w == "" {
+			break
+		}
 		words++
-		set := stopwordLangs[strings.ToLower(w)]
+		var set uint8
+		if lw, ok := lowerShort(w, buf[:]); ok {
+			set = stopwordLangs[string(lw)]
+		} else {
+			set = stopwordLangs[strings.ToLower(w)]
+		}
 		for i := 0; set != 0; i, set = i+1, set>>1 {
 			if set&1 != 0 {
 				counts[i]++
@@ -102,6 +136,25 @@ func stopwordsAgree(declared, text string) bool {
 		}
 	}
 	return true
+}
+
+// lowerShort writes the ASCII word w lower-cased into buf, when it fits:
+// ok is false for a longer word or one that is not ASCII.
+func lowerShort(w string, buf []byte) (lw []byte, ok bool) {
+	if len(w) > len(buf) {
+		return nil, false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return nil, false
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(w)], true
 }
 
 // hasKana reports whether s has Hiragana or Katakana.

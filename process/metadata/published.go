@@ -588,8 +588,20 @@ func headlineDate(p *page, ld ldArticle, b dateBounds) time.Time {
 }
 
 // headlineDateOf is headlineDate; updates keeps the dates after a word
-// such as "Updated".
+// such as "Updated". The answer without updates is read once: ld and b
+// are the same for all the calls on one page.
 func headlineDateOf(p *page, ld ldArticle, b dateBounds, updates bool) time.Time {
+	if updates {
+		return readHeadlineDate(p, ld, b, true)
+	}
+	if !p.headlineDateSet {
+		p.headlineDate, p.headlineDateSet = readHeadlineDate(p, ld, b, false), true
+	}
+	return p.headlineDate
+}
+
+// readHeadlineDate is headlineDateOf without the cache.
+func readHeadlineDate(p *page, ld ldArticle, b dateBounds, updates bool) time.Time {
 	h1Pos := p.titlePos(ld)
 	if h1Pos < 0 {
 		return time.Time{}

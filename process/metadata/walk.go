@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -64,7 +65,7 @@ type page struct {
 	linkDepth int  // how many <a> the walk is inside
 	formDepth int  // how many <form> the walk is inside
 	// classKinds caches what a class attribute says about its element
-	// (classDate, classByline), since lists repeat the same classes.
+	// (see classWords), since lists repeat the same classes.
 	classKinds map[string]uint8
 	times      []timeElem
 	dateElems  []dateElem
@@ -73,8 +74,16 @@ type page struct {
 	imageSrc   string
 	text       strings.Builder // the visible text, blocks on their own lines
 	textFull   bool
-	buttons    []string        // the texts of buttons, which text leaves out
-	discarded  strings.Builder // text of footers, comments and asides
+	// lowerText is text lower-cased, once it is needed (lowerTextSet),
+	// after the walk.
+	lowerText    string
+	lowerTextSet bool
+	// headlineDate is the date by the headline, once read
+	// (headlineDateSet).
+	headlineDate    time.Time
+	headlineDateSet bool
+	buttons         []string        // the texts of buttons, which text leaves out
+	discarded       strings.Builder // text of footers, comments and asides
 	// boundary is set when the walk passes an element's start or end
 	// since the last text it wrote: the next text may need a soft
 	// separator (see softBreak).
@@ -153,16 +162,6 @@ func readAttrs(n *html.Node) elemAttrs {
 	return e
 }
 
-// containsAnyFold reports whether the lower-case s contains one of subs.
-func containsAnyFold(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
-
 // furnitureWords are class and id words of page furniture: footers,
 // comments, sidebars, related-story lists.
 var furnitureWords = []string{"footer", "comments", "comment-list", "commentlist", "sidebar", "related", "widget-area"}
@@ -212,21 +211,9 @@ func furnitureAffix(tok, w string) bool {
 // markers htmldate looks for).
 var dateWords = []string{"byline", "subline", "posted", "submitted", "created-post", "publication", "author", "autor", "post_detail", "field-content", "fa-clock", "fa-calendar", "fecha", "parution", "info", "dateline", "entry-meta", "post-meta"}
 
-// dateClass reports whether an element's id, class or itemprop says it
-// holds a date.
-func dateClass(e elemAttrs) bool {
-	first := e.id
-	if first == "" {
-		first = e.class
-	}
-	if first == "" {
-		first = e.itemprop
-	}
-	if first != "" && containsAnyFold(first, "date", "datum", "time", "meta", "publish") {
-		return true
-	}
-	return e.class != "" && containsAnyFold(e.class, dateWords...)
-}
+// dateFirstWords in an element's first attribute (id, else class, else
+// itemprop) mark an element that may hold a date.
+var dateFirstWords = []string{"date", "datum", "time", "meta", "publish"}
 
 func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if depth > 400 {
@@ -381,13 +368,13 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if len(p.crumbs) < 3 && (strings.Contains(e.class, "breadcrumb") || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
 		p.crumbs = append(p.crumbs, n)
 	}
+	// The depths are restored after the children (no defer: it would
+	// cost every call of this recursive function).
 	switch a {
 	case atom.A:
 		p.linkDepth++
-		defer func() { p.linkDepth-- }()
 	case atom.Form:
 		p.formDepth++ // comment forms label their fields "author"
-		defer func() { p.formDepth-- }()
 	}
 	block := isBlock(a)
 	if block && !discarded && !p.textFull {
@@ -395,6 +382,12 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		p.visit(c, discarded, depth+1)
+	}
+	switch a {
+	case atom.A:
+		p.linkDepth--
+	case atom.Form:
+		p.formDepth--
 	}
 	if block && !discarded && !p.textFull {
 		p.text.WriteByte('\n')
@@ -417,40 +410,144 @@ const (
 // post's headline.
 var titleWords = []string{"entry-title", "post-title", "post_title", "posttitle", "article-title", "article__title", "article_title", "headline", "page-title", "blog-title"}
 
-// classKind classifies an element by its attributes, from the cache when
-// only its class is set.
+// classKind classifies an element by its attributes. What its class says
+// comes from the cache, since lists repeat the same classes; its id and
+// itemprop are read each time.
 func (p *page) classKind(e elemAttrs) uint8 {
 	if e.class == "" && e.id == "" && e.itemprop == "" {
 		return 0
 	}
-	cacheable := e.id == "" && e.itemprop == ""
-	if cacheable {
-		if k, ok := p.classKinds[e.class]; ok {
-			return k
+	ck := p.classWords(e.class)
+	k := ck &^ (classDateFirst | classNotByline)
+	// The first of id, class and itemprop may name a date, and a class
+	// may by its words.
+	switch {
+	case e.id != "":
+		if classNameKind(e.id)&classDateFirst != 0 {
+			k |= classDate
+		}
+	case e.class != "":
+		if ck&classDateFirst != 0 {
+			k |= classDate
+		}
+	default:
+		if classNameKind(e.itemprop)&classDateFirst != 0 {
+			k |= classDate
 		}
 	}
-	var k uint8
-	if dateClass(e) {
-		k |= classDate
-	}
-	// An author's description or bio ("Licensed Grader, M.A.") is not
-	// the byline.
-	if (containsAnyFold(e.class, "byline", "author", "autor") || strings.Contains(e.itemprop, "author")) && !containsAnyFold(e.class, "description", "-bio", "_bio") {
+	if strings.Contains(e.itemprop, "author") {
 		k |= classByline
 	}
-	if containsAnyFold(e.class, titleWords...) || e.itemprop == "headline" {
+	// An author's description or bio ("Licensed Grader, M.A.") is not
+	// the byline, whatever its class or itemprop says.
+	if ck&classNotByline != 0 {
+		k &^= classByline
+	}
+	if e.itemprop == "headline" {
 		k |= classTitle
 	}
-	if cacheable {
-		if p.classKinds == nil {
-			p.classKinds = make(map[string]uint8)
+	return k
+}
+
+// classDateFirst marks, in classWords' answer, a class that names a date
+// when it is the element's first attribute (see classKind).
+const classDateFirst uint8 = 1 << 7
+
+// classNotByline marks, in classWords' answer, a class that names an
+// author's description or bio, which is not a byline (see classKind).
+const classNotByline uint8 = 1 << 6
+
+// notBylineWords in a class name mark an author's description or bio.
+var notBylineWords = []string{"description", "-bio", "_bio"}
+
+// classWords is what the lower-case class attribute class says by itself
+// (classDate, classByline, classTitle, classDateFirst, classNotByline),
+// cached.
+func (p *page) classWords(class string) uint8 {
+	if class == "" {
+		return 0
+	}
+	if k, ok := p.classKinds[class]; ok {
+		return k
+	}
+	if p.classKinds == nil {
+		p.classKinds = make(map[string]uint8)
+	}
+	// No word sought holds white space: the class says what its names
+	// say, and pages repeat the names more than the classes.
+	var k uint8
+	for rest := class; rest != ""; {
+		var name string
+		if i := strings.IndexAny(rest, " \t\n\r\f"); i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
+		} else {
+			name, rest = rest, ""
 		}
-		if len(p.classKinds) < 5000 {
-			p.classKinds[e.class] = k
+		if name == "" {
+			continue
+		}
+		nk, ok := p.classKinds[name]
+		if !ok {
+			nk = classNameKind(name)
+			if len(p.classKinds) < 5000 {
+				p.classKinds[name] = nk
+			}
+		}
+		k |= nk
+	}
+	if len(p.classKinds) < 5000 {
+		p.classKinds[class] = k
+	}
+	return k
+}
+
+// classNameKind is what one lower-case class name says (see classWords).
+// It is also what any lower-case string holds of the words sought.
+func classNameKind(name string) uint8 {
+	var k uint8
+	for i := 0; i < len(name); i++ {
+		for _, cw := range classWordIndex[name[i]] {
+			if strings.HasPrefix(name[i:], cw.word) {
+				k |= cw.kind
+			}
 		}
 	}
 	return k
 }
+
+// classWord is a word classNameKind looks for, and what it says.
+type classWord struct {
+	word string
+	kind uint8
+}
+
+// classWordIndex files the words of classNameKind by their first byte, so
+// that a name is read once for all of them.
+var classWordIndex = func() (idx [256][]classWord) {
+	kinds := map[string]uint8{}
+	var order []string
+	for _, l := range []struct {
+		words []string
+		kind  uint8
+	}{
+		{dateFirstWords, classDateFirst},
+		{dateWords, classDate},
+		{[]string{"byline", "author", "autor"}, classByline},
+		{titleWords, classTitle},
+		{notBylineWords, classNotByline},
+	} {
+		for _, w := range l.words {
+			if _, ok := kinds[w]; !ok {
+				order = append(order, w)
+			}
+			kinds[w] |= l.kind
+		}
+	}
+	for _, w := range order {
+		idx[w[0]] = append(idx[w[0]], classWord{w, kinds[w]})
+	}
+	return idx
+}()
 
 // authorPaths are the path segments under which sites keep their
 // authors' pages.
@@ -461,13 +558,52 @@ func isAuthorPage(href string) bool {
 	if len(href) < 9 {
 		return false
 	}
-	h := strings.ToLower(href)
-	for _, p := range authorPaths {
-		if i := strings.Index(h, p); i >= 0 && len(h) > i+len(p) {
-			return true
+	h := href
+	if !isASCII(h) {
+		h = strings.ToLower(h)
+	}
+	// Every path starts with "/", and some text after it must follow.
+	for i := strings.IndexByte(h, '/'); i >= 0; {
+		for _, p := range authorPaths {
+			if len(h) > i+len(p) && lowerASCIIPrefix(h[i:], p) {
+				return true
+			}
 		}
+		j := strings.IndexByte(h[i+1:], '/')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
 	return false
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCIIPrefix reports whether the ASCII s, lower-cased, starts with
+// the lower-case prefix.
+func lowerASCIIPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // near reports whether the walk is within nearHeadline bytes of text
@@ -602,7 +738,41 @@ func textOf(n *html.Node, limit int) string {
 
 // collapse trims s and collapses its runs of white space to one space.
 func collapse(s string) string {
+	if collapsed(s) {
+		return s // no copy of what is collapsed already
+	}
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ")
+}
+
+// collapsed reports whether collapse would return s as it is: no white
+// space but single spaces between other characters.
+func collapsed(s string) bool {
+	space := true // no space at the start
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch c {
+			case ' ':
+				if space {
+					return false
+				}
+				space = true
+				continue
+			case '\t', '\n', '\v', '\f', '\r':
+				return false
+			}
+			space = false
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsSpace(r) {
+			return false // U+00A0 included
+		}
+		i += size
+		space = false
+	}
+	return !space || s == ""
 }
 
 // softBoundary reports whether the start and end of an element of kind a
