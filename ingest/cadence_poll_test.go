@@ -75,19 +75,15 @@ func (n *newsroom) post(from time.Time, gap time.Duration, count int) time.Time 
 // every few hours; when it speeds up to a story every 4 minutes its
 // interval comes down to minutes, and when it slows down to one every 12
 // hours the interval grows back to hours. The test clock jumps to each
-// poll's due time; the feed shows its newest ten stories, with their dates.
-func TestPollingFollowsTheFeed(t *testing.T) {
+
+// cadencePoller returns a poller of feeds on clock with smart polling
+// between a minute and a day around a 30-minute interval, and its state.
+func cadencePoller(t *testing.T, clock *fakeClock, feeds ...Feed) (*Poller, *memState) {
+	t.Helper()
 	const m, h = time.Minute, time.Hour
-	clock := &fakeClock{t: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
-	room := newNewsroom(t, clock)
-	start := clock.Now()
-	slowEnd := room.post(start.Add(-60*h), 6*h, 20) // 10 before the start, 10 after
-	fastEnd := room.post(slowEnd.Add(6*h), 4*m, 60)
-	room.post(fastEnd.Add(12*h), 12*h, 20)
-	f, _ := NewFeed(room.srv.URL+"/feed.xml", "")
 	state := newMemState()
 	p, err := NewPoller(PollerConfig{
-		Feeds:       []Feed{f},
+		Feeds:       feeds,
 		Client:      NewClient(ClientOptions{AllowPrivateNetworks: true}),
 		Publisher:   &memPub{},
 		State:       state,
@@ -102,6 +98,20 @@ func TestPollingFollowsTheFeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, state
+}
+
+// poll's due time; the feed shows its newest ten stories, with their dates.
+func TestPollingFollowsTheFeed(t *testing.T) {
+	const m, h = time.Minute, time.Hour
+	clock := &fakeClock{t: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
+	room := newNewsroom(t, clock)
+	start := clock.Now()
+	slowEnd := room.post(start.Add(-60*h), 6*h, 20) // 10 before the start, 10 after
+	fastEnd := room.post(slowEnd.Add(6*h), 4*m, 60)
+	room.post(fastEnd.Add(12*h), 12*h, 20)
+	f, _ := NewFeed(room.srv.URL+"/feed.xml", "")
+	p, state := cadencePoller(t, clock, f)
 	type poll struct {
 		at       time.Time
 		interval time.Duration
@@ -188,23 +198,7 @@ func TestPollingHonoursFeedHints(t *testing.T) {
 		f, _ := NewFeed(srv.URL+path, strings.Trim(path[:len(path)-4], "/"))
 		feeds = append(feeds, f)
 	}
-	state := newMemState()
-	p, err := NewPoller(PollerConfig{
-		Feeds:       feeds,
-		Client:      NewClient(ClientOptions{AllowPrivateNetworks: true}),
-		Publisher:   &memPub{},
-		State:       state,
-		Seen:        newMemSeen(),
-		Interval:    30 * m,
-		MinInterval: m,
-		MaxInterval: 24 * h,
-		Jitter:      -1,
-		Logger:      testLogger(t),
-		Now:         clock.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, state := cadencePoller(t, clock, feeds...)
 	check := func(when string, want map[string]time.Duration) {
 		t.Helper()
 		for _, f := range feeds {

@@ -92,21 +92,12 @@ func (r *pageRound) item(it FeedItem, id string) (later bool) {
 			// unavailable, or the limits shared with the other replicas
 			// cannot be asked: no attempt was made, and the host's other
 			// pages wait too.
-			if ctx.Err() != nil {
-				return true
+			if ctx.Err() == nil {
+				log.Warn("article page left for the next poll", "err", err)
+				r.mu.Lock()
+				r.blocked[host] = true
+				r.mu.Unlock()
 			}
-			if errors.Is(err, errSharedLimits) {
-				// The shared limits could not be asked: the bus is down.
-				// The round stops as for a failed publish, so that the
-				// feed is polled again as soon as the bus is back, not an
-				// interval later with its pages left behind.
-				r.fail(err, true)
-				return true
-			}
-			log.Warn("article page left for the next poll", "err", err)
-			r.mu.Lock()
-			r.blocked[host] = true
-			r.mu.Unlock()
 			return true
 		}
 		if err == nil {
@@ -208,15 +199,23 @@ func (r *pageRound) publish(ctx context.Context, raw RawArticle, what string) bo
 }
 
 // fetch gets the page at link with header h if the site's robots.txt
-// allows it, within the per-host limits.
+// allows it, within the per-host limits. If the limits shared with the
+// other replicas cannot be asked, the bus is down: the round stops as for
+// a failed publish, so that the feed is polled again as soon as the bus is
+// back, not an interval later with its pages left behind.
 func (r *pageRound) fetch(ctx context.Context, link string, h http.Header) (*Response, error) {
 	p := r.p
-	if err := p.robots.check(ctx, link); err != nil {
-		return nil, err
+	err := p.robots.check(ctx, link)
+	var resp *Response
+	if err == nil {
+		resp, err = p.send(ctx, link, func(ctx context.Context) (*Response, error) {
+			return p.client.GetPage(ctx, link, h)
+		})
 	}
-	return p.send(ctx, link, func(ctx context.Context) (*Response, error) {
-		return p.client.GetPage(ctx, link, h)
-	})
+	if errors.Is(err, errSharedLimits) {
+		r.fail(err, true)
+	}
+	return resp, err
 }
 
 // pageAccept is the Accept header of article page requests.

@@ -595,7 +595,7 @@ func (p *Poller) fetchFeed(ctx context.Context, log *slog.Logger, f Feed, st *Fe
 		}
 		// Limits that could not be asked (the bus is down) are the bus's
 		// failure: the feed is tried again within seconds.
-		bus := hd == nil && errors.Is(err, errNotSent)
+		bus := errors.Is(err, errSharedLimits)
 		log.Warn("cannot fetch feed", "err", err, "temporary", fault.IsTemporary(err), "retry_after", ra)
 		return outcome{err: err, retryAfter: ra, bus: bus}
 	}

@@ -11,32 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/newsflow/newsflow/ingest"
 	"github.com/newsflow/newsflow/ingest/fault"
 )
-
-// hostsJS returns n JetStream contexts, each on its own connection to one
-// in-process server, as n ingest processes would have.
-func hostsJS(t *testing.T, n int) []jetstream.JetStream {
-	srv := runServer(t)
-	var out []jetstream.JetStream
-	for range n {
-		nc, err := nats.Connect(srv.ClientURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, js)
-	}
-	return out
-}
 
 // TestHostSpacingSharedByReplicas runs two ingest pollers, each on its own
 // NATS connection, whose feeds and pages are on one host. The spacing and
@@ -79,7 +56,7 @@ func TestHostSpacingSharedByReplicas(t *testing.T) {
 	}))
 	t.Cleanup(site.Close)
 
-	jss := hostsJS(t, 2)
+	jss := feedStateJS(t, 2)
 	type replica struct {
 		p   *ingest.Poller
 		pub *countingPublisher
@@ -149,7 +126,7 @@ func TestHostSpacingSharedByReplicas(t *testing.T) {
 }
 
 func TestHostLeasesKV(t *testing.T) {
-	jss := hostsJS(t, 3)
+	jss := feedStateJS(t, 3)
 	a := NewHostLeasesKV(feedKV(t, jss[0], HostBucket()))
 	b := NewHostLeasesKV(feedKV(t, jss[1], HostBucket()))
 	dying := NewHostLeasesKV(feedKV(t, jss[2], HostBucket()))
@@ -200,7 +177,7 @@ func TestHostLeasesKV(t *testing.T) {
 }
 
 func TestHostKey(t *testing.T) {
-	kv := feedKV(t, hostsJS(t, 1)[0], HostBucket())
+	kv := feedKV(t, feedStateJS(t, 1)[0], HostBucket())
 	keys := map[string]bool{}
 	for host, want := range map[string]string{
 		"News.Example.COM":     "news.example.com",
@@ -233,7 +210,7 @@ func TestHostKey(t *testing.T) {
 // caller's deadline. It used to hold a feed's round, and with it every
 // page of the feed, until the round's deadline ten minutes later.
 func TestHostLeaseUnansweredWrite(t *testing.T) {
-	js := hostsJS(t, 1)[0]
+	js := feedStateJS(t, 1)[0]
 	kv := feedKV(t, js, HostBucket())
 	// A stream with NoAck stores what is published to it and answers
 	// nothing: the publish of the slot waits for an ack that never comes.
