@@ -56,3 +56,33 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOriginalCues checks originalCues against the regular expression
+// whose matches it finds faster.
+func FuzzOriginalCues(f *testing.F) {
+	for _, s := range []string{
+		"This story was originally published on March 3, 2021. Updated since.",
+		"FIRST POSTED in 2019; first   appeared — the 4th; Firstly posted",
+		"Dieser Artikel ist URSPRÜNGLICH erschienen am 3. März. Zuerst veröffentlicht im Mai.",
+		"initialement publiée le 2 mai, inicialmente publicado el lunes, inizialmente pubblicata il",
+		"firſt publiſhed on", "originally\n\n\tpublished\u00a0: on  ", "ifu zo", "",
+	} {
+		f.Add(s, 4)
+	}
+	f.Fuzz(func(t *testing.T, text string, n int) {
+		n = n%8 - 1 // -1 for all of them, as FindAllStringIndex
+		want := rxOriginalCue.FindAllStringIndex(text, n)
+		if n < 0 {
+			n = len(text) + 1
+		}
+		got := originalCues(text, n)
+		if len(got) != len(want) {
+			t.Fatalf("originalCues(%q) = %v, the expression finds %v", text, got, want)
+		}
+		for i := range got {
+			if got[i][0] != want[i][0] || got[i][1] != want[i][1] {
+				t.Fatalf("originalCues(%q) = %v, the expression finds %v", text, got, want)
+			}
+		}
+	})
+}
