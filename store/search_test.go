@@ -436,6 +436,31 @@ func TestSQLiteUpgradeFrom3(t *testing.T) {
 	}
 }
 
+// TestSQLiteIndexSettings checks that the full-text index's settings
+// (migration 5) are kept in the database, where a store opened later,
+// or by another process, reads them.
+func TestSQLiteIndexSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	openSQLiteAt(t, path).Close()
+	s := openSQLiteAt(t, path)
+	got := map[string]string{}
+	rows, err := s.r.QueryContext(t.Context(), `SELECT k, v FROM articles_fts_config`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = v
+	}
+	if got["hashsize"] != "16777216" || got["automerge"] != "8" {
+		t.Errorf("articles_fts_config = %v, want hashsize 16777216 and automerge 8", got)
+	}
+}
+
 // TestSQLiteSearchPlans runs the search tests with each way of running a
 // search with a text and filters (see sqliteTextSQL): they agree.
 func TestSQLiteSearchPlans(t *testing.T) {

@@ -106,6 +106,8 @@ var sqliteSchema = []string{
 	);`,
 	// 4: faster writes.
 	sqliteFastWriteMigration,
+	// 5: cheaper indexing.
+	sqliteIndexTuneMigration,
 }
 
 // sqliteSearchVersion is the first schema version with the search index.
