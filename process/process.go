@@ -220,7 +220,7 @@ func ArticleID(u string) string {
 
 func fillFromItem(a *Article, it *ingest.FeedItem) {
 	if a.Title == "" {
-		a.Title = strings.TrimSpace(it.Title)
+		a.Title = plainText(it.Title, false) // a feed's title may hold markup
 	}
 	if len(a.Authors) == 0 && len(it.Authors) > 0 {
 		a.Authors = it.Authors

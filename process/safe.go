@@ -20,12 +20,17 @@ func (a *Article) makeSafe(base *url.URL) {
 	a.Link = safeURL(a.Link, base)
 	a.FeedURL = safeURL(a.FeedURL, nil)
 	a.Image = safeURL(a.Image, base)
-	for _, s := range []*string{&a.Feed, &a.Title, &a.Language, &a.SiteName, &a.Section, &a.Description} {
+	for _, s := range []*string{&a.Feed, &a.Language, &a.SiteName, &a.Section, &a.Description} {
 		*s = plainText(*s, false)
 	}
+	// The title and text are the page's own, from its text nodes and
+	// attributes (or the feed item's, made plain text as they were taken):
+	// an "<br>" or "&amp;" in them is what the page says (an article
+	// about HTML), not markup to strip or decode.
+	a.Title = cleanText(a.Title, false)
 	a.Authors = plainTexts(a.Authors)
 	a.Tags = plainTexts(a.Tags)
-	a.Text = plainText(a.Text, true)
+	a.Text = cleanText(a.Text, true)
 	if d := a.Dateline; d != nil {
 		a.Dateline = &Dateline{Place: plainText(d.Place, false), Sources: plainTexts(d.Sources), Date: plainText(d.Date, false)}
 	}
@@ -89,11 +94,21 @@ func plainTexts(list []string) []string {
 // collapsed, unless multiline: then blocks become paragraphs separated by
 // a blank line, and lines are kept.
 func plainText(s string, multiline bool) string {
-	if isPlain(s, multiline) {
+	if isPlain(s, multiline, true) {
 		return s // no copy of a long text that is plain already
 	}
 	if strings.ContainsAny(s, "<&") {
 		s = markupText(s, multiline)
+	}
+	return cleanText(s, multiline)
+}
+
+// cleanText is plainText for a text that holds no markup, whatever its
+// characters: control characters and bidirectional overrides dropped,
+// spaces collapsed, and in multiline text blank lines between paragraphs.
+func cleanText(s string, multiline bool) string {
+	if isPlain(s, multiline, false) {
+		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -126,14 +141,14 @@ func plainText(s string, multiline bool) string {
 	return b.String()
 }
 
-// isPlain reports that plainText would return s as it is (false when it
-// cannot tell without doing the work).
-func isPlain(s string, multiline bool) bool {
+// isPlain reports that plainText (cleanText without markup) would return
+// s as it is (false when it cannot tell without doing the work).
+func isPlain(s string, multiline, withMarkup bool) bool {
 	prev := ' ' // no space at the start
 	newlines := 0
 	for _, r := range s {
 		switch {
-		case r == '<' || r == '&':
+		case withMarkup && (r == '<' || r == '&'):
 			return false
 		case r == '\n' && multiline:
 			if prev == ' ' || newlines == 2 {

@@ -2,6 +2,8 @@ package process
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -91,6 +93,13 @@ func TestWorkerMakesEveryFieldSafe(t *testing.T) {
 				if strings.Contains(s, "<script") || strings.Contains(s, "javascript:") || strings.Contains(s, "onerror") {
 					t.Errorf("%s holds active content: %q", path, s)
 				}
+			case path == "Article.Text" || path == "Article.Title":
+				// The page's own words, kept as they read: checked below.
+				for _, r := range s {
+					if (r < ' ' && r != '\n') || r == 0x7f || r == '\u202e' {
+						t.Errorf("%s = %q holds control character %U", path, s, r)
+					}
+				}
 			case urlFields[name]:
 				if s != "" && !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://") {
 					t.Errorf("%s = %q, want an http(s) URL or nothing", path, s)
@@ -114,7 +123,7 @@ func TestWorkerMakesEveryFieldSafe(t *testing.T) {
 	// What was safe is kept.
 	for _, c := range []struct{ field, got, want string }{
 		{"url", a.URL, "https://harbour.example/2026/ferry"},
-		{"title", a.Title, "Ferry & fun"},
+		{"title", a.Title, "Ferry & <b>fun</b>"}, // as a browser shows the title element's text
 		{"site", a.SiteName, "Harbour News"},
 		{"item title", a.Item.Title, "Night ferry & more"},
 		{"item description", a.Item.Description, "The ferry returns.\n\nTickets & times"},
@@ -127,8 +136,16 @@ func TestWorkerMakesEveryFieldSafe(t *testing.T) {
 			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
 		}
 	}
-	if len(a.Authors) != 1 || !strings.HasSuffix(a.Authors[0], "Ann Berg") || !strings.Contains(a.Text, "Tickets for the first crossing sold out") {
-		t.Errorf("authors %q text %q", a.Authors, a.Text)
+	if len(a.Authors) != 1 || !strings.HasSuffix(a.Authors[0], "Ann Berg") {
+		t.Errorf("authors %q", a.Authors)
+	}
+	// The text is what the page shows, escaped markup included (a page
+	// about HTML keeps its examples); the HTML keeps it escaped.
+	if want := "Tickets for the first crossing sold out within an hour <script>alert(9)</script> of going on sale."; !strings.Contains(a.Text, want) {
+		t.Errorf("text %q, want it to hold %q", a.Text, want)
+	}
+	if want := "&lt;script&gt;alert(9)&lt;/script&gt;"; !strings.Contains(a.HTML, want) {
+		t.Errorf("html %q, want it to hold %q", a.HTML, want)
 	}
 }
 
@@ -193,8 +210,24 @@ func TestPlainText(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("plainText(%q, %v) = %q, want %q", tt.in, tt.multiline, got, tt.want)
 		}
-		if isPlain(tt.in, tt.multiline) && got != tt.in {
+		if isPlain(tt.in, tt.multiline, true) && got != tt.in {
 			t.Errorf("isPlain(%q, %v), but plainText gives %q", tt.in, tt.multiline, got)
+		}
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	for _, tt := range []struct {
+		in        string
+		multiline bool
+		want      string
+	}{
+		{"Use a <br> inside <pre>, not &amp;nbsp;", false, "Use a <br> inside <pre>, not &amp;nbsp;"},
+		{"  spaced \t out\n title ", false, "spaced out title"},
+		{"One <script>x</script>.\n\n\nTwo\x00 \u202eend", true, "One <script>x</script>.\n\nTwo end"},
+	} {
+		if got := cleanText(tt.in, tt.multiline); got != tt.want {
+			t.Errorf("cleanText(%q, %v) = %q, want %q", tt.in, tt.multiline, got, tt.want)
 		}
 	}
 }
@@ -207,8 +240,45 @@ func FuzzPlainText(f *testing.F) {
 		if again := plainText(got, multiline); again != got && !strings.ContainsAny(got, "<&") {
 			t.Fatalf("plainText is not stable: %q -> %q -> %q", s, got, again)
 		}
-		if isPlain(s, multiline) && got != s {
+		if isPlain(s, multiline, true) && got != s {
 			t.Fatalf("isPlain(%q) but plainText gives %q", s, got)
 		}
+		clean := cleanText(s, multiline)
+		if again := cleanText(clean, multiline); again != clean {
+			t.Fatalf("cleanText is not stable: %q -> %q -> %q", s, clean, again)
+		}
+		if isPlain(s, multiline, false) && clean != s {
+			t.Fatalf("isPlain(%q) without markup, but cleanText gives %q", s, clean)
+		}
 	})
+}
+
+// TestExtractKeepsTextAboutMarkup extracts an article about HTML: the tags
+// it names are words of its title and text, kept as the page shows them,
+// while the HTML field keeps them escaped.
+func TestExtractKeepsTextAboutMarkup(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "html-tutorial.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Extract(Page{URL: "https://docs.example/br-tag", Body: body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"you add a <script> element to its head, and the browser runs it",
+		"a <style> block holds rules such as p { color: navy } and applies them",
+		"AT&amp;T-style entities show up as written",
+		"remember that a <br> inside a heading is rarely a good idea",
+	} {
+		if !strings.Contains(a.Text, want) {
+			t.Errorf("text lost %q:\n%s", want, a.Text)
+		}
+	}
+	if want := "A Short History of the <br> Tag"; a.Title != want {
+		t.Errorf("title %q, want %q", a.Title, want)
+	}
+	if strings.Contains(a.HTML, "<script") || !strings.Contains(a.HTML, "&lt;script&gt;") {
+		t.Errorf("html does not hold the escaped tag: %s", a.HTML)
+	}
 }
