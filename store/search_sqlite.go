@@ -148,6 +148,11 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 // matches many articles and the filters keep few.
 func sqliteTextSQL(p *plan, b *sqlBuilder, match string, drive bool) string {
 	bm25 := "bm25(articles_fts, 10.0, 4.0, 1.0)"
+	if p.Sort == SortRelevance && len(b.conds) == 0 {
+		// Nothing to test in articles: the ranked matches are the list
+		// (a common word matches most articles, each looked up for nothing).
+		return "SELECT rowid AS seq, " + bm25 + " AS key FROM articles_fts WHERE articles_fts MATCH " + b.arg(match)
+	}
 	if !drive {
 		// CROSS JOIN keeps the full-text match as the outer loop.
 		key := "a.published"
