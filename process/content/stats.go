@@ -2,6 +2,7 @@ package content
 
 import (
 	"strings"
+	"sync"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -45,8 +46,34 @@ type stats struct {
 	neutral map[string]bool
 }
 
-func newStats() *stats {
+// statsPool keeps the stats of finished Extract calls for the next ones:
+// a page has thousands of elements, and their stats, index and class cache
+// are the bulk of what Extract would allocate besides the output.
+var statsPool = sync.Pool{New: func() any {
 	return &stats{idx: make(map[*html.Node]int32, 1024), s: make([]stat, 0, 1024), classes: make(map[string]uint8, 256)}
+}}
+
+// maxPooledStats is the most elements whose stats are kept for reuse: a
+// huge page's tables would slow the clearing of every later page's.
+const maxPooledStats = 1 << 15
+
+// newStats returns empty stats, reusing those of an earlier page when it
+// can. Pass them to release when done.
+func newStats() *stats {
+	return statsPool.Get().(*stats)
+}
+
+// release empties st, which must not be used again, and keeps it for
+// another page.
+func (st *stats) release() {
+	if len(st.s) > maxPooledStats {
+		return
+	}
+	clear(st.idx)
+	st.s = st.s[:0]
+	clear(st.classes)
+	st.neutral = nil
+	statsPool.Put(st)
 }
 
 // get returns n's stat; elements not seen by compute get a zero stat.

@@ -55,10 +55,15 @@ const maxTokens = 200000
 
 // tokenize splits s into date tokens.
 func tokenize(s string, limit int) []token {
-	s = s[:min(len(s), math.MaxInt32)] // positions are int32
 	// Words and numbers with a space take five bytes or more on
 	// average: one allocation mostly.
-	toks := make([]token, 0, min(len(s)/5+4, limit))
+	return appendTokens(make([]token, 0, min(len(s)/5+4, limit)), s, limit)
+}
+
+// appendTokens appends the date tokens of s to toks, until toks holds
+// limit tokens.
+func appendTokens(toks []token, s string, limit int) []token {
+	s = s[:min(len(s), math.MaxInt32)] // positions are int32
 	space := false
 	for i := 0; i < len(s) && len(toks) < limit; {
 		r, w := utf8.DecodeRuneInString(s[i:])

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -500,7 +501,8 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 	if text == "" {
 		return s
 	}
-	p := dateParser{toks: tokenize(text, maxTokens), dayFirst: dayFirst}
+	buf := tokenPool.Get().(*[]token)
+	p := dateParser{toks: appendTokens((*buf)[:0], text, maxTokens), dayFirst: dayFirst}
 	s.found = p.find(maxTextDates)
 	for _, f := range s.found {
 		s.days[dayOf(f.t)] = true
@@ -509,8 +511,15 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 		}
 	}
 	s.copyYear = copyrightYear(p.toks, b)
+	clear(p.toks) // let go of text
+	*buf = p.toks[:0]
+	tokenPool.Put(buf)
 	return s
 }
+
+// tokenPool keeps the token slices of scanText for its next texts: a
+// page's text has tens of thousands of tokens.
+var tokenPool = sync.Pool{New: func() any { return new([]token) }}
 
 // date finds the publication date in a page's visible text: a date right
 // after a word such as "Published", or within nearHeadline bytes after the
