@@ -82,7 +82,7 @@ func (b dateBounds) ok(t time.Time) bool {
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
-	text := p.text.String()
+	text := p.text
 	var scan *textScan // the visible text's dates, read once when needed
 	scanned := func() *textScan {
 		if scan == nil {
@@ -101,7 +101,7 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 		for d := range scanned().firm {
 			firm[d] = true
 		}
-		for d := range scanText(p.discarded.String(), dayFirst, b).firm {
+		for d := range scanText(p.discarded, dayFirst, b).firm {
 			firm[d] = true
 		}
 		for _, u := range urls {
@@ -287,7 +287,7 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	if t := scanned().date(h1Pos, b); !t.IsZero() {
 		return t, "text"
 	}
-	if t := scanText(p.discarded.String(), dayFirstFor(p.lang), b).date(-1, b); !t.IsZero() {
+	if t := scanText(p.discarded, dayFirstFor(p.lang), b).date(-1, b); !t.IsZero() {
 		return t, "discarded-text"
 	}
 	for _, s := range []string{p.titleTag, p.h1} {
@@ -615,7 +615,7 @@ func readHeadlineDate(p *page, ld ldArticle, b dateBounds, updates bool) time.Ti
 	if h1Pos < 0 {
 		return time.Time{}
 	}
-	text := p.text.String()
+	text := p.text
 	lo, hi := max(0, h1Pos-adjacentWindow), min(len(text), h1Pos+2*adjacentWindow)
 	return scanText(text[lo:hi], dayFirstFor(p.lang), b).headlineDate(h1Pos-lo, b, updates)
 }
