@@ -124,29 +124,38 @@ func attr(n *html.Node, key string) string {
 // walk collects everything Extract needs in one pass over the nodes of
 // roots.
 func (p *page) walk(roots ...*html.Node) {
-	bufs := textBufPool.Get().(*textBufs)
-	p.textBuf, p.discardedBuf = bufs.text[:0], bufs.discarded[:0]
+	sc := walkPool.Get().(*walkScratch)
+	p.textBuf, p.discardedBuf = sc.text[:0], sc.discarded[:0]
+	p.classKinds, p.nameKinds = sc.classKinds, sc.nameKinds
 	for _, n := range roots {
 		p.visit(n, false, 0)
 	}
 	p.text, p.discarded = string(p.textBuf), string(p.discardedBuf)
 	if cap(p.textBuf)+cap(p.discardedBuf) <= maxPooledText {
-		bufs.text, bufs.discarded = p.textBuf[:0], p.discardedBuf[:0]
-		textBufPool.Put(bufs)
+		sc.text, sc.discarded = p.textBuf[:0], p.discardedBuf[:0]
+		sc.classKinds, sc.nameKinds = p.classKinds, p.nameKinds
+		clear(sc.classKinds)
+		clear(sc.nameKinds)
+		walkPool.Put(sc)
 	}
 	p.textBuf, p.discardedBuf = nil, nil
+	p.classKinds, p.nameKinds = nil, nil
 }
 
-// textBufs are the buffers a walk writes a page's texts in.
-type textBufs struct{ text, discarded []byte }
+// walkScratch is what a walk writes and caches in, and leaves for the
+// next page's: the buffers of its texts, and its class caches (empty).
+type walkScratch struct {
+	text, discarded       []byte
+	classKinds, nameKinds map[string]uint8
+}
 
-// textBufPool keeps the text buffers of finished walks for the next ones:
-// a page's text is written a piece at a time, and the buffer would be
-// grown many times over for each page.
-var textBufPool = sync.Pool{New: func() any { return new(textBufs) }}
+// walkPool keeps the scratch space of finished walks for the next ones: a
+// page's text is written a piece at a time, and its buffer and caches
+// would be grown many times over for each page.
+var walkPool = sync.Pool{New: func() any { return new(walkScratch) }}
 
-// maxPooledText is the most buffer space kept for reuse (a single text
-// node may take the text past maxTextBytes).
+// maxPooledText is the most text buffer space kept for reuse (a single
+// text node may take the text past maxTextBytes).
 const maxPooledText = 1 << 20
 
 // skipText are the elements whose text is never visible.
