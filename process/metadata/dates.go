@@ -78,7 +78,26 @@ func appendTokens(toks []token, s string, limit int) []token {
 		case unicode.IsLetter(r):
 			j := i
 			prev := rune(0)
+			lower := true // the word is lower-case ASCII
+		word:
 			for j < len(s) {
+				if c := s[j]; c < utf8.RuneSelf {
+					// ASCII: what the general case below does, without
+					// decoding.
+					switch {
+					case 'a' <= c && c <= 'z':
+					case 'A' <= c && c <= 'Z':
+						if unicode.IsLower(prev) {
+							break word
+						}
+						lower = false
+					default:
+						break word
+					}
+					prev = rune(c)
+					j++
+					continue
+				}
 				r2, w2 := utf8.DecodeRuneInString(s[j:])
 				if !unicode.IsLetter(r2) || (j > i && isCJKDateWord(r2)) {
 					break
@@ -88,13 +107,18 @@ func appendTokens(toks []token, s string, limit int) []token {
 				if unicode.IsLower(prev) && unicode.IsUpper(r2) {
 					break
 				}
+				lower = false
 				prev = r2
 				j += w2
 				if isCJKDateWord(r2) {
 					break
 				}
 			}
-			toks = append(toks, token{kind: tokWord, val: lowerASCIIish(s[i:j]), start: int32(i), end: int32(j), space: space})
+			val := s[i:j]
+			if !lower {
+				val = strings.ToLower(val)
+			}
+			toks = append(toks, token{kind: tokWord, val: val, start: int32(i), end: int32(j), space: space})
 			i, space = j, false
 		case unicode.IsSpace(r) || r == '\u00a0':
 			space = true
