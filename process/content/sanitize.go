@@ -131,7 +131,7 @@ func (s *sanitizer) node(n *html.Node, inPara bool) {
 	if a == atom.H1 {
 		a = atom.H2
 	}
-	if a != 0 && invisibleTags[a] {
+	if a != 0 && invisibleTag(a) {
 		return
 	}
 	keep := allowedTags[a]
@@ -380,7 +380,7 @@ func hasVisibleText(n *html.Node) bool {
 				return true
 			}
 		case html.ElementNode:
-			if !invisibleTags[c.DataAtom] && hasVisibleText(c) {
+			if !invisibleTag(c.DataAtom) && hasVisibleText(c) {
 				return true
 			}
 		}

@@ -93,9 +93,8 @@ func (st *stats) index(n *html.Node) int32 {
 	return i
 }
 
-// compute (re)computes the stats of root's subtree, bottom-up. It returns
-// root's stat by value. Class weights, which do not change, are computed
-// once per element.
+// compute computes the stats of root's subtree, bottom-up, on stats that
+// hold none of its elements yet. It returns root's stat by value.
 func (st *stats) compute(root *html.Node) stat {
 	s, _ := st.walk(root, false)
 	return s
@@ -213,7 +212,7 @@ func (st *stats) neutralize(root *html.Node, ptext int) {
 // in st.s (-1 when it has none).
 func (st *stats) walk(n *html.Node, inLink bool) (stat, int32) {
 	var s stat
-	if n.DataAtom != 0 && invisibleTags[n.DataAtom] {
+	if n.DataAtom != 0 && invisibleTag(n.DataAtom) {
 		return s, -1
 	}
 	link := inLink || n.DataAtom == atom.A
@@ -248,7 +247,7 @@ func (st *stats) walk(n *html.Node, inLink bool) (stat, int32) {
 				// A marked element with a few lines (a card's
 				// "rich-text" summary) does not make its ancestors
 				// hold the body.
-				s.heavy = cs.heavy || (!phrasing[c.DataAtom] && st.markerAt(ci, c) && cs.text >= minHeavy)
+				s.heavy = cs.heavy || (!phrasingTag(c.DataAtom) && st.markerAt(ci, c) && cs.text >= minHeavy)
 			}
 			if !isBlock(c) {
 				s.inline += cs.inline
@@ -262,10 +261,11 @@ func (st *stats) walk(n *html.Node, inLink bool) (stat, int32) {
 			}
 		}
 	}
-	i := st.index(n)
-	p := &st.s[i]
-	s.weight, s.flags, s.weighed, s.marker = p.weight, p.flags, p.weighed, p.marker
-	*p = s
+	// The walk meets each element once, and before anything else asks
+	// for its stat: it need not look for one.
+	i := int32(len(st.s))
+	st.s = append(st.s, s)
+	st.idx[n] = i
 	return s, i
 }
 

@@ -209,7 +209,7 @@ func (w *textWriter) walk(n *html.Node) {
 				return
 			}
 		}
-		if n.DataAtom != 0 && invisibleTags[n.DataAtom] {
+		if n.DataAtom != 0 && invisibleTag(n.DataAtom) {
 			return
 		}
 	}
