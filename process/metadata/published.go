@@ -511,15 +511,22 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 		}
 	}
 	s.copyYear = copyrightYear(p.toks, b)
-	clear(p.toks) // let go of text
-	*buf = p.toks[:0]
-	tokenPool.Put(buf)
+	if cap(p.toks) <= maxPooledTokens {
+		clear(p.toks) // let go of text
+		*buf = p.toks[:0]
+		tokenPool.Put(buf)
+	}
 	return s
 }
 
 // tokenPool keeps the token slices of scanText for its next texts: a
 // page's text has tens of thousands of tokens.
 var tokenPool = sync.Pool{New: func() any { return new([]token) }}
+
+// maxPooledTokens is the most tokens a slice kept for reuse holds: the
+// text of a page is bounded (maxTextBytes), but one text node may be
+// huge.
+const maxPooledTokens = 1 << 16
 
 // date finds the publication date in a page's visible text: a date right
 // after a word such as "Published", or within nearHeadline bytes after the
