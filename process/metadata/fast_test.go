@@ -143,6 +143,10 @@ func TestDiscardable(t *testing.T) {
 		{atom.Div, elemAttrs{id: "sidebar"}, true},
 		{atom.Article, elemAttrs{class: "footer"}, false},
 		{atom.Nav, elemAttrs{}, true},
+		{atom.Div, elemAttrs{class: "FOOTER x"}, true},
+		{atom.Div, elemAttrs{class: "site-footer\fx"}, false}, // furniture parts words at spaces, tabs and newlines
+		{atom.Div, elemAttrs{class: "x\fsite-footer y"}, true},
+		{atom.Div, elemAttrs{class: "x\fy site-footer"}, true},
 	}
 	var p page
 	for range 2 { // the second time from the cache
@@ -153,4 +157,35 @@ func TestDiscardable(t *testing.T) {
 			}
 		}
 	}
+}
+
+// plainClassWords is classWords without its caches, on the class
+// lower-cased whole.
+func plainClassWords(class string) uint8 {
+	lower := strings.ToLower(class)
+	var k uint8
+	if furniture(lower) {
+		k |= classFurniture
+	}
+	if strings.Contains(lower, "breadcrumb") {
+		k |= classCrumb
+	}
+	for _, name := range strings.FieldsFunc(lower, func(r rune) bool { return strings.ContainsRune(" \t\n\r\f", r) }) {
+		k |= classNameKind(name)
+	}
+	return k
+}
+
+func FuzzClassWords(f *testing.F) {
+	for _, s := range []string{"Post-Meta X", "site-footer\fx", "a  Breadcrumbs\tENTRY-TITLE", "Kfooter \u212Aomment-list"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, class string) {
+		var p page
+		for range 2 { // the second time from the cache
+			if got, want := p.classWords(class), plainClassWords(class); got != want {
+				t.Fatalf("classWords(%q) = %b, want %b", class, got, want)
+			}
+		}
+	})
 }

@@ -67,7 +67,7 @@ type page struct {
 	formDepth int  // how many <form> the walk is inside
 	// classKinds caches what a class attribute, as written, says about
 	// its element (see classWords), since lists repeat the same classes;
-	// nameKinds what each lower-case class name says.
+	// nameKinds what each class name, as written, says (see nameKind).
 	classKinds map[string]uint8
 	nameKinds  map[string]uint8
 	times      []timeElem
@@ -523,17 +523,12 @@ func (p *page) classWords(class string) uint8 {
 		p.classKinds = make(map[string]uint8)
 		p.nameKinds = make(map[string]uint8)
 	}
-	lower := lowerASCIIish(class)
-	var k uint8
-	if furniture(lower) {
-		k |= classFurniture
-	}
-	if strings.Contains(lower, "breadcrumb") {
-		k |= classCrumb
-	}
 	// No word sought holds white space: the class says what its names
-	// say, and pages repeat the names more than the classes.
-	for rest := lower; rest != ""; {
+	// say, and pages repeat the names more than the classes. (No
+	// character lower-cases to white space: the names of the class as
+	// written are those of the class lower-cased.)
+	var k uint8
+	for rest := class; rest != ""; {
 		var name string
 		if i := strings.IndexAny(rest, " \t\n\r\f"); i >= 0 {
 			name, rest = rest[:i], rest[i+1:]
@@ -545,15 +540,36 @@ func (p *page) classWords(class string) uint8 {
 		}
 		nk, ok := p.nameKinds[name]
 		if !ok {
-			nk = classNameKind(name)
+			nk = nameKind(lowerASCIIish(name))
 			if len(p.nameKinds) < 5000 {
 				p.nameKinds[name] = nk
 			}
 		}
 		k |= nk
 	}
+	if strings.ContainsAny(class, "\r\f") {
+		// furniture parts words at spaces, tabs and newlines only.
+		k &^= classFurniture
+		if furniture(lowerASCIIish(class)) {
+			k |= classFurniture
+		}
+	}
 	if len(p.classKinds) < 5000 {
 		p.classKinds[class] = k
+	}
+	return k
+}
+
+// nameKind is what one lower-case class name says: the words of
+// classNameKind, and whether it names page furniture (classFurniture) or
+// breadcrumbs (classCrumb).
+func nameKind(name string) uint8 {
+	k := classNameKind(name)
+	if furniture(name) {
+		k |= classFurniture
+	}
+	if strings.Contains(name, "breadcrumb") {
+		k |= classCrumb
 	}
 	return k
 }
