@@ -116,3 +116,20 @@ func FuzzTextHelpers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzClassNameFlags checks that reading a class name by name gives what
+// classFlags gives for the whole class lower-cased.
+func FuzzClassNameFlags(f *testing.F) {
+	for _, s := range []string{"article-body has-sharing", "Sidebar  Widget\tcontent", "post__footer x\fARTICLE", "text-lg \u212Aomment share-bar"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, class string) {
+		st := newStats()
+		defer st.release()
+		for range 2 { // the second time from the cache
+			if got, want := st.classNameFlags(class), classFlags(strings.ToLower(class), nil); got != want {
+				t.Fatalf("classNameFlags(%q) = %b, want %b", class, got, want)
+			}
+		}
+	})
+}

@@ -40,8 +40,9 @@ const minHeavy = 400
 type stats struct {
 	idx map[*html.Node]int32
 	s   []stat
-	// classes caches classFlags by class attribute: pages repeat them.
-	classes map[string]uint8
+	// classes caches classFlags by class attribute, and names by each
+	// name of a class (see classNameFlags): pages repeat them.
+	classes, names map[string]uint8
 	// neutral are the boilerplate words that say nothing on this page.
 	neutral map[string]bool
 }
@@ -50,7 +51,7 @@ type stats struct {
 // a page has thousands of elements, and their stats, index and class cache
 // are the bulk of what Extract would allocate besides the output.
 var statsPool = sync.Pool{New: func() any {
-	return &stats{idx: make(map[*html.Node]int32, 1024), s: make([]stat, 0, 1024), classes: make(map[string]uint8, 256)}
+	return &stats{idx: make(map[*html.Node]int32, 1024), s: make([]stat, 0, 1024), classes: make(map[string]uint8, 256), names: make(map[string]uint8, 256)}
 }}
 
 // maxPooledStats is the most elements whose stats are kept for reuse: a
@@ -72,6 +73,7 @@ func (st *stats) release() {
 	clear(st.idx)
 	st.s = st.s[:0]
 	clear(st.classes)
+	clear(st.names)
 	st.neutral = nil
 	statsPool.Put(st)
 }
@@ -134,7 +136,7 @@ func (st *stats) weigh(s *stat, n *html.Node) {
 			case "class":
 				cf, ok := st.classes[a.Val]
 				if !ok {
-					cf = classFlags(strings.ToLower(a.Val), st.neutral)
+					cf = st.classNameFlags(a.Val)
 					st.classes[a.Val] = cf
 				}
 				f |= cf
@@ -147,6 +149,38 @@ func (st *stats) weigh(s *stat, n *html.Node) {
 		s.weighed = true
 		s.marker = s.weight == 2 || isMainMarker(n)
 	}
+}
+
+// classNameFlags is classFlags of the class attribute class lower-cased,
+// read name by name: pages that give every element its own combination of
+// utility classes repeat the names, not the classes. No part or word
+// classFlags looks for holds white space, so the class says what its
+// names say, the first strong marker winning.
+func (st *stats) classNameFlags(class string) uint8 {
+	var f uint8
+	for rest := class; rest != ""; {
+		var name string
+		if i := strings.IndexAny(rest, " \n\t\r\f"); i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
+		} else {
+			name, rest = rest, ""
+		}
+		if name == "" {
+			continue
+		}
+		nf, ok := st.names[name]
+		if !ok {
+			// No character lower-cases to white space: the names of
+			// the class lower-cased are those of the class.
+			nf = classFlags(strings.ToLower(name), st.neutral)
+			st.names[name] = nf
+		}
+		if nf == flagStrong {
+			return flagStrong
+		}
+		f |= nf
+	}
+	return f
 }
 
 // neutralize finds the boilerplate words of class names that mark most of
@@ -203,6 +237,7 @@ func (st *stats) neutralize(root *html.Node, ptext int) {
 		return
 	}
 	clear(st.classes)
+	clear(st.names)
 	for i := range st.s {
 		st.s[i].weighed = false
 	}
