@@ -45,13 +45,28 @@ func SimHash(text string) uint64 {
 		word, inWord = fnvOffset, false
 	}
 	for i := 0; i < len(text); {
-		r, size := rune(text[i]), 1
-		if r >= utf8.RuneSelf {
+		r := rune(text[i])
+		var alnum bool
+		if r < utf8.RuneSelf {
+			// ASCII, most of most texts: what the unicode functions
+			// below answer for it, without them.
+			i++
+			switch {
+			case 'a' <= r && r <= 'z' || '0' <= r && r <= '9':
+				alnum = true
+			case 'A' <= r && r <= 'Z':
+				r += 'a' - 'A'
+				alnum = true
+			}
+		} else {
+			var size int
 			r, size = utf8.DecodeRuneInString(text[i:])
+			i += size
+			if alnum = unicode.IsLetter(r) || unicode.IsNumber(r); alnum {
+				r = unicode.ToLower(r)
+			}
 		}
-		i += size
-		if unicode.IsLetter(r) || unicode.IsNumber(r) {
-			r = unicode.ToLower(r)
+		if alnum {
 			word = (word ^ uint64(r)) * fnvPrime
 			inWord = true
 		} else if inWord {

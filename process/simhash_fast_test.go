@@ -68,3 +68,14 @@ func TestSimHashAsNaive(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSimHash checks SimHash against naiveSimHash on any text, mixed
+// case, digits, punctuation and invalid bytes included.
+func FuzzSimHash(f *testing.F) {
+	f.Add("The Quick brown FOX, 2025: Straße ÉTÉ \xff done.")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := SimHash(s), naiveSimHash(s); got != want {
+			t.Errorf("SimHash(%q) = %016x, want %016x", s, got, want)
+		}
+	})
+}

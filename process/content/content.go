@@ -67,6 +67,7 @@ func Extract(ctx context.Context, doc *goquery.Document, opts Options) (Result, 
 		return Result{}, nil
 	}
 	x := &extractor{ctx: ctx, opts: opts, st: newStats()}
+	defer x.st.release()
 	return x.run(doc.Nodes[0])
 }
 

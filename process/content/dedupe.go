@@ -290,9 +290,14 @@ func isByline(text string) bool {
 
 // isHashtags reports whether text is only hashtags.
 func isHashtags(text string) bool {
+	// The words are the runs of bytes other than spaces and commas
+	// (ASCII: no byte of a multi-byte character is either).
 	n := 0
-	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ',' }) {
-		if !strings.HasPrefix(f, "#") {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c == ' ' || c == ',' || i > 0 && text[i-1] != ' ' && text[i-1] != ',' {
+			continue // not the start of a word
+		}
+		if text[i] != '#' {
 			return false
 		}
 		n++
@@ -336,18 +341,16 @@ func containsAny(s string, subs []string) bool {
 // isAddressOnly reports whether text is mostly e-mail addresses: an
 // author's contact line. (Lists of source URLs are text.)
 func isAddressOnly(text string) bool {
-	fields := strings.Fields(text)
-	if len(fields) == 0 || len(fields) > 12 {
-		return false
-	}
-	addr := 0
-	for _, f := range fields {
-		switch {
-		case strings.Contains(f, "@") && strings.Contains(f, ".") && !strings.Contains(f, "/"):
+	fields, addr := 0, 0
+	for f := range strings.FieldsSeq(text) {
+		if fields++; fields > 12 {
+			return false
+		}
+		if strings.Contains(f, "@") && strings.Contains(f, ".") && !strings.Contains(f, "/") {
 			addr++
 		}
 	}
-	return addr > 0 && addr*2 >= len(fields)
+	return addr > 0 && addr*2 >= fields
 }
 
 // isUpper reports whether s has letters and none of them is lower-case.

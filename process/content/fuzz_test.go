@@ -83,3 +83,53 @@ func checkSafeHTML(t *testing.T, out string) {
 		walk(n)
 	}
 }
+
+// FuzzTextHelpers checks the allocation-free forms of the text helpers
+// against what they stand for: appendEscaped against html.EscapeString,
+// isHashtags and isAddressOnly against the field splits they replace.
+func FuzzTextHelpers(f *testing.F) {
+	for _, s := range []string{"", "a & b <c> 'd' \"e\"\r", "#tag, #other", " #a,,#b ", "#a b", "x@y.z and w@v.u", "a@b.c d e", "é#, #ü"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendEscaped([]byte("x"), []byte(s))), "x"+html.EscapeString(s); got != want {
+			t.Errorf("appendEscaped(%q) = %q, want %q", s, got, want)
+		}
+		tags := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+		want := len(tags) > 0
+		for _, f := range tags {
+			want = want && strings.HasPrefix(f, "#")
+		}
+		if got := isHashtags(s); got != want {
+			t.Errorf("isHashtags(%q) = %v, want %v", s, got, want)
+		}
+		fields := strings.Fields(s)
+		addr := 0
+		for _, f := range fields {
+			if strings.Contains(f, "@") && strings.Contains(f, ".") && !strings.Contains(f, "/") {
+				addr++
+			}
+		}
+		want = len(fields) > 0 && len(fields) <= 12 && addr > 0 && addr*2 >= len(fields)
+		if got := isAddressOnly(s); got != want {
+			t.Errorf("isAddressOnly(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// FuzzClassNameFlags checks that reading a class name by name gives what
+// classFlags gives for the whole class lower-cased.
+func FuzzClassNameFlags(f *testing.F) {
+	for _, s := range []string{"article-body has-sharing", "Sidebar  Widget\tcontent", "post__footer x\fARTICLE", "text-lg \u212Aomment share-bar"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, class string) {
+		st := newStats()
+		defer st.release()
+		for range 2 { // the second time from the cache
+			if got, want := st.classNameFlags(class), classFlags(strings.ToLower(class), nil); got != want {
+				t.Fatalf("classNameFlags(%q) = %b, want %b", class, got, want)
+			}
+		}
+	})
+}

@@ -145,11 +145,11 @@ func classFlags(ci string, neutral map[string]bool) uint8 {
 		}
 		if start >= 0 {
 			w := ci[start:i]
-			if negativeWords[w] {
+			if k := wordFlags[w]; k&flagNegWord != 0 {
 				if !neutral[w] {
 					head = flagNegWord
 				}
-			} else if positiveWords[w] {
+			} else if k&flagPosWord != 0 {
 				head = flagPosWord
 			}
 			start = -1
@@ -228,3 +228,20 @@ var (
 	strongIndex   = newPartIndex(strongPositiveParts)
 	negativeIndex = newPartIndex(negativeParts)
 )
+
+// wordFlags has, for each word of negativeWords and positiveWords that
+// counts, flagNegWord or flagPosWord: one look-up for a word of a class.
+var wordFlags = func() map[string]uint8 {
+	m := make(map[string]uint8)
+	for w, ok := range negativeWords {
+		if ok {
+			m[w] |= flagNegWord
+		}
+	}
+	for w, ok := range positiveWords {
+		if ok {
+			m[w] |= flagPosWord
+		}
+	}
+	return m
+}()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/url"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -36,17 +37,34 @@ type sanitizer struct {
 	// lists and tables count the open <ul>/<ol> and <table> elements, so
 	// that a <li> or a cell outside one is unwrapped.
 	lists, tables, figures int
+	// norm normalizes each text node (see normalize), in a buffer that
+	// the next one reuses.
+	norm textWriter
 }
 
 // sanitize renders nodes as sanitized HTML.
 func sanitize(nodes []*html.Node, base *url.URL) string {
-	s := &sanitizer{base: base}
+	s := sanitizerPool.Get().(*sanitizer)
+	*s = sanitizer{b: s.b[:0], base: base, norm: textWriter{buf: s.norm.buf[:0]}}
 	for _, n := range nodes {
 		s.node(n, false)
 		s.closeLoose()
 	}
-	return strings.TrimSpace(string(s.b))
+	out := string(bytes.TrimSpace(s.b))
+	if cap(s.b) <= maxPooledHTML {
+		s.base = nil
+		sanitizerPool.Put(s)
+	}
+	return out
 }
+
+// sanitizerPool keeps the buffers of finished sanitizers for the next
+// pages: the HTML is written a piece at a time, and a fresh buffer would
+// be grown many times over for each page.
+var sanitizerPool = sync.Pool{New: func() any { return new(sanitizer) }}
+
+// maxPooledHTML is the largest buffer kept for reuse.
+const maxPooledHTML = 1 << 20
 
 func (s *sanitizer) write(str string) { s.b = append(s.b, str...) }
 
@@ -113,7 +131,7 @@ func (s *sanitizer) node(n *html.Node, inPara bool) {
 	if a == atom.H1 {
 		a = atom.H2
 	}
-	if a != 0 && invisibleTags[a] {
+	if a != 0 && invisibleTag(a) {
 		return
 	}
 	keep := allowedTags[a]
@@ -255,16 +273,44 @@ func (s *sanitizer) text(t string) {
 	first, _ := utf8.DecodeRuneInString(t)
 	last, _ := utf8.DecodeLastRuneInString(t)
 	lead, trail := unicode.IsSpace(first), unicode.IsSpace(last)
-	t = normalize(t)
+	s.norm = textWriter{buf: s.norm.buf[:0]}
+	s.norm.write(t)
+	n := s.norm.buf
 	if lead {
 		s.space()
 	}
-	s.write(html.EscapeString(t))
-	if t != "" {
+	s.b = appendEscaped(s.b, n)
+	if len(n) > 0 {
 		s.fresh = false
 	}
-	if trail && t != "" {
+	if trail && len(n) > 0 {
 		s.space()
+	}
+}
+
+// appendEscaped appends text to b escaped as html.EscapeString escapes it.
+func appendEscaped(b, text []byte) []byte {
+	for {
+		i := bytes.IndexAny(text, "&'<>\"\r")
+		if i < 0 {
+			return append(b, text...)
+		}
+		b = append(b, text[:i]...)
+		switch text[i] {
+		case '&':
+			b = append(b, "&amp;"...)
+		case '\'':
+			b = append(b, "&#39;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		case '"':
+			b = append(b, "&#34;"...)
+		case '\r':
+			b = append(b, "&#13;"...)
+		}
+		text = text[i+1:]
 	}
 }
 
@@ -334,7 +380,7 @@ func hasVisibleText(n *html.Node) bool {
 				return true
 			}
 		case html.ElementNode:
-			if !invisibleTags[c.DataAtom] && hasVisibleText(c) {
+			if !invisibleTag(c.DataAtom) && hasVisibleText(c) {
 				return true
 			}
 		}

@@ -2,6 +2,7 @@ package content
 
 import (
 	"strings"
+	"sync"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -39,14 +40,42 @@ const minHeavy = 400
 type stats struct {
 	idx map[*html.Node]int32
 	s   []stat
-	// classes caches classFlags by class attribute: pages repeat them.
-	classes map[string]uint8
+	// classes caches classFlags by class attribute, and names by each
+	// name of a class (see classNameFlags): pages repeat them.
+	classes, names map[string]uint8
 	// neutral are the boilerplate words that say nothing on this page.
 	neutral map[string]bool
 }
 
+// statsPool keeps the stats of finished Extract calls for the next ones:
+// a page has thousands of elements, and their stats, index and class cache
+// are the bulk of what Extract would allocate besides the output.
+var statsPool = sync.Pool{New: func() any {
+	return &stats{idx: make(map[*html.Node]int32, 1024), s: make([]stat, 0, 1024), classes: make(map[string]uint8, 256), names: make(map[string]uint8, 256)}
+}}
+
+// maxPooledStats is the most elements whose stats are kept for reuse: a
+// huge page's tables would slow the clearing of every later page's.
+const maxPooledStats = 1 << 15
+
+// newStats returns empty stats, reusing those of an earlier page when it
+// can. Pass them to release when done.
 func newStats() *stats {
-	return &stats{idx: make(map[*html.Node]int32, 1024), s: make([]stat, 0, 1024), classes: make(map[string]uint8, 256)}
+	return statsPool.Get().(*stats)
+}
+
+// release empties st, which must not be used again, and keeps it for
+// another page.
+func (st *stats) release() {
+	if len(st.s) > maxPooledStats {
+		return
+	}
+	clear(st.idx)
+	st.s = st.s[:0]
+	clear(st.classes)
+	clear(st.names)
+	st.neutral = nil
+	statsPool.Put(st)
 }
 
 // get returns n's stat; elements not seen by compute get a zero stat.
@@ -66,9 +95,8 @@ func (st *stats) index(n *html.Node) int32 {
 	return i
 }
 
-// compute (re)computes the stats of root's subtree, bottom-up. It returns
-// root's stat by value. Class weights, which do not change, are computed
-// once per element.
+// compute computes the stats of root's subtree, bottom-up, on stats that
+// hold none of its elements yet. It returns root's stat by value.
 func (st *stats) compute(root *html.Node) stat {
 	s, _ := st.walk(root, false)
 	return s
@@ -108,7 +136,7 @@ func (st *stats) weigh(s *stat, n *html.Node) {
 			case "class":
 				cf, ok := st.classes[a.Val]
 				if !ok {
-					cf = classFlags(strings.ToLower(a.Val), st.neutral)
+					cf = st.classNameFlags(a.Val)
 					st.classes[a.Val] = cf
 				}
 				f |= cf
@@ -121,6 +149,38 @@ func (st *stats) weigh(s *stat, n *html.Node) {
 		s.weighed = true
 		s.marker = s.weight == 2 || isMainMarker(n)
 	}
+}
+
+// classNameFlags is classFlags of the class attribute class lower-cased,
+// read name by name: pages that give every element its own combination of
+// utility classes repeat the names, not the classes. No part or word
+// classFlags looks for holds white space, so the class says what its
+// names say, the first strong marker winning.
+func (st *stats) classNameFlags(class string) uint8 {
+	var f uint8
+	for rest := class; rest != ""; {
+		var name string
+		if i := strings.IndexAny(rest, " \n\t\r\f"); i >= 0 {
+			name, rest = rest[:i], rest[i+1:]
+		} else {
+			name, rest = rest, ""
+		}
+		if name == "" {
+			continue
+		}
+		nf, ok := st.names[name]
+		if !ok {
+			// No character lower-cases to white space: the names of
+			// the class lower-cased are those of the class.
+			nf = classFlags(strings.ToLower(name), st.neutral)
+			st.names[name] = nf
+		}
+		if nf == flagStrong {
+			return flagStrong
+		}
+		f |= nf
+	}
+	return f
 }
 
 // neutralize finds the boilerplate words of class names that mark most of
@@ -177,6 +237,7 @@ func (st *stats) neutralize(root *html.Node, ptext int) {
 		return
 	}
 	clear(st.classes)
+	clear(st.names)
 	for i := range st.s {
 		st.s[i].weighed = false
 	}
@@ -186,7 +247,7 @@ func (st *stats) neutralize(root *html.Node, ptext int) {
 // in st.s (-1 when it has none).
 func (st *stats) walk(n *html.Node, inLink bool) (stat, int32) {
 	var s stat
-	if n.DataAtom != 0 && invisibleTags[n.DataAtom] {
+	if n.DataAtom != 0 && invisibleTag(n.DataAtom) {
 		return s, -1
 	}
 	link := inLink || n.DataAtom == atom.A
@@ -221,7 +282,7 @@ func (st *stats) walk(n *html.Node, inLink bool) (stat, int32) {
 				// A marked element with a few lines (a card's
 				// "rich-text" summary) does not make its ancestors
 				// hold the body.
-				s.heavy = cs.heavy || (!phrasing[c.DataAtom] && st.markerAt(ci, c) && cs.text >= minHeavy)
+				s.heavy = cs.heavy || (!phrasingTag(c.DataAtom) && st.markerAt(ci, c) && cs.text >= minHeavy)
 			}
 			if !isBlock(c) {
 				s.inline += cs.inline
@@ -235,10 +296,11 @@ func (st *stats) walk(n *html.Node, inLink bool) (stat, int32) {
 			}
 		}
 	}
-	i := st.index(n)
-	p := &st.s[i]
-	s.weight, s.flags, s.weighed, s.marker = p.weight, p.flags, p.weighed, p.marker
-	*p = s
+	// The walk meets each element once, and before anything else asks
+	// for its stat: it need not look for one.
+	i := int32(len(st.s))
+	st.s = append(st.s, s)
+	st.idx[n] = i
 	return s, i
 }
 

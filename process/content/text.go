@@ -1,7 +1,6 @@
 package content
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -23,7 +22,8 @@ type para struct {
 // paragraphs, inline elements join their text without adding spaces, runs of
 // white space collapse to one space, and invisible characters go.
 type textWriter struct {
-	buf     strings.Builder
+	// buf is the current paragraph; it is reused for the next one.
+	buf     []byte
 	space   bool // a space is pending before the next visible character
 	brs     int  // <br>s since the last visible character
 	blocks  []*html.Node
@@ -39,17 +39,23 @@ func (w *textWriter) write(s string) {
 	for i := 0; i < len(s); {
 		b := s[i]
 		if b < utf8.RuneSelf {
-			i++
 			if b <= ' ' || b == 0x7f {
 				// Spaces and control characters: \v and the like count
 				// as space, the rest vanish.
-				if (isSpace(b) || b == '\v' || b == ' ') && w.buf.Len() > 0 {
+				if (isSpace(b) || b == '\v' || b == ' ') && len(w.buf) > 0 {
 					w.space = true
 				}
+				i++
 				continue
 			}
+			// A run of printable ASCII is written at once.
+			j := i + 1
+			for j < len(s) && s[j] > ' ' && s[j] < 0x7f {
+				j++
+			}
 			w.visible()
-			w.buf.WriteByte(b)
+			w.buf = append(w.buf, s[i:j]...)
+			i = j
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -66,13 +72,13 @@ func (w *textWriter) write(s string) {
 		case invisible(r), unicode.IsControl(r):
 			continue
 		case unicode.IsSpace(r):
-			if w.buf.Len() > 0 {
+			if len(w.buf) > 0 {
 				w.space = true
 			}
 			continue
 		}
 		w.visible()
-		w.buf.WriteRune(r)
+		w.buf = utf8.AppendRune(w.buf, r)
 	}
 }
 
@@ -127,13 +133,13 @@ func unmojibake(lead rune, rest string) (r rune, n int) {
 
 // visible is called before a visible character is written.
 func (w *textWriter) visible() {
-	if w.buf.Len() == 0 {
+	if len(w.buf) == 0 {
 		if len(w.blocks) > 0 {
 			w.start = w.blocks[len(w.blocks)-1]
 		}
 		w.broken = w.brs >= 2
 	} else if w.space {
-		w.buf.WriteByte(' ')
+		w.buf = append(w.buf, ' ')
 	}
 	w.space = false
 	w.brs = 0
@@ -151,12 +157,12 @@ func invisible(r rune) bool {
 
 // flush ends the current paragraph.
 func (w *textWriter) flush() {
-	if w.buf.Len() > 0 {
-		w.paras = append(w.paras, para{text: w.buf.String(), node: w.start, whole: !w.broken, tag: tagOf(w.start)})
+	if len(w.buf) > 0 {
+		w.paras = append(w.paras, para{text: string(w.buf), node: w.start, whole: !w.broken, tag: tagOf(w.start)})
 		for _, b := range w.blocks {
 			w.count[b]++
 		}
-		w.buf.Reset()
+		w.buf = w.buf[:0]
 	}
 	w.space = false
 	w.broken = false
@@ -172,13 +178,13 @@ func tagOf(n *html.Node) atom.Atom {
 // br handles a line break: one is a space, two in a row end the paragraph.
 func (w *textWriter) br() {
 	w.brs++
-	if w.brs >= 2 && w.buf.Len() > 0 {
+	if w.brs >= 2 && len(w.buf) > 0 {
 		w.flush()
 		w.broken = true
 		w.brs = 2
 		return
 	}
-	if w.buf.Len() > 0 {
+	if len(w.buf) > 0 {
 		w.space = true
 	}
 }
@@ -203,7 +209,7 @@ func (w *textWriter) walk(n *html.Node) {
 				return
 			}
 		}
-		if n.DataAtom != 0 && invisibleTags[n.DataAtom] {
+		if n.DataAtom != 0 && invisibleTag(n.DataAtom) {
 			return
 		}
 	}
@@ -245,5 +251,5 @@ func paragraphs(nodes []*html.Node, skipCaptions bool) []para {
 func normalize(s string) string {
 	w := &textWriter{}
 	w.write(s)
-	return w.buf.String()
+	return string(w.buf)
 }

@@ -99,7 +99,7 @@ var rxWrittenByLine = regexp.MustCompile(`(?i)^(?:written|authored)\s+by\s*:?\s+
 // writtenBy returns the person a "Written by" line after the headline
 // names, or "".
 func writtenBy(p *page) string {
-	text := p.text.String()
+	text := p.text
 	if !p.h1Seen || p.h1Pos >= len(text) {
 		return ""
 	}
@@ -128,7 +128,7 @@ func sharesName(a, b []string) bool {
 // shows reports whether the page's visible text holds one of names.
 func (p *page) shows(names []string) bool {
 	if !p.lowerTextSet {
-		p.lowerText, p.lowerTextSet = toLower(p.text.String()), true
+		p.lowerText, p.lowerTextSet = toLower(p.text), true
 	}
 	text := p.lowerText
 	for _, n := range names {
@@ -215,7 +215,7 @@ func authorSources(p *page, ld ldArticle) []authorSource {
 	srcs = append(srcs, authorSource{read: func() []string { return dateThenName(p) }, visible: true})
 	// An article's details box set aside from its text ("Published ...
 	// Author Jane Doe") is page furniture to the walk.
-	return append(srcs, authorSource{read: func() []string { return labelledNames(p.discarded.String()) }, visible: true})
+	return append(srcs, authorSource{read: func() []string { return labelledNames(p.discarded) }, visible: true})
 }
 
 // rxDateSep is a line under a headline that starts with a date and a
@@ -230,7 +230,7 @@ var rxTrailingIn = regexp.MustCompile(`\s+(?:in|on)$`)
 // then the author: "Dec 26, 2025 • Jane Doe", or the date and a
 // separator with the name on the next line.
 func dateThenName(p *page) []string {
-	text := p.text.String()
+	text := p.text
 	if !p.h1Seen || p.h1Pos >= len(text) {
 		return nil
 	}
@@ -489,7 +489,7 @@ func textBylines(p *page) []string {
 	if !p.h1Seen {
 		return nil
 	}
-	text := p.text.String()
+	text := p.text
 	if p.h1Pos >= len(text) {
 		return nil
 	}

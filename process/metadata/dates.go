@@ -55,10 +55,15 @@ const maxTokens = 200000
 
 // tokenize splits s into date tokens.
 func tokenize(s string, limit int) []token {
-	s = s[:min(len(s), math.MaxInt32)] // positions are int32
 	// Words and numbers with a space take five bytes or more on
 	// average: one allocation mostly.
-	toks := make([]token, 0, min(len(s)/5+4, limit))
+	return appendTokens(make([]token, 0, min(len(s)/5+4, limit)), s, limit)
+}
+
+// appendTokens appends the date tokens of s to toks, until toks holds
+// limit tokens.
+func appendTokens(toks []token, s string, limit int) []token {
+	s = s[:min(len(s), math.MaxInt32)] // positions are int32
 	space := false
 	for i := 0; i < len(s) && len(toks) < limit; {
 		r, w := utf8.DecodeRuneInString(s[i:])
@@ -73,7 +78,26 @@ func tokenize(s string, limit int) []token {
 		case unicode.IsLetter(r):
 			j := i
 			prev := rune(0)
+			lower := true // the word is lower-case ASCII
+		word:
 			for j < len(s) {
+				if c := s[j]; c < utf8.RuneSelf {
+					// ASCII: what the general case below does, without
+					// decoding.
+					switch {
+					case 'a' <= c && c <= 'z':
+					case 'A' <= c && c <= 'Z':
+						if unicode.IsLower(prev) {
+							break word
+						}
+						lower = false
+					default:
+						break word
+					}
+					prev = rune(c)
+					j++
+					continue
+				}
 				r2, w2 := utf8.DecodeRuneInString(s[j:])
 				if !unicode.IsLetter(r2) || (j > i && isCJKDateWord(r2)) {
 					break
@@ -83,13 +107,18 @@ func tokenize(s string, limit int) []token {
 				if unicode.IsLower(prev) && unicode.IsUpper(r2) {
 					break
 				}
+				lower = false
 				prev = r2
 				j += w2
 				if isCJKDateWord(r2) {
 					break
 				}
 			}
-			toks = append(toks, token{kind: tokWord, val: lowerASCIIish(s[i:j]), start: int32(i), end: int32(j), space: space})
+			val := s[i:j]
+			if !lower {
+				val = strings.ToLower(val)
+			}
+			toks = append(toks, token{kind: tokWord, val: val, start: int32(i), end: int32(j), space: space})
 			i, space = j, false
 		case unicode.IsSpace(r) || r == '\u00a0':
 			space = true

@@ -3,6 +3,9 @@ package metadata
 import (
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // The fast paths below must answer exactly as the plain code they stand
@@ -110,13 +113,79 @@ func TestClassKind(t *testing.T) {
 		{elemAttrs{class: "entry-meta description", id: "x"}, classDate},
 		{elemAttrs{class: "bio", itemprop: "author"}, classByline},
 		{elemAttrs{class: "x", itemprop: "author-description"}, classByline},
+		{elemAttrs{class: "Post-Meta X"}, classDate},
+		{elemAttrs{class: "post-meta site-footer Breadcrumbs"}, classDate},
 	}
 	var p page
 	for range 2 { // the second time from the cache
 		for _, tt := range tests {
-			if got := p.classKind(tt.e); got != tt.want || got != plainClassKind(tt.e) {
-				t.Errorf("classKind(%+v) = %b, want %b (plain: %b)", tt.e, got, tt.want, plainClassKind(tt.e))
+			// classWords lower-cases the class it is given; plainClassKind
+			// wants it lower-cased.
+			lower := tt.e
+			lower.class = strings.ToLower(lower.class)
+			if got := p.classKind(tt.e, p.classWords(tt.e.class)); got != tt.want || got != plainClassKind(lower) {
+				t.Errorf("classKind(%+v) = %b, want %b (plain: %b)", tt.e, got, tt.want, plainClassKind(lower))
 			}
 		}
 	}
+}
+
+func TestDiscardable(t *testing.T) {
+	tests := []struct {
+		tag  atom.Atom
+		e    elemAttrs
+		want bool
+	}{
+		{atom.Div, elemAttrs{class: "site-footer"}, true},
+		{atom.Div, elemAttrs{class: "x Footer_Nav"}, true},
+		{atom.Div, elemAttrs{class: "footerish relatedness"}, false},
+		{atom.Div, elemAttrs{class: "a\tcomment-list"}, true},
+		{atom.Div, elemAttrs{id: "sidebar"}, true},
+		{atom.Article, elemAttrs{class: "footer"}, false},
+		{atom.Nav, elemAttrs{}, true},
+		{atom.Div, elemAttrs{class: "FOOTER x"}, true},
+		{atom.Div, elemAttrs{class: "site-footer\fx"}, false}, // furniture parts words at spaces, tabs and newlines
+		{atom.Div, elemAttrs{class: "x\fsite-footer y"}, true},
+		{atom.Div, elemAttrs{class: "x\fy site-footer"}, true},
+	}
+	var p page
+	for range 2 { // the second time from the cache
+		for _, tt := range tests {
+			n := &html.Node{Type: html.ElementNode, DataAtom: tt.tag, Data: tt.tag.String()}
+			if got := discardable(n, tt.e, p.classWords(tt.e.class)); got != tt.want {
+				t.Errorf("discardable(<%s %+v>) = %v, want %v", tt.tag, tt.e, got, tt.want)
+			}
+		}
+	}
+}
+
+// plainClassWords is classWords without its caches, on the class
+// lower-cased whole.
+func plainClassWords(class string) uint8 {
+	lower := strings.ToLower(class)
+	var k uint8
+	if furniture(lower) {
+		k |= classFurniture
+	}
+	if strings.Contains(lower, "breadcrumb") {
+		k |= classCrumb
+	}
+	for _, name := range strings.FieldsFunc(lower, func(r rune) bool { return strings.ContainsRune(" \t\n\r\f", r) }) {
+		k |= classNameKind(name)
+	}
+	return k
+}
+
+func FuzzClassWords(f *testing.F) {
+	for _, s := range []string{"Post-Meta X", "site-footer\fx", "a  Breadcrumbs\tENTRY-TITLE", "Kfooter \u212Aomment-list"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, class string) {
+		var p page
+		for range 2 { // the second time from the cache
+			if got, want := p.classWords(class), plainClassWords(class); got != want {
+				t.Fatalf("classWords(%q) = %b, want %b", class, got, want)
+			}
+		}
+	})
 }

@@ -5,7 +5,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
@@ -83,6 +87,61 @@ func FuzzOriginalCues(f *testing.F) {
 			if got[i][0] != want[i][0] || got[i][1] != want[i][1] {
 				t.Fatalf("originalCues(%q) = %v, the expression finds %v", text, got, want)
 			}
+		}
+	})
+}
+
+// plainTokenize is tokenize without its ASCII shortcuts: tokenize must
+// agree with it.
+func plainTokenize(s string, limit int) []token {
+	var toks []token
+	space := false
+	for i := 0; i < len(s) && len(toks) < limit; {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r >= '0' && r <= '9':
+			j := i
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			toks = append(toks, token{kind: tokNum, val: s[i:j], start: int32(i), end: int32(j), space: space})
+			i, space = j, false
+		case unicode.IsLetter(r):
+			j := i
+			prev := rune(0)
+			for j < len(s) {
+				r2, w2 := utf8.DecodeRuneInString(s[j:])
+				if !unicode.IsLetter(r2) || (j > i && isCJKDateWord(r2)) {
+					break
+				}
+				if unicode.IsLower(prev) && unicode.IsUpper(r2) {
+					break
+				}
+				prev = r2
+				j += w2
+				if isCJKDateWord(r2) {
+					break
+				}
+			}
+			toks = append(toks, token{kind: tokWord, val: strings.ToLower(s[i:j]), start: int32(i), end: int32(j), space: space})
+			i, space = j, false
+		case unicode.IsSpace(r) || r == '\u00a0':
+			space = true
+			i += w
+		default:
+			toks = append(toks, token{kind: tokSep, val: s[i : i+w], start: int32(i), end: int32(i + w), space: space})
+			i, space = i+w, false
+		}
+	}
+	return toks
+}
+
+func FuzzTokenize(f *testing.F) {
+	f.Add("Published: HealthDECEMBER 22, 2025 SmithMar 3 März 2019年3月4日 ÉTÉ éTé \xff x")
+	f.Fuzz(func(t *testing.T, s string) {
+		got, want := tokenize(s, 50), plainTokenize(s, 50)
+		if !slices.Equal(got, want) {
+			t.Errorf("tokenize(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

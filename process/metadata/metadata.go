@@ -65,9 +65,7 @@ type Hints struct {
 func Extract(doc *goquery.Document, h Hints) Metadata {
 	var p page
 	if doc != nil {
-		for _, n := range doc.Nodes {
-			p.walk(n)
-		}
+		p.walk(doc.Nodes...)
 	}
 	ld := parseJSONLD(p.jsonld)
 	var m Metadata

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -81,7 +82,7 @@ func (b dateBounds) ok(t time.Time) bool {
 func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pub, mod time.Time) {
 	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: now.Add(24 * time.Hour)}
 	dayFirst := dayFirstFor(p.lang)
-	text := p.text.String()
+	text := p.text
 	var scan *textScan // the visible text's dates, read once when needed
 	scanned := func() *textScan {
 		if scan == nil {
@@ -100,7 +101,7 @@ func findDates(p *page, ld ldArticle, h Hints, urls []string, now time.Time) (pu
 		for d := range scanned().firm {
 			firm[d] = true
 		}
-		for d := range scanText(p.discarded.String(), dayFirst, b).firm {
+		for d := range scanText(p.discarded, dayFirst, b).firm {
 			firm[d] = true
 		}
 		for _, u := range urls {
@@ -286,7 +287,7 @@ func findPublished(p *page, ld ldArticle, h Hints, urls []string, b dateBounds, 
 	if t := scanned().date(h1Pos, b); !t.IsZero() {
 		return t, "text"
 	}
-	if t := scanText(p.discarded.String(), dayFirstFor(p.lang), b).date(-1, b); !t.IsZero() {
+	if t := scanText(p.discarded, dayFirstFor(p.lang), b).date(-1, b); !t.IsZero() {
 		return t, "discarded-text"
 	}
 	for _, s := range []string{p.titleTag, p.h1} {
@@ -500,7 +501,8 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 	if text == "" {
 		return s
 	}
-	p := dateParser{toks: tokenize(text, maxTokens), dayFirst: dayFirst}
+	buf := tokenPool.Get().(*[]token)
+	p := dateParser{toks: appendTokens((*buf)[:0], text, maxTokens), dayFirst: dayFirst}
 	s.found = p.find(maxTextDates)
 	for _, f := range s.found {
 		s.days[dayOf(f.t)] = true
@@ -509,8 +511,22 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 		}
 	}
 	s.copyYear = copyrightYear(p.toks, b)
+	if cap(p.toks) <= maxPooledTokens {
+		clear(p.toks) // let go of text
+		*buf = p.toks[:0]
+		tokenPool.Put(buf)
+	}
 	return s
 }
+
+// tokenPool keeps the token slices of scanText for its next texts: a
+// page's text has tens of thousands of tokens.
+var tokenPool = sync.Pool{New: func() any { return new([]token) }}
+
+// maxPooledTokens is the most tokens a slice kept for reuse holds: the
+// text of a page is bounded (maxTextBytes), but one text node may be
+// huge.
+const maxPooledTokens = 1 << 16
 
 // date finds the publication date in a page's visible text: a date right
 // after a word such as "Published", or within nearHeadline bytes after the
@@ -606,7 +622,7 @@ func readHeadlineDate(p *page, ld ldArticle, b dateBounds, updates bool) time.Ti
 	if h1Pos < 0 {
 		return time.Time{}
 	}
-	text := p.text.String()
+	text := p.text
 	lo, hi := max(0, h1Pos-adjacentWindow), min(len(text), h1Pos+2*adjacentWindow)
 	return scanText(text[lo:hi], dayFirstFor(p.lang), b).headlineDate(h1Pos-lo, b, updates)
 }

@@ -2,6 +2,7 @@ package metadata
 
 import (
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -64,16 +65,22 @@ type page struct {
 	h1Pos     int  // where the first <h1> starts in text
 	linkDepth int  // how many <a> the walk is inside
 	formDepth int  // how many <form> the walk is inside
-	// classKinds caches what a class attribute says about its element
-	// (see classWords), since lists repeat the same classes.
+	// classKinds caches what a class attribute, as written, says about
+	// its element (see classWords), since lists repeat the same classes;
+	// nameKinds what each class name, as written, says (see nameKind).
 	classKinds map[string]uint8
+	nameKinds  map[string]uint8
 	times      []timeElem
 	dateElems  []dateElem
 	bylines    []*html.Node
 	crumbs     []*html.Node
 	imageSrc   string
-	text       strings.Builder // the visible text, blocks on their own lines
-	textFull   bool
+	// text is the visible text, blocks on their own lines, and discarded
+	// the text of footers, comments and asides; the walk writes them in
+	// textBuf and discardedBuf.
+	text, discarded       string
+	textBuf, discardedBuf []byte
+	textFull              bool
 	// lowerText is text lower-cased, once it is needed (lowerTextSet),
 	// after the walk.
 	lowerText    string
@@ -82,8 +89,7 @@ type page struct {
 	// (headlineDateSet).
 	headlineDate    time.Time
 	headlineDateSet bool
-	buttons         []string        // the texts of buttons, which text leaves out
-	discarded       strings.Builder // text of footers, comments and asides
+	buttons         []string // the texts of buttons, which text leaves out
 	// boundary is set when the walk passes an element's start or end
 	// since the last text it wrote: the next text may need a soft
 	// separator (see softBreak).
@@ -115,10 +121,42 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
-// walk collects everything Extract needs in one pass over the nodes.
-func (p *page) walk(root *html.Node) {
-	p.visit(root, false, 0)
+// walk collects everything Extract needs in one pass over the nodes of
+// roots.
+func (p *page) walk(roots ...*html.Node) {
+	sc := walkPool.Get().(*walkScratch)
+	p.textBuf, p.discardedBuf = sc.text[:0], sc.discarded[:0]
+	p.classKinds, p.nameKinds = sc.classKinds, sc.nameKinds
+	for _, n := range roots {
+		p.visit(n, false, 0)
+	}
+	p.text, p.discarded = string(p.textBuf), string(p.discardedBuf)
+	if cap(p.textBuf)+cap(p.discardedBuf) <= maxPooledText {
+		sc.text, sc.discarded = p.textBuf[:0], p.discardedBuf[:0]
+		sc.classKinds, sc.nameKinds = p.classKinds, p.nameKinds
+		clear(sc.classKinds)
+		clear(sc.nameKinds)
+		walkPool.Put(sc)
+	}
+	p.textBuf, p.discardedBuf = nil, nil
+	p.classKinds, p.nameKinds = nil, nil
 }
+
+// walkScratch is what a walk writes and caches in, and leaves for the
+// next page's: the buffers of its texts, and its class caches (empty).
+type walkScratch struct {
+	text, discarded       []byte
+	classKinds, nameKinds map[string]uint8
+}
+
+// walkPool keeps the scratch space of finished walks for the next ones: a
+// page's text is written a piece at a time, and its buffer and caches
+// would be grown many times over for each page.
+var walkPool = sync.Pool{New: func() any { return new(walkScratch) }}
+
+// maxPooledText is the most text buffer space kept for reuse (a single
+// text node may take the text past maxTextBytes).
+const maxPooledText = 1 << 20
 
 // skipText are the elements whose text is never visible.
 func skipText(a atom.Atom) bool {
@@ -140,7 +178,8 @@ func isBlock(a atom.Atom) bool {
 }
 
 // elemAttrs are the attributes of an element the walk classifies it by;
-// id, class and itemprop are lower-cased.
+// id and itemprop are lower-cased, class is as written (classWords reads
+// it).
 type elemAttrs struct {
 	id, class, itemprop, itemtype string
 }
@@ -152,7 +191,7 @@ func readAttrs(n *html.Node) elemAttrs {
 		case "id":
 			e.id = lowerASCIIish(a.Val)
 		case "class":
-			e.class = lowerASCIIish(a.Val)
+			e.class = a.Val
 		case "itemprop":
 			e.itemprop = lowerASCIIish(a.Val)
 		case "itemtype":
@@ -166,27 +205,31 @@ func readAttrs(n *html.Node) elemAttrs {
 // comments, sidebars, related-story lists.
 var furnitureWords = []string{"footer", "comments", "comment-list", "commentlist", "sidebar", "related", "widget-area"}
 
-// discardable reports whether n is page furniture whose dates are rarely
-// the article's.
-func discardable(n *html.Node, e elemAttrs) bool {
+// discardable reports whether n, whose class says classWords' ck, is page
+// furniture whose dates are rarely the article's.
+func discardable(n *html.Node, e elemAttrs, ck uint8) bool {
 	switch n.DataAtom {
 	case atom.Footer, atom.Aside, atom.Nav:
 		return true
 	case atom.Html, atom.Body, atom.Main, atom.Article, atom.Head:
 		return false
 	}
-	for _, v := range []string{e.class, e.id} {
-		for v != "" {
-			var tok string
-			if i := strings.IndexAny(v, " \t\n"); i >= 0 {
-				tok, v = v[:i], v[i+1:]
-			} else {
-				tok, v = v, ""
-			}
-			for _, w := range furnitureWords {
-				if tok == w || (len(tok) > len(w) && furnitureAffix(tok, w)) {
-					return true
-				}
+	return ck&classFurniture != 0 || furniture(e.id)
+}
+
+// furniture reports whether the lower-case class or id v has a word of
+// furnitureWords, alone or with an affix (see furnitureAffix).
+func furniture(v string) bool {
+	for v != "" {
+		var tok string
+		if i := strings.IndexAny(v, " \t\n"); i >= 0 {
+			tok, v = v[:i], v[i+1:]
+		} else {
+			tok, v = v, ""
+		}
+		for _, w := range furnitureWords {
+			if tok == w || (len(tok) > len(w) && furnitureAffix(tok, w)) {
+				return true
 			}
 		}
 	}
@@ -222,12 +265,12 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	switch n.Type {
 	case html.TextNode:
 		if discarded {
-			if p.discarded.Len() < maxTextBytes/4 {
-				writeText(&p.discarded, n.Data, p.boundary)
+			if len(p.discardedBuf) < maxTextBytes/4 {
+				p.discardedBuf = appendText(p.discardedBuf, n.Data, p.boundary)
 			}
 		} else if !p.textFull {
-			writeText(&p.text, n.Data, p.boundary)
-			if p.text.Len() > maxTextBytes {
+			p.textBuf = appendText(p.textBuf, n.Data, p.boundary)
+			if len(p.textBuf) > maxTextBytes {
 				p.textFull = true
 			}
 		}
@@ -299,7 +342,7 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		if p.h1 == "" && !discarded {
 			p.h1 = t
 			p.h1Seen = true
-			p.h1Pos = p.text.Len()
+			p.h1Pos = len(p.textBuf)
 		}
 		if len(p.headings) < maxHeadings && t != "" {
 			p.headings = append(p.headings, heading{text: t, h1: true, discarded: discarded})
@@ -348,10 +391,11 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	if e.itemprop != "" {
 		p.addItemprop(n, e.itemprop, discarded)
 	}
-	if !discarded && discardable(n, e) {
+	ck := p.classWords(e.class)
+	if !discarded && discardable(n, e, ck) {
 		discarded = true
 	}
-	kind := p.classKind(e)
+	kind := p.classKind(e, ck)
 	if (a == atom.Small || kind&classDate != 0) && len(p.dateElems) < maxDateElems {
 		p.dateElems = append(p.dateElems, dateElem{n: n, discarded: discarded, afterH1: p.h1Seen, near: p.near(), inLink: p.linkDepth > 0 || a == atom.A})
 	}
@@ -365,7 +409,7 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 			p.headings = append(p.headings, heading{text: t, discarded: discarded})
 		}
 	}
-	if len(p.crumbs) < 3 && (strings.Contains(e.class, "breadcrumb") || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
+	if len(p.crumbs) < 3 && (ck&classCrumb != 0 || strings.Contains(e.id, "breadcrumb") || strings.HasSuffix(e.itemtype, "BreadcrumbList")) {
 		p.crumbs = append(p.crumbs, n)
 	}
 	// The depths are restored after the children (no defer: it would
@@ -378,7 +422,7 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 	}
 	block := isBlock(a)
 	if block && !discarded && !p.textFull {
-		p.text.WriteByte('\n')
+		p.textBuf = append(p.textBuf, '\n')
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		p.visit(c, discarded, depth+1)
@@ -390,9 +434,9 @@ func (p *page) visit(n *html.Node, discarded bool, depth int) {
 		p.formDepth--
 	}
 	if block && !discarded && !p.textFull {
-		p.text.WriteByte('\n')
+		p.textBuf = append(p.textBuf, '\n')
 	} else if block && discarded {
-		p.discarded.WriteByte('\n')
+		p.discardedBuf = append(p.discardedBuf, '\n')
 	}
 	if softBoundary(a) {
 		p.boundary = true
@@ -410,15 +454,13 @@ const (
 // post's headline.
 var titleWords = []string{"entry-title", "post-title", "post_title", "posttitle", "article-title", "article__title", "article_title", "headline", "page-title", "blog-title"}
 
-// classKind classifies an element by its attributes. What its class says
-// comes from the cache, since lists repeat the same classes; its id and
-// itemprop are read each time.
-func (p *page) classKind(e elemAttrs) uint8 {
+// classKind classifies an element by its attributes, given what its class
+// says (ck, from classWords); its id and itemprop are read each time.
+func (p *page) classKind(e elemAttrs, ck uint8) uint8 {
 	if e.class == "" && e.id == "" && e.itemprop == "" {
 		return 0
 	}
-	ck := p.classWords(e.class)
-	k := ck &^ (classDateFirst | classNotByline)
+	k := ck &^ (classDateFirst | classNotByline | classFurniture | classCrumb)
 	// The first of id, class and itemprop may name a date, and a class
 	// may by its words.
 	switch {
@@ -457,12 +499,19 @@ const classDateFirst uint8 = 1 << 7
 // author's description or bio, which is not a byline (see classKind).
 const classNotByline uint8 = 1 << 6
 
+// classFurniture marks, in classWords' answer, a class that names page
+// furniture (see furniture).
+const classFurniture uint8 = 1 << 5
+
+// classCrumb marks, in classWords' answer, a class that names breadcrumbs.
+const classCrumb uint8 = 1 << 4
+
 // notBylineWords in a class name mark an author's description or bio.
 var notBylineWords = []string{"description", "-bio", "_bio"}
 
-// classWords is what the lower-case class attribute class says by itself
-// (classDate, classByline, classTitle, classDateFirst, classNotByline),
-// cached.
+// classWords is what the class attribute class, as written, says by
+// itself once lower-cased (classDate, classByline, classTitle,
+// classDateFirst, classNotByline, classFurniture, classCrumb), cached.
 func (p *page) classWords(class string) uint8 {
 	if class == "" {
 		return 0
@@ -472,9 +521,12 @@ func (p *page) classWords(class string) uint8 {
 	}
 	if p.classKinds == nil {
 		p.classKinds = make(map[string]uint8)
+		p.nameKinds = make(map[string]uint8)
 	}
 	// No word sought holds white space: the class says what its names
-	// say, and pages repeat the names more than the classes.
+	// say, and pages repeat the names more than the classes. (No
+	// character lower-cases to white space: the names of the class as
+	// written are those of the class lower-cased.)
 	var k uint8
 	for rest := class; rest != ""; {
 		var name string
@@ -486,17 +538,38 @@ func (p *page) classWords(class string) uint8 {
 		if name == "" {
 			continue
 		}
-		nk, ok := p.classKinds[name]
+		nk, ok := p.nameKinds[name]
 		if !ok {
-			nk = classNameKind(name)
-			if len(p.classKinds) < 5000 {
-				p.classKinds[name] = nk
+			nk = nameKind(lowerASCIIish(name))
+			if len(p.nameKinds) < 5000 {
+				p.nameKinds[name] = nk
 			}
 		}
 		k |= nk
 	}
+	if strings.ContainsAny(class, "\r\f") {
+		// furniture parts words at spaces, tabs and newlines only.
+		k &^= classFurniture
+		if furniture(lowerASCIIish(class)) {
+			k |= classFurniture
+		}
+	}
 	if len(p.classKinds) < 5000 {
 		p.classKinds[class] = k
+	}
+	return k
+}
+
+// nameKind is what one lower-case class name says: the words of
+// classNameKind, and whether it names page furniture (classFurniture) or
+// breadcrumbs (classCrumb).
+func nameKind(name string) uint8 {
+	k := classNameKind(name)
+	if furniture(name) {
+		k |= classFurniture
+	}
+	if strings.Contains(name, "breadcrumb") {
+		k |= classCrumb
 	}
 	return k
 }
@@ -609,7 +682,7 @@ func lowerASCIIPrefix(s, prefix string) bool {
 // near reports whether the walk is within nearHeadline bytes of text
 // after the start of the first <h1>.
 func (p *page) near() bool {
-	return p.h1Seen && p.text.Len()-p.h1Pos < nearHeadline
+	return p.h1Seen && len(p.textBuf)-p.h1Pos < nearHeadline
 }
 
 func hasAttr(n *html.Node, key string) (string, bool) {
@@ -696,16 +769,16 @@ func (p *page) metaAll(key string) []string {
 // textOf returns n's text with white space collapsed, reading at most
 // limit bytes of it.
 func textOf(n *html.Node, limit int) string {
-	var b strings.Builder
+	var b []byte
 	boundary := false
 	var rec func(*html.Node, int)
 	rec = func(n *html.Node, depth int) {
-		if b.Len() >= limit || depth > 100 {
+		if len(b) >= limit || depth > 100 {
 			return
 		}
 		switch n.Type {
 		case html.TextNode:
-			writeText(&b, n.Data, boundary)
+			b = appendText(b, n.Data, boundary)
 			if n.Data != "" {
 				boundary = false
 			}
@@ -718,7 +791,7 @@ func textOf(n *html.Node, limit int) string {
 				return
 			}
 			if isBlock(n.DataAtom) {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -729,11 +802,10 @@ func textOf(n *html.Node, limit int) string {
 		}
 	}
 	rec(n, 0)
-	s := b.String()
-	if len(s) > limit {
-		s = s[:limit]
+	if len(b) > limit {
+		b = b[:limit]
 	}
-	return collapse(s)
+	return collapse(string(b))
 }
 
 // collapse trims s and collapses its runs of white space to one space.
@@ -787,18 +859,18 @@ func softBoundary(a atom.Atom) bool {
 	return true
 }
 
-// writeText appends s to b. After an element boundary it first writes a
+// appendText appends s to b. After an element boundary it first writes a
 // space when the last rune of b and the first of s would glue two tokens
 // into one.
-func writeText(b *strings.Builder, s string, boundary bool) {
-	if boundary && b.Len() > 0 && s != "" {
-		last, _ := utf8.DecodeLastRuneInString(b.String())
+func appendText(b []byte, s string, boundary bool) []byte {
+	if boundary && len(b) > 0 && s != "" {
+		last, _ := utf8.DecodeLastRune(b)
 		next, _ := utf8.DecodeRuneInString(s)
 		if softBreak(last, next) {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
 	}
-	b.WriteString(s)
+	return append(b, s...)
 }
 
 // softBreak reports whether last and next, the runes either side of an

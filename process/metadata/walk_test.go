@@ -62,7 +62,7 @@ func TestWalkSoftSeparators(t *testing.T) {
 			}
 			var p page
 			p.walk(doc)
-			if got := collapse(p.text.String()); got != tt.want {
+			if got := collapse(p.text); got != tt.want {
 				t.Errorf("page text = %q, want %q", got, tt.want)
 			}
 			para := findElem(doc, "p")
