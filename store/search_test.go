@@ -305,18 +305,29 @@ func testUpgrade(t *testing.T, exec func(sql string, args ...any), open func() s
 	}
 }
 
-func TestSQLiteUpgrade(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "news.db")
+// rawSQLite opens a new database file with the driver alone, for a test
+// to write what an older newsflow would have: its path, the connection
+// (close it before opening the store) and an exec that fails the test on
+// error.
+func rawSQLite(t *testing.T) (path string, db *sql.DB, exec func(q string, args ...any)) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "news.db")
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	exec := func(q string, args ...any) {
+	exec = func(q string, args ...any) {
+		t.Helper()
 		if _, err := db.ExecContext(t.Context(), q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
+	return path, db, exec
+}
+
+func TestSQLiteUpgrade(t *testing.T) {
+	path, db, exec := rawSQLite(t)
+	defer db.Close()
 	open := func() store {
 		// An older database can be read, not searched, until a writer
 		// migrates it.
@@ -381,18 +392,8 @@ func openSQLiteAt(t *testing.T, path string) *SQLite {
 // full-text rows written by triggers: after migration 4, Upsert writes
 // them, and an update replaces the rows the triggers wrote.
 func TestSQLiteUpgradeFrom3(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "news.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, db, exec := rawSQLite(t)
 	defer db.Close()
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := db.ExecContext(t.Context(), q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`)
 	for v := 1; v <= 3; v++ {
 		exec(sqliteSchema[v-1])

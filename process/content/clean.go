@@ -198,25 +198,11 @@ func isButtonLink(n *html.Node) bool {
 	if attr(n, "role") == "button" {
 		return true
 	}
-	c := strings.ToLower(attr(n, "class"))
-	if c == "" {
-		return false
-	}
-	start := -1
-	for i := 0; i <= len(c); i++ {
-		if i < len(c) && (c[i] >= 'a' && c[i] <= 'z' || c[i] >= '0' && c[i] <= '9') {
-			if start < 0 {
-				start = i
-			}
-			continue
+	for w := range classWords(strings.ToLower(attr(n, "class"))) {
+		switch w {
+		case "btn", "button", "cta":
+			return true
 		}
-		if start >= 0 {
-			switch c[start:i] {
-			case "btn", "button", "cta":
-				return true
-			}
-		}
-		start = -1
 	}
 	return false
 }

@@ -1,6 +1,9 @@
 package content
 
-import "strings"
+import (
+	"iter"
+	"strings"
+)
 
 // Words in an element's class or id that mark boilerplate: page chrome,
 // sharing, promotion, comments and lists of other stories. A class or id is
@@ -165,18 +168,30 @@ func classFlags(ci string, neutral map[string]bool) uint8 {
 // eachNegWord calls fn with every boilerplate word of the lower-cased
 // class or id string ci.
 func eachNegWord(ci string, fn func(w string)) {
-	start := -1
-	for i := 0; i <= len(ci); i++ {
-		if i < len(ci) && (ci[i] >= 'a' && ci[i] <= 'z' || ci[i] >= '0' && ci[i] <= '9') {
-			if start < 0 {
-				start = i
+	for w := range classWords(ci) {
+		if negativeWords[w] {
+			fn(w)
+		}
+	}
+}
+
+// classWords yields the words of the lower-cased class or id string ci:
+// its runs of ASCII letters and digits.
+func classWords(ci string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		start := -1
+		for i := 0; i <= len(ci); i++ {
+			if i < len(ci) && (ci[i] >= 'a' && ci[i] <= 'z' || ci[i] >= '0' && ci[i] <= '9') {
+				if start < 0 {
+					start = i
+				}
+				continue
 			}
-			continue
+			if start >= 0 && !yield(ci[start:i]) {
+				return
+			}
+			start = -1
 		}
-		if start >= 0 && negativeWords[ci[start:i]] {
-			fn(ci[start:i])
-		}
-		start = -1
 	}
 }
 
