@@ -47,14 +47,25 @@ func DecodeUTF8(body []byte, contentType string) ([]byte, error) {
 // utf8Reader reads body as UTF-8, as DecodeUTF8 decodes it, without
 // holding a decoded copy of a page in another charset.
 func utf8Reader(body []byte, contentType string) io.Reader {
+	page, r := utf8Source(body, contentType)
+	if r == nil {
+		r = bytes.NewReader(page)
+	}
+	return r
+}
+
+// utf8Source returns body as UTF-8, as DecodeUTF8 decodes it: as bytes
+// when that takes no decoding (body itself, or a copy with its doubly
+// encoded characters undone), else as a reader that decodes it.
+func utf8Source(body []byte, contentType string) ([]byte, io.Reader) {
 	enc, _ := decoding(body, contentType)
 	if enc == nil {
 		if hasC1(body) {
-			return bytes.NewReader(undoubleUTF8(body))
+			return undoubleUTF8(body), nil
 		}
-		return bytes.NewReader(body)
+		return body, nil
 	}
-	return transform.NewReader(bytes.NewReader(body), enc.NewDecoder())
+	return nil, transform.NewReader(bytes.NewReader(body), enc.NewDecoder())
 }
 
 // decoding returns body's charset and its name, or a nil encoding when

@@ -10,21 +10,30 @@ import (
 )
 
 // parseDocument parses a page, decoding it to UTF-8 as it goes (see
-// utf8Reader). x/net/html rejects a page nested deeper
-// than 512 elements, and real pages do that; such a page (or one that
-// fails to parse for another reason) is parsed again with its nesting
+// utf8Reader); a page in UTF-8 is parsed without the text of its scripts
+// and style sheets (see dropScriptText). x/net/html rejects a page nested
+// deeper than 512 elements, and real pages do that; such a page (or one
+// that fails to parse for another reason) is parsed again with its nesting
 // flattened (see flattenDeep), so that its text is kept. The first error is
 // returned when the flattened page fails too.
 func parseDocument(body []byte, contentType string) (*goquery.Document, error) {
-	doc, err := goquery.NewDocumentFromReader(utf8Reader(body, contentType))
+	page, r := utf8Source(body, contentType)
+	if page != nil {
+		lean := dropScriptText(page)
+		defer releaseText(lean, page)
+		page, r = lean, bytes.NewReader(lean)
+	}
+	doc, err := goquery.NewDocumentFromReader(r)
 	if err == nil {
 		return doc, nil
 	}
-	decoded, derr := io.ReadAll(utf8Reader(body, contentType))
-	if derr != nil {
-		return nil, err
+	if page == nil {
+		var derr error
+		if page, derr = io.ReadAll(utf8Reader(body, contentType)); derr != nil {
+			return nil, err
+		}
 	}
-	flat, ferr := goquery.NewDocumentFromReader(bytes.NewReader(flattenDeep(decoded)))
+	flat, ferr := goquery.NewDocumentFromReader(bytes.NewReader(flattenDeep(page)))
 	if ferr != nil {
 		return nil, err
 	}

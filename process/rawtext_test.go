@@ -1,0 +1,164 @@
+package process
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+func TestDropScriptText(t *testing.T) {
+	for _, tt := range []struct{ name, in, want string }{
+		{"script", `<p>a<script>var x = "<p>";</script>b`, `<p>a<script></script>b`},
+		{"style", `<head><style type="text/css">p > a { color: red }</style></head>`, `<head><style type="text/css"></style></head>`},
+		{"json-ld kept", `<script type="application/ld+json">{"a": 1}</script><script>x()</script>`,
+			`<script type="application/ld+json">{"a": 1}</script><script></script>`},
+		{"json-ld in any case", `<script type='Application/LD+JSON'>{}</script>`, `<script type='Application/LD+JSON'>{}</script>`},
+		{"json-ld with a reference", `<script type="application/ld&#x2B;json">{}</script>`, `<script type="application/ld&#x2B;json">{}</script>`},
+		{"streamed placement kept", `<script>$RC("B:0","S:0")</script>`, `<script>$RC("B:0","S:0")</script>`},
+		{"quoted > in the start tag", `<script data-x="a>b">x</script>`, `<script data-x="a>b"></script>`},
+		{"end tag in any case", `<SCRIPT>x</ScRiPt >y`, `<SCRIPT></ScRiPt >y`},
+		{"not an end tag", `<script>a</scripts>b</script>c`, `<script></script>c`},
+		{"escaped", `<script><!-- a </script> b`, `<script></script> b`},
+		{"double escaped", `<script><!-- <script> </script> --></script>c`, `<script></script>c`},
+		{"double escape left", `<script><!-- <script> </script> </script>d`, `<script></script>d`},
+		{"unterminated", `<p>a<script>var x`, `<p>a<script>`},
+		{"in a comment", `<!-- <script>x</script> -->`, `<!-- <script>x</script> -->`},
+		{"short comment", `<!--><script>x</script>`, `<!--><script></script>`},
+		{"in an attribute", `<div title="<script>x</script>">`, `<div title="<script>x</script>">`},
+		{"in a title", `<title><script>x</script></title>`, `<title><script>x</script></title>`},
+		{"in a textarea", `<textarea><style>x</style></textarea>`, `<textarea><style>x</style></textarea>`},
+		{"in noscript", `<noscript><style>x</style></noscript><style>y</style>`, `<noscript><style>x</style></noscript><style></style>`},
+		{"svg style kept", `<svg><style>.a{}</style><title>Icon</title></svg><style>b</style>`,
+			`<svg><style>.a{}</style><title>Icon</title></svg><style></style>`},
+		{"self-closing svg", `<svg/><style>b</style>`, `<svg/><style></style>`},
+		{"svg left by an HTML tag", `<svg><p><style>x</style>`, `<svg><p><style>x</style>`},
+		{"svg style with markup", `<svg><style><x></style></svg><style>y</style>`, `<svg><style><x></style></svg><style>y</style>`},
+		{"math", `<math><mi>x</mi></math><style>y</style>`, `<math><mi>x</mi></math><style>y</style>`},
+		{"plaintext", `<plaintext><script>x</script>`, `<plaintext><script>x</script>`},
+		{"nothing to drop", `<p>plain</p>`, `<p>plain</p>`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(dropScriptText([]byte(tt.in))); got != tt.want {
+				t.Errorf("dropScriptText(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+			checkDropScriptText(t, []byte(tt.in))
+		})
+	}
+}
+
+// TestDropScriptTextPages checks the parse of every test page.
+func TestDropScriptTextPages(t *testing.T) {
+	pages, _ := filepath.Glob("testdata/*.html")
+	more, _ := filepath.Glob("content/testdata/pages/*.html")
+	for _, p := range append(pages, more...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(filepath.Base(p), func(t *testing.T) { checkDropScriptText(t, b) })
+	}
+}
+
+func FuzzDropScriptText(f *testing.F) {
+	for _, s := range []string{
+		`<script><!--<script>--></script>x`, `<svg><title>a</title><desc><style>b</style></desc></svg>`,
+		`<svg><g></g></svg><script>c</script>`, `<svg><g></svg><script>d</script>`,
+		`<a b=c/><script>e</script>`, `<frameset><script> </script>`, `<![CDATA[<script>]]>`,
+		`<svg><![CDATA[</svg><script>]]></svg>`, `<table><style>x</style><tr>`, `</b/ ><script>x</script>`,
+		`<script type="ld&plus;json">{}</script>`, `<script type=ld&#43json>{}</script>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, page []byte) {
+		checkDropScriptText(t, page)
+	})
+}
+
+// checkDropScriptText checks that the page that dropScriptText makes
+// parses as the page itself does, but for the text of the scripts and
+// style sheets, and that the scripts that extraction reads keep theirs.
+func checkDropScriptText(t testing.TB, page []byte) {
+	t.Helper()
+	want, err := html.Parse(bytes.NewReader(page))
+	dropped := dropScriptText(page)
+	got, err2 := html.Parse(bytes.NewReader(dropped))
+	if (err == nil) != (err2 == nil) {
+		t.Fatalf("parse: %v, after dropScriptText %v", err, err2)
+	}
+	if err != nil {
+		return
+	}
+	var kept []string
+	eachRawText(want, func(n *html.Node) {
+		if n.DataAtom == atom.Script && readsScript(n) {
+			kept = append(kept, textOf(n))
+		}
+	})
+	var keptAfter []string
+	eachRawText(got, func(n *html.Node) {
+		if n.DataAtom == atom.Script && readsScript(n) {
+			keptAfter = append(keptAfter, textOf(n))
+		}
+	})
+	if fmt.Sprint(kept) != fmt.Sprint(keptAfter) {
+		t.Errorf("scripts read by extraction: %q, after dropScriptText %q", kept, keptAfter)
+	}
+	clear := func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = n.FirstChild {
+			n.RemoveChild(c)
+		}
+	}
+	eachRawText(want, clear)
+	eachRawText(got, clear)
+	if w, g := dumpTree(want), dumpTree(got); w != g {
+		t.Errorf("page %q\nafter dropScriptText %q\nparses as\n%s\nnot\n%s", page, dropped, g, w)
+	}
+}
+
+// readsScript reports whether extraction reads the script's text.
+func readsScript(n *html.Node) bool {
+	for _, a := range n.Attr {
+		if strings.Contains(strings.ToLower(a.Val), "ld+json") {
+			return true
+		}
+	}
+	return strings.Contains(textOf(n), "$R")
+}
+
+func textOf(n *html.Node) string {
+	var sb strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		sb.WriteString(c.Data)
+	}
+	return sb.String()
+}
+
+// eachRawText calls fn with every HTML script and style element.
+func eachRawText(n *html.Node, fn func(*html.Node)) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		eachRawText(c, fn)
+	}
+	if n.Type == html.ElementNode && n.Namespace == "" && (n.DataAtom == atom.Script || n.DataAtom == atom.Style) {
+		fn(n)
+	}
+}
+
+// dumpTree writes a tree one node a line, indented by depth.
+func dumpTree(n *html.Node) string {
+	var sb strings.Builder
+	var walk func(n *html.Node, depth int)
+	walk = func(n *html.Node, depth int) {
+		fmt.Fprintf(&sb, "%s%d %s:%q %q\n", strings.Repeat(" ", depth), n.Type, n.Namespace, n.Data, n.Attr)
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, depth+1)
+		}
+	}
+	walk(n, 0)
+	return sb.String()
+}
