@@ -28,17 +28,22 @@ func TestDropScriptText(t *testing.T) {
 		{"double escaped", `<script><!-- <script> </script> --></script>c`, `<script></script>c`},
 		{"double escape left", `<script><!-- <script> </script> </script>d`, `<script></script>d`},
 		{"unterminated", `<p>a<script>var x`, `<p>a<script>`},
-		{"in a comment", `<!-- <script>x</script> -->`, `<!-- <script>x</script> -->`},
+		{"in a comment", `<!-- <script>x</script> -->`, `<!---->`},
+		{"comment ends", `<!-- a ---><!-- b --!><!----><!--->c`, `<!----><!----!><!----><!--->c`},
 		{"short comment", `<!--><script>x</script>`, `<!--><script></script>`},
 		{"in an attribute", `<div title="<script>x</script>">`, `<div title="<script>x</script>">`},
 		{"in a title", `<title><script>x</script></title>`, `<title><script>x</script></title>`},
 		{"in a textarea", `<textarea><style>x</style></textarea>`, `<textarea><style>x</style></textarea>`},
 		{"in noscript", `<noscript><style>x</style></noscript><style>y</style>`, `<noscript><style>x</style></noscript><style></style>`},
-		{"svg style kept", `<svg><style>.a{}</style><title>Icon</title></svg><style>b</style>`,
-			`<svg><style>.a{}</style><title>Icon</title></svg><style></style>`},
+		{"svg", `<a><svg viewBox="0 0 8 8"><style>.a{}</style><title>Icon</title><path d="M0 0"/></svg>Home</a><style>b</style>`,
+			`<a><svg viewBox="0 0 8 8"></svg>Home</a><style></style>`},
+		{"comment in svg", `<svg><!-- a --><path/></svg><!-- b -->`, `<svg></svg><!---->`},
+		{"nested svg", `<svg><g><svg><path/></svg></g></SVG >x`, `<svg></SVG >x`},
 		{"self-closing svg", `<svg/><style>b</style>`, `<svg/><style></style>`},
 		{"svg left by an HTML tag", `<svg><p><style>x</style>`, `<svg><p><style>x</style>`},
+		{"svg end tag of no open element", `<svg><g></h1><style>x</style>`, `<svg><g></h1><style>x</style>`},
 		{"svg style with markup", `<svg><style><x></style></svg><style>y</style>`, `<svg><style><x></style></svg><style>y</style>`},
+		{"svg left unclosed", `<svg><path d="M0"><style>y</style>`, `<svg><path d="M0"><style>y</style>`},
 		{"math", `<math><mi>x</mi></math><style>y</style>`, `<math><mi>x</mi></math><style>y</style>`},
 		{"plaintext", `<plaintext><script>x</script>`, `<plaintext><script>x</script>`},
 		{"nothing to drop", `<p>plain</p>`, `<p>plain</p>`},
@@ -82,7 +87,7 @@ func FuzzDropScriptText(f *testing.F) {
 
 // checkDropScriptText checks that the page that dropScriptText makes
 // parses as the page itself does, but for the text of the scripts and
-// style sheets, and that the scripts that extraction reads keep theirs.
+// style sheets, the content of SVG images and the text of comments, and that the scripts that extraction reads keep theirs.
 func checkDropScriptText(t testing.TB, page []byte) {
 	t.Helper()
 	want, err := html.Parse(bytes.NewReader(page))
@@ -116,6 +121,10 @@ func checkDropScriptText(t testing.TB, page []byte) {
 	}
 	eachRawText(want, clear)
 	eachRawText(got, clear)
+	eachSVG(want, clear)
+	eachSVG(got, clear)
+	clearComments(want)
+	clearComments(got)
 	if w, g := dumpTree(want), dumpTree(got); w != g {
 		t.Errorf("page %q\nafter dropScriptText %q\nparses as\n%s\nnot\n%s", page, dropped, g, w)
 	}
@@ -146,6 +155,27 @@ func eachRawText(n *html.Node, fn func(*html.Node)) {
 	}
 	if n.Type == html.ElementNode && n.Namespace == "" && (n.DataAtom == atom.Script || n.DataAtom == atom.Style) {
 		fn(n)
+	}
+}
+
+// eachSVG calls fn with every <svg> element in HTML content.
+func eachSVG(n *html.Node, fn func(*html.Node)) {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.Namespace == "svg" && c.Data == "svg" && n.Namespace == "" {
+			fn(c)
+			continue
+		}
+		eachSVG(c, fn)
+	}
+}
+
+// clearComments empties every comment.
+func clearComments(n *html.Node) {
+	if n.Type == html.CommentNode {
+		n.Data = ""
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		clearComments(c)
 	}
 }
 
