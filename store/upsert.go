@@ -201,7 +201,7 @@ func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op,
 	if err != nil {
 		return nil, UpsertStats{}, fmt.Errorf("look up the batch's articles: %w", err)
 	}
-	near := nearIndex{}
+	near := newNearIndex()
 	if len(values[0]) > 0 {
 		cands, err := tx.candidates(ctx, values)
 		if err != nil {
@@ -318,7 +318,13 @@ func ownerOf(addrs []alias, owners map[string]string) string {
 
 // nearIndex holds, by id, the fingerprints that may be near those of the
 // batch: the stored candidates, kept up to date as the batch is planned.
-type nearIndex map[string]nearEntry
+// The ids are listed by band as well, so that a lookup reads only the
+// entries that share a band with its fingerprint (all those within
+// NearDuplicateDistance do), not every candidate of the batch.
+type nearIndex struct {
+	entries map[string]nearEntry
+	byBand  [bandCount]map[int64][]string
+}
 
 type nearEntry struct {
 	seq       int64
@@ -328,13 +334,40 @@ type nearEntry struct {
 	published time.Time
 }
 
-func (n nearIndex) set(c current) {
+func newNearIndex() *nearIndex {
+	n := &nearIndex{entries: map[string]nearEntry{}}
+	for i := range n.byBand {
+		n.byBand[i] = map[int64][]string{}
+	}
+	return n
+}
+
+func (n *nearIndex) set(c current) {
 	fp, err := parseFingerprint(c.fingerprint)
 	if err != nil {
-		delete(n, c.id)
+		delete(n.entries, c.id)
 		return
 	}
-	n[c.id] = nearEntry{seq: c.seq, fp: fp, site: site(c.url), title: c.title, published: c.published}
+	if e, ok := n.entries[c.id]; !ok || e.fp != fp {
+		for i, v := range bands(fp) {
+			n.byBand[i][v] = append(n.byBand[i][v], c.id)
+		}
+	}
+	n.entries[c.id] = nearEntry{seq: c.seq, fp: fp, site: site(c.url), title: c.title, published: c.published}
+}
+
+// near calls fn with every entry within NearDuplicateDistance of fp, some
+// more than once.
+func (n *nearIndex) near(fp uint64, fn func(id string, e nearEntry)) {
+	for i, v := range bands(fp) {
+		for _, id := range n.byBand[i][v] {
+			// An id listed under a band of its earlier fingerprint is
+			// tested with its current one.
+			if e, ok := n.entries[id]; ok && hamming(fp, e.fp) <= NearDuplicateDistance {
+				fn(id, e)
+			}
+		}
+	}
 }
 
 // site is the host of an article's address, as URLKey gives it.
@@ -342,32 +375,32 @@ func site(u string) string { return metadata.URLKeyHost(metadata.URLKey(u)) }
 
 // earliest returns the id of the article with the smallest seq below
 // before, other than id, within NearDuplicateDistance of fp, or "".
-func (n nearIndex) earliest(fp uint64, id string, before int64) string {
+func (n *nearIndex) earliest(fp uint64, id string, before int64) string {
 	best, bestSeq := "", before
-	for other, e := range n {
-		if e.seq < bestSeq && other != id && hamming(fp, e.fp) <= NearDuplicateDistance {
+	n.near(fp, func(other string, e nearEntry) {
+		if e.seq < bestSeq && other != id {
 			best, bestSeq = other, e.seq
 		}
-	}
+	})
 	return best
 }
 
 // sameStory returns the id of the earliest article of a's site within
 // NearDuplicateDistance of fp whose title reads the same or whose
 // publication time is the same, or "": a's story under another address.
-func (n nearIndex) sameStory(fp uint64, a *process.Article) string {
+func (n *nearIndex) sameStory(fp uint64, a *process.Article) string {
 	s := site(a.URL)
 	if s == "" {
 		return ""
 	}
 	best, bestSeq := "", int64(math.MaxInt64)
-	for id, e := range n {
-		if e.seq >= bestSeq || e.site != s || hamming(fp, e.fp) > NearDuplicateDistance {
-			continue
+	n.near(fp, func(id string, e nearEntry) {
+		if e.seq >= bestSeq || e.site != s {
+			return
 		}
 		if (strings.TrimSpace(a.Title) != "" && sameTitle(e.title, a.Title)) || (!a.Published.IsZero() && a.Published.Equal(e.published)) {
 			best, bestSeq = id, e.seq
 		}
-	}
+	})
 	return best
 }
