@@ -212,7 +212,7 @@ func (t postgresTx) aliases(ctx context.Context, keys []string) ([]storedAlias, 
 	return out, rows.Err()
 }
 
-func (t postgresTx) candidates(ctx context.Context, values [bandCount][]int64) ([]current, error) {
+func (t postgresTx) candidates(ctx context.Context, values [bandCount][]int64, near func(uint64) bool) ([]current, error) {
 	// A UNION of one indexed lookup per band, rather than an OR.
 	rows, err := t.tx.Query(ctx, `
 		SELECT `+currentColumns+` FROM articles WHERE fp_band0 = ANY($1::integer[])
@@ -224,7 +224,11 @@ func (t postgresTx) candidates(ctx context.Context, values [bandCount][]int64) (
 		return nil, err
 	}
 	var out []current
-	err = scanCurrentPG(rows, func(c current) { out = append(out, c) })
+	err = scanCurrentPG(rows, func(c current) {
+		if fp, err := parseFingerprint(c.fingerprint); err == nil && near(fp) {
+			out = append(out, c)
+		}
+	})
 	return out, err
 }
 

@@ -108,6 +108,15 @@ var sqliteSchema = []string{
 	sqliteFastWriteMigration,
 	// 5: cheaper indexing.
 	sqliteIndexTuneMigration,
+	// 6: the near-duplicate lookup reads the band indexes alone.
+	`DROP INDEX articles_fp_band0;
+	DROP INDEX articles_fp_band1;
+	DROP INDEX articles_fp_band2;
+	DROP INDEX articles_fp_band3;
+	CREATE INDEX articles_fp_band0 ON articles (fp_band0, fingerprint) WHERE fp_band0 IS NOT NULL;
+	CREATE INDEX articles_fp_band1 ON articles (fp_band1, fingerprint) WHERE fp_band1 IS NOT NULL;
+	CREATE INDEX articles_fp_band2 ON articles (fp_band2, fingerprint) WHERE fp_band2 IS NOT NULL;
+	CREATE INDEX articles_fp_band3 ON articles (fp_band3, fingerprint) WHERE fp_band3 IS NOT NULL;`,
 }
 
 // sqliteSearchVersion is the first schema version with the search index.
@@ -330,12 +339,14 @@ const (
 	sqliteAliases = `SELECT url, url_key, article_id FROM article_aliases WHERE url_key IN (SELECT value FROM json_each(?))
 		ORDER BY first_seen DESC`
 	// A UNION of one indexed lookup per band, rather than an OR, so that
-	// each arm uses its band's index.
+	// each arm uses its band's index, which holds the fingerprint too:
+	// only the rows of the near ones are then read.
 	sqliteCandidates = `
-		SELECT ` + currentColumns + ` FROM articles WHERE fp_band0 IN (SELECT value FROM json_each(?1))
-		UNION SELECT ` + currentColumns + ` FROM articles WHERE fp_band1 IN (SELECT value FROM json_each(?2))
-		UNION SELECT ` + currentColumns + ` FROM articles WHERE fp_band2 IN (SELECT value FROM json_each(?3))
-		UNION SELECT ` + currentColumns + ` FROM articles WHERE fp_band3 IN (SELECT value FROM json_each(?4))`
+		SELECT rowid, fingerprint FROM articles WHERE fp_band0 IN (SELECT value FROM json_each(?1))
+		UNION SELECT rowid, fingerprint FROM articles WHERE fp_band1 IN (SELECT value FROM json_each(?2))
+		UNION SELECT rowid, fingerprint FROM articles WHERE fp_band2 IN (SELECT value FROM json_each(?3))
+		UNION SELECT rowid, fingerprint FROM articles WHERE fp_band3 IN (SELECT value FROM json_each(?4))`
+	sqliteCandidateRows = `SELECT ` + currentColumns + ` FROM articles WHERE rowid IN (SELECT value FROM json_each(?))`
 	sqliteMaxSeq = `SELECT COALESCE(MAX(seq), 0) FROM articles`
 	sqliteInsert = `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen,
 			language, content_hash, extractor_version, fingerprint, fp_band0, fp_band1, fp_band2, fp_band3,
@@ -365,12 +376,12 @@ const (
 
 // sqliteStmts are the prepared statements of the upsert.
 type sqliteStmts struct {
-	lookup, aliases, candidates, maxSeq, insert, update, revise, addAlias, ftsInsert, ftsDelete *sql.Stmt
+	lookup, aliases, candidates, candidateRows, maxSeq, insert, update, revise, addAlias, ftsInsert, ftsDelete *sql.Stmt
 }
 
 // all returns the statements, for Close.
 func (st *sqliteStmts) all() []*sql.Stmt {
-	return []*sql.Stmt{st.lookup, st.aliases, st.candidates, st.maxSeq, st.insert, st.update, st.revise,
+	return []*sql.Stmt{st.lookup, st.aliases, st.candidates, st.candidateRows, st.maxSeq, st.insert, st.update, st.revise,
 		st.addAlias, st.ftsInsert, st.ftsDelete}
 }
 
@@ -382,6 +393,7 @@ func (s *SQLite) prepare(ctx context.Context) error {
 		{&s.stmts.lookup, sqliteLookup},
 		{&s.stmts.aliases, sqliteAliases},
 		{&s.stmts.candidates, sqliteCandidates},
+		{&s.stmts.candidateRows, sqliteCandidateRows},
 		{&s.stmts.maxSeq, sqliteMaxSeq},
 		{&s.stmts.insert, sqliteInsert},
 		{&s.stmts.update, sqliteUpdate},
@@ -442,7 +454,7 @@ func (t sqliteTx) aliases(ctx context.Context, keys []string) ([]storedAlias, er
 	return out, rows.Err()
 }
 
-func (t sqliteTx) candidates(ctx context.Context, values [bandCount][]int64) ([]current, error) {
+func (t sqliteTx) candidates(ctx context.Context, values [bandCount][]int64, near func(uint64) bool) ([]current, error) {
 	var args [bandCount]any
 	for i, v := range values {
 		list, err := json.Marshal(v)
@@ -453,6 +465,31 @@ func (t sqliteTx) candidates(ctx context.Context, values [bandCount][]int64) ([]
 	}
 	rows, err := t.tx.StmtContext(ctx, t.stmts.candidates).QueryContext(ctx, args[:]...)
 	if err != nil {
+		return nil, err
+	}
+	var keep []int64
+	for rows.Next() {
+		var rowid int64
+		var fingerprint string
+		if err := rows.Scan(&rowid, &fingerprint); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if fp, err := parseFingerprint(fingerprint); err == nil && near(fp) {
+			keep = append(keep, rowid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(keep) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(keep)
+	if err != nil {
+		return nil, err
+	}
+	if rows, err = t.tx.StmtContext(ctx, t.stmts.candidateRows).QueryContext(ctx, string(list)); err != nil {
 		return nil, err
 	}
 	var out []current

@@ -66,8 +66,9 @@ type upsertTx interface {
 	// first.
 	aliases(ctx context.Context, keys []string) ([]storedAlias, error)
 	// candidates returns the stored articles whose fingerprint band i is
-	// one of values[i], for any i.
-	candidates(ctx context.Context, values [bandCount][]int64) ([]current, error)
+	// one of values[i], for any i, and that near reports true for (a
+	// backend may test it before it reads the whole row).
+	candidates(ctx context.Context, values [bandCount][]int64, near func(fp uint64) bool) ([]current, error)
 	// write applies the writes in order.
 	write(ctx context.Context, ops []op) error
 }
@@ -203,7 +204,7 @@ func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op,
 	}
 	near := newNearIndex()
 	if len(values[0]) > 0 {
-		cands, err := tx.candidates(ctx, values)
+		cands, err := tx.candidates(ctx, values, newFPSet(fps).near)
 		if err != nil {
 			return nil, UpsertStats{}, fmt.Errorf("look up near-duplicate candidates: %w", err)
 		}
@@ -368,6 +369,35 @@ func (n *nearIndex) near(fp uint64, fn func(id string, e nearEntry)) {
 			}
 		}
 	}
+}
+
+// fpSet lists fingerprints by band, to tell whether one is near another.
+type fpSet [bandCount]map[int64][]uint64
+
+func newFPSet(fps []uint64) fpSet {
+	var s fpSet
+	for i := range s {
+		s[i] = map[int64][]uint64{}
+	}
+	for _, fp := range fps {
+		for i, v := range bands(fp) {
+			s[i][v] = append(s[i][v], fp)
+		}
+	}
+	return s
+}
+
+// near reports whether fp is within NearDuplicateDistance of one of the
+// set's fingerprints.
+func (s fpSet) near(fp uint64) bool {
+	for i, v := range bands(fp) {
+		for _, o := range s[i][v] {
+			if hamming(fp, o) <= NearDuplicateDistance {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // site is the host of an article's address, as URLKey gives it.
