@@ -347,8 +347,8 @@ const (
 		UNION SELECT rowid, fingerprint FROM articles WHERE fp_band2 IN (SELECT value FROM json_each(?3))
 		UNION SELECT rowid, fingerprint FROM articles WHERE fp_band3 IN (SELECT value FROM json_each(?4))`
 	sqliteCandidateRows = `SELECT ` + currentColumns + ` FROM articles WHERE rowid IN (SELECT value FROM json_each(?))`
-	sqliteMaxSeq = `SELECT COALESCE(MAX(seq), 0) FROM articles`
-	sqliteInsert = `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen,
+	sqliteMaxSeq        = `SELECT COALESCE(MAX(seq), 0) FROM articles`
+	sqliteInsert        = `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen,
 			language, content_hash, extractor_version, fingerprint, fp_band0, fp_band1, fp_band2, fp_band3,
 			duplicate_of, record, seq)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`
