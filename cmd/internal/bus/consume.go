@@ -66,9 +66,12 @@ type ConsumerOptions struct {
 	// consumer's leader died, is sent again.
 	Heartbeat time.Duration
 	// FetchWait is how long one pull waits when no message is ready
-	// (default 10s, at least twice Heartbeat and 2s). A batch never waits to fill:
-	// it takes what is ready.
+	// (default 10s, at least twice Heartbeat and 2s).
 	FetchWait time.Duration
+	// Linger is how long a batch that starts with one message waits for
+	// more (default 0: it takes what is ready). Larger batches cost less
+	// per message, each message waits up to Linger longer.
+	Linger time.Duration
 	// Drain is how long, after ctx ends, in-flight messages may still take
 	// to finish (default 15s).
 	Drain time.Duration
@@ -383,7 +386,12 @@ func (f *batcher) fill(ctx context.Context) ([]jetstream.Msg, error) {
 	if err != nil || len(ms) == 0 || f.o.BatchSize == 1 {
 		return ms, err
 	}
-	more, err := collect(f.c.FetchNoWait(f.o.BatchSize - 1))
+	var more []jetstream.Msg
+	if f.o.Linger > 0 {
+		more, err = collect(f.c.Fetch(f.o.BatchSize-1, jetstream.FetchMaxWait(f.o.Linger)))
+	} else {
+		more, err = collect(f.c.FetchNoWait(f.o.BatchSize - 1))
+	}
 	return append(ms, more...), err
 }
 

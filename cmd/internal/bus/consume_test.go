@@ -307,6 +307,42 @@ func TestLoneMessageDoesNotWaitForBatch(t *testing.T) {
 	}
 }
 
+// With Linger, a batch that starts with one message waits for those that
+// come soon after it, and takes them along.
+func TestLingerGathersABatch(t *testing.T) {
+	b := connectURL(t, runServer(t).ClientURL())
+	got := make(chan int, 10)
+	o := ConsumerOptions{Stream: StreamArticles, Consumer: "t-linger", BatchSize: 100, Linger: 3 * time.Second}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- b.ConsumeBatch(ctx, o, func(_ context.Context, ms []Msg) error { got <- len(ms); return nil })
+	}()
+	checkFor(t, 10*time.Second, func() error {
+		_, err := b.js.Consumer(t.Context(), StreamArticles, "t-linger")
+		return err
+	})
+	const n = 4
+	for i := range n {
+		if err := b.Publish(t.Context(), ArticleSubject("linger"), strconv.Itoa(i), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case k := <-got:
+		if k != n {
+			t.Errorf("first batch of %d messages, want the %d sent within the linger", k, n)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no batch within 30s")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
