@@ -74,6 +74,19 @@ const sqliteIndexTuneMigration = `
 	INSERT INTO articles_fts (articles_fts, rank) VALUES ('automerge', 8);
 `
 
+// sqliteIndexFileMigration (version 7) moves the full-text index out of
+// the store's file, into one of its own (see sqliteIndex), built again from
+// the articles in the background: every article gets a change number,
+// which each write of it renews, so that the index reads what changed.
+const sqliteIndexFileMigration = `
+	DROP TRIGGER articles_fts_delete;
+	DROP TABLE articles_fts;
+	DROP VIEW articles_fts_content;
+	ALTER TABLE articles ADD COLUMN changed INTEGER;
+	UPDATE articles SET changed = seq;
+	CREATE INDEX articles_changed ON articles (changed);
+`
+
 // Search returns a page of the articles that q selects. A bad query is a
 // *QueryError naming the parameter.
 func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
@@ -81,8 +94,13 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	if s.version < sqliteSearchVersion {
-		return Page{}, fmt.Errorf("store: search sqlite %q: the database is at schema version %d, without the search index: open it once with newsflow run or store", s.path, s.version)
+	if s.version < sqliteIndexFileVersion || !s.searchable {
+		return Page{}, fmt.Errorf("store: search sqlite %q: the database is at schema version %d, without the search index %q: open it once with newsflow run or store", s.path, s.version, s.path+SQLiteIndexSuffix)
+	}
+	if p.text != nil && s.index != nil {
+		if err := s.index.caughtUp(ctx); err != nil {
+			return Page{}, err
+		}
 	}
 	b := sqlBuilder{placeholder: func(n int) string { return "?" + strconv.Itoa(n) }}
 	published := func(t time.Time) any { return sqliteTime(t) }
@@ -151,7 +169,7 @@ func sqliteTextSQL(p *plan, b *sqlBuilder, match string, drive bool) string {
 	if p.Sort == SortRelevance && len(b.conds) == 0 {
 		// Nothing to test in articles: the ranked matches are the list
 		// (a common word matches most articles, each looked up for nothing).
-		return "SELECT rowid AS seq, " + bm25 + " AS key FROM articles_fts WHERE articles_fts MATCH " + b.arg(match)
+		return "SELECT rowid AS seq, " + bm25 + " AS key FROM search.articles_fts WHERE articles_fts MATCH " + b.arg(match)
 	}
 	if !drive {
 		// CROSS JOIN keeps the full-text match as the outer loop.
@@ -160,16 +178,16 @@ func sqliteTextSQL(p *plan, b *sqlBuilder, match string, drive bool) string {
 			key = "f.score"
 		}
 		return "SELECT a.seq AS seq, " + key + ` AS key FROM (SELECT rowid AS fts_seq, ` + bm25 + ` AS score
-			FROM articles_fts WHERE articles_fts MATCH ` + b.arg(match) + `) f CROSS JOIN articles a ON a.seq = f.fts_seq` + b.whereSQL()
+			FROM search.articles_fts WHERE articles_fts MATCH ` + b.arg(match) + `) f CROSS JOIN articles a ON a.seq = f.fts_seq` + b.whereSQL()
 	}
 	// The unary + keeps the list a test of each match: FTS5 would
 	// otherwise run the match once per listed seq.
 	kept := "+f.rowid IN (SELECT a.seq FROM articles a" + b.whereSQL() + ")"
 	m := b.arg(match)
 	if p.Sort == SortRelevance {
-		return "SELECT f.rowid AS seq, " + bm25 + " AS key FROM articles_fts f WHERE articles_fts MATCH " + m + " AND " + kept
+		return "SELECT f.rowid AS seq, " + bm25 + " AS key FROM search.articles_fts f WHERE articles_fts MATCH " + m + " AND " + kept
 	}
-	return "SELECT a.seq AS seq, a.published AS key FROM articles_fts f CROSS JOIN articles a ON a.seq = f.rowid WHERE articles_fts MATCH " +
+	return "SELECT a.seq AS seq, a.published AS key FROM search.articles_fts f CROSS JOIN articles a ON a.seq = f.rowid WHERE articles_fts MATCH " +
 		m + " AND " + kept
 }
 
@@ -197,7 +215,7 @@ func (s *SQLite) filtersDrive(ctx context.Context, match string, filters sqlBuil
 		return *s.drive, nil
 	}
 	var sampled, last int64
-	err := s.r.QueryRowContext(ctx, `SELECT last, (SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?1 AND rowid > last - ?2)
+	err := s.r.QueryRowContext(ctx, `SELECT last, (SELECT count(*) FROM search.articles_fts WHERE articles_fts MATCH ?1 AND rowid > last - ?2)
 		FROM (SELECT COALESCE(MAX(seq), 0) AS last FROM articles)`, match, sqliteSampleRows).Scan(&last, &sampled)
 	if err != nil {
 		return false, classifySQLite("search: estimate the matches", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -389,8 +390,8 @@ func openSQLiteAt(t *testing.T, path string) *SQLite {
 }
 
 // TestSQLiteUpgradeFrom3 opens a database that version 3 wrote, its
-// full-text rows written by triggers: after migration 4, Upsert writes
-// them, and an update replaces the rows the triggers wrote.
+// full-text rows written by triggers: after migration 7 the index is built
+// again from the articles, in its own file, and follows their updates.
 func TestSQLiteUpgradeFrom3(t *testing.T) {
 	path, db, exec := rawSQLite(t)
 	defer db.Close()
@@ -432,8 +433,58 @@ func TestSQLiteUpgradeFrom3(t *testing.T) {
 			t.Errorf("%s = %v, want %v", tt.q, got, tt.want)
 		}
 	}
-	if _, err := s.w.ExecContext(t.Context(), `INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
-		t.Errorf("the full-text index does not match the articles: %v", err)
+	if _, err := s.index.w.ExecContext(t.Context(), `INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Errorf("the full-text index is not sound: %v", err)
+	}
+}
+
+// TestSQLiteIndexRebuilt checks that the index file, deleted, is built
+// again from the articles, and that the index of another store (one
+// ahead of this one) is not taken for this store's.
+func TestSQLiteIndexRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "news.db")
+	a, b := sampleArticle("a", 1), sampleArticle("b", 2)
+	a.Text, b.Text = "The islands are reached again.", "Snow closed the mountain pass."
+	s := openSQLiteAt(t, path)
+	mustUpsert(t, s, a, b)
+	if got := ids(mustSearch(t, s, Query{Q: "islands"})); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("islands = %v, want [a]", got)
+	}
+	s.Close()
+
+	if err := os.Remove(path + SQLiteIndexSuffix); err != nil {
+		t.Fatal(err)
+	}
+	s = openSQLiteAt(t, path)
+	if got := ids(mustSearch(t, s, Query{Q: "mountain"})); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("after the index was deleted, mountain = %v, want [b]", got)
+	}
+	s.Close()
+
+	// Another store, with one article: the index of the first is ahead of
+	// it, so it starts again.
+	other := filepath.Join(dir, "other.db")
+	o := openSQLiteAt(t, other)
+	c := sampleArticle("c", 3)
+	c.Text = "The lantern festival drew crowds."
+	mustUpsert(t, o, c)
+	o.Close()
+	if err := os.Remove(other + SQLiteIndexSuffix); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path + SQLiteIndexSuffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other+SQLiteIndexSuffix, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o = openSQLiteAt(t, other)
+	for q, want := range map[string][]string{"lantern": {"c"}, "mountain": {}, "islands": {}} {
+		if got := ids(mustSearch(t, o, Query{Q: q})); !slices.Equal(got, want) {
+			t.Errorf("with another store's index, %s = %v, want %v", q, got, want)
+		}
 	}
 }
 
@@ -445,7 +496,7 @@ func TestSQLiteIndexSettings(t *testing.T) {
 	openSQLiteAt(t, path).Close()
 	s := openSQLiteAt(t, path)
 	got := map[string]string{}
-	rows, err := s.r.QueryContext(t.Context(), `SELECT k, v FROM articles_fts_config`)
+	rows, err := s.r.QueryContext(t.Context(), `SELECT k, v FROM search.articles_fts_config`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,9 +37,10 @@ type SQLite struct {
 	// version is the schema version: the latest, except in a read-only
 	// store that an older newsflow wrote (it can be read, not searched).
 	version int
-	// noIndex: Upsert does not write the full-text index, for the
-	// search benchmark's baseline only.
-	noIndex bool
+	// index writes the full-text index (nil when read-only); searchable
+	// says that the readers have it attached.
+	index      *sqliteIndex
+	searchable bool
 	// drive, when set, overrides filtersDrive (tests of both plans).
 	drive *bool
 }
@@ -117,10 +118,13 @@ var sqliteSchema = []string{
 	CREATE INDEX articles_fp_band1 ON articles (fp_band1, fingerprint) WHERE fp_band1 IS NOT NULL;
 	CREATE INDEX articles_fp_band2 ON articles (fp_band2, fingerprint) WHERE fp_band2 IS NOT NULL;
 	CREATE INDEX articles_fp_band3 ON articles (fp_band3, fingerprint) WHERE fp_band3 IS NOT NULL;`,
+	// 7: the full-text index moves to a file of its own (see sqliteIndex).
+	sqliteIndexFileMigration,
 }
 
-// sqliteSearchVersion is the first schema version with the search index.
-const sqliteSearchVersion = 2
+// sqliteIndexFileVersion is the first schema version with the search
+// index in a file of its own.
+const sqliteIndexFileVersion = 7
 
 // sqliteDSN returns the modernc.org/sqlite data source name of the file at
 // path, as a file: URI so that SQLite's own parameters (mode) apply.
@@ -197,12 +201,24 @@ func openSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, err
 	}
 
-	s.r, err = sql.Open("sqlite", sqliteDSN(abs, sqliteParams(false)))
+	var changed int64
+	if err := s.w.QueryRowContext(ctx, `SELECT COALESCE(MAX(changed), 0) FROM articles`).Scan(&changed); err != nil {
+		s.w.Close()
+		return nil, classifySQLite(fmt.Sprintf("open sqlite %q: read the last change", path), err)
+	}
+	if s.index, err = openSQLiteIndex(ctx, abs, nil, changed); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	s.r, s.searchable, err = attachIndex(sqliteDSN(abs, sqliteParams(false)), abs)
 	if err != nil {
+		s.index.close()
 		s.w.Close()
 		return nil, fmt.Errorf("store: open sqlite %q: %w", path, err)
 	}
 	s.r.SetMaxOpenConns(4)
+	s.index.main = s.r
+	s.index.start()
 	return s, nil
 }
 
@@ -245,7 +261,7 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 	if _, err := os.Stat(abs); err != nil {
 		return nil, fmt.Errorf("store: open sqlite %q read-only: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", sqliteDSN(abs, sqliteParams(true)))
+	r, searchable, err := attachIndex(sqliteDSN(abs, sqliteParams(true)), abs)
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite %q read-only: %w", path, err)
 	}
@@ -260,7 +276,7 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 		r.Close()
 		return nil, fmt.Errorf("store: open sqlite %q read-only: schema version %d, this binary knows 1 to %d", path, version, len(sqliteSchema))
 	}
-	return &SQLite{path: abs, r: r, version: version}, nil
+	return &SQLite{path: abs, r: r, version: version, searchable: searchable}, nil
 }
 
 // migrate applies the migrations that the database lacks, in one
@@ -320,7 +336,7 @@ func (s *SQLite) Upsert(ctx context.Context, batch []process.Article) (UpsertSta
 		return UpsertStats{}, classifySQLite("upsert: begin", err)
 	}
 	defer tx.Rollback()
-	stats, err := upsertBatch(ctx, sqliteTx{tx: tx, stmts: &s.stmts, noIndex: s.noIndex}, batch)
+	stats, err := upsertBatch(ctx, sqliteTx{tx: tx, stmts: &s.stmts}, batch)
 	if err != nil {
 		if fault.IsPermanent(err) {
 			return UpsertStats{}, fmt.Errorf("store: upsert: %w", err)
@@ -330,6 +346,7 @@ func (s *SQLite) Upsert(ctx context.Context, batch []process.Article) (UpsertSta
 	if err := tx.Commit(); err != nil {
 		return UpsertStats{}, classifySQLite("upsert: commit", err)
 	}
+	s.index.poke()
 	return stats, nil
 }
 
@@ -347,15 +364,17 @@ const (
 		UNION SELECT rowid, fingerprint FROM articles WHERE fp_band2 IN (SELECT value FROM json_each(?3))
 		UNION SELECT rowid, fingerprint FROM articles WHERE fp_band3 IN (SELECT value FROM json_each(?4))`
 	sqliteCandidateRows = `SELECT ` + currentColumns + ` FROM articles WHERE rowid IN (SELECT value FROM json_each(?))`
-	sqliteMaxSeq        = `SELECT COALESCE(MAX(seq), 0) FROM articles`
-	sqliteInsert        = `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen,
+	// The last seq and the last change number (see sqliteIndex).
+	// (Two subqueries: one MAX each reads one end of its index.)
+	sqliteMaxSeq = `SELECT (SELECT COALESCE(MAX(seq), 0) FROM articles), (SELECT COALESCE(MAX(changed), 0) FROM articles)`
+	sqliteInsert = `INSERT INTO articles (id, url, feed, title, published, fetched_at, first_seen,
 			language, content_hash, extractor_version, fingerprint, fp_band0, fp_band1, fp_band2, fp_band3,
-			duplicate_of, record, seq)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)`
+			duplicate_of, record, changed, seq)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)`
 	sqliteUpdate = `UPDATE articles SET url = ?2, feed = ?3, title = ?4, published = ?5, fetched_at = ?6,
 			language = ?7, content_hash = ?8, extractor_version = ?9, fingerprint = ?10,
 			fp_band0 = ?11, fp_band1 = ?12, fp_band2 = ?13, fp_band3 = ?14, duplicate_of = ?15, record = ?16,
-			revised_at = COALESCE(?17, revised_at)
+			changed = ?17, revised_at = COALESCE(?18, revised_at)
 		WHERE id = ?1`
 	// sqliteRevise keeps the stored version of article ?1 as its next
 	// revision, replaced by a record fetched at ?2.
@@ -366,23 +385,17 @@ const (
 		FROM articles WHERE id = ?1`
 	sqliteAddAlias = `INSERT INTO article_aliases (url, url_key, article_id, first_seen) VALUES (?1, ?2, ?3, ?4)
 		ON CONFLICT (url) DO NOTHING`
-	// The full-text index of the row with seq ?1: added with the values
-	// in hand, removed with the stored ones (external content must be
-	// removed with exactly the values it was added with).
-	sqliteFTSInsert = `INSERT INTO articles_fts (rowid, title, description, text) VALUES (?1, ?2, ?3, ?4)`
-	sqliteFTSDelete = `INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
-		SELECT 'delete', seq, title, description, text FROM articles_fts_content WHERE seq = ?1`
 )
 
 // sqliteStmts are the prepared statements of the upsert.
 type sqliteStmts struct {
-	lookup, aliases, candidates, candidateRows, maxSeq, insert, update, revise, addAlias, ftsInsert, ftsDelete *sql.Stmt
+	lookup, aliases, candidates, candidateRows, maxSeq, insert, update, revise, addAlias *sql.Stmt
 }
 
 // all returns the statements, for Close.
 func (st *sqliteStmts) all() []*sql.Stmt {
 	return []*sql.Stmt{st.lookup, st.aliases, st.candidates, st.candidateRows, st.maxSeq, st.insert, st.update, st.revise,
-		st.addAlias, st.ftsInsert, st.ftsDelete}
+		st.addAlias}
 }
 
 func (s *SQLite) prepare(ctx context.Context) error {
@@ -399,8 +412,6 @@ func (s *SQLite) prepare(ctx context.Context) error {
 		{&s.stmts.update, sqliteUpdate},
 		{&s.stmts.revise, sqliteRevise},
 		{&s.stmts.addAlias, sqliteAddAlias},
-		{&s.stmts.ftsInsert, sqliteFTSInsert},
-		{&s.stmts.ftsDelete, sqliteFTSDelete},
 	} {
 		stmt, err := s.w.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -415,8 +426,6 @@ func (s *SQLite) prepare(ctx context.Context) error {
 type sqliteTx struct {
 	tx    *sql.Tx
 	stmts *sqliteStmts
-	// noIndex leaves the full-text index out (a benchmark's baseline).
-	noIndex bool
 }
 
 func (t sqliteTx) lookup(ctx context.Context, ids []string) (map[string]current, error) {
@@ -532,13 +541,12 @@ func (t sqliteTx) write(ctx context.Context, ops []op) error {
 	update := t.tx.StmtContext(ctx, t.stmts.update)
 	revise := t.tx.StmtContext(ctx, t.stmts.revise)
 	addAlias := t.tx.StmtContext(ctx, t.stmts.addAlias)
-	ftsInsert := t.tx.StmtContext(ctx, t.stmts.ftsInsert)
-	ftsDelete := t.tx.StmtContext(ctx, t.stmts.ftsDelete)
 	// New rows take the seqs after the largest stored one, in batch
 	// order; seqs maps the planned seq of a row the batch inserts (newSeq
 	// and up) to its own, for a later update of it in the same batch.
-	var next int64
-	if err := t.tx.StmtContext(ctx, t.stmts.maxSeq).QueryRowContext(ctx).Scan(&next); err != nil {
+	// Every row written takes the next change number, for the index.
+	var next, changed int64
+	if err := t.tx.StmtContext(ctx, t.stmts.maxSeq).QueryRowContext(ctx).Scan(&next, &changed); err != nil {
 		return fmt.Errorf("read the last seq: %w", err)
 	}
 	seqs := map[int64]int64{}
@@ -560,26 +568,17 @@ func (t sqliteTx) write(ctx context.Context, ops []op) error {
 				a.Language, a.ContentHash, a.ExtractorVersion, nullString(a.Fingerprint),
 				bandArg(o, 0), bandArg(o, 1), bandArg(o, 2), bandArg(o, 3),
 				nullString(a.DuplicateOf), string(o.record)}
+			changed++
 			if o.insert {
 				next++
 				seqs[o.seq], seq = next, next
 				stmt, what = insert, "insert"
-				args = append(args, seq)
+				args = append(args, changed, seq)
 			} else {
-				args = append(args, revisedAt(o, sqliteTime(a.FetchedAt)))
-				if !t.noIndex {
-					if _, err := ftsDelete.ExecContext(ctx, seq); err != nil {
-						return fmt.Errorf("update article %q: remove it from the search index: %w", a.ID, err)
-					}
-				}
+				args = append(args, changed, revisedAt(o, sqliteTime(a.FetchedAt)))
 			}
 			if _, err := stmt.ExecContext(ctx, args...); err != nil {
 				return fmt.Errorf("%s article %q: %w", what, a.ID, err)
-			}
-			if !t.noIndex {
-				if _, err := ftsInsert.ExecContext(ctx, seq, a.Title, a.Description, a.Text); err != nil {
-					return fmt.Errorf("%s article %q: index it for search: %w", what, a.ID, err)
-				}
 			}
 		}
 		for _, al := range o.aliases {
@@ -651,6 +650,9 @@ func (s *SQLite) Ping(ctx context.Context) error {
 // Close closes the database.
 func (s *SQLite) Close() error {
 	var errs []error
+	if s.index != nil {
+		errs = append(errs, s.index.close())
+	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
