@@ -651,10 +651,13 @@ func (s *SQLite) Ping(ctx context.Context) error {
 func (s *SQLite) Close() error {
 	var errs []error
 	if s.index != nil {
-		errs = append(errs, s.index.close())
+		s.index.halt() // it reads through s.r
 	}
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
+	}
+	if s.index != nil {
+		errs = append(errs, s.index.close())
 	}
 	for _, stmt := range s.stmts.all() {
 		if stmt != nil {

@@ -286,12 +286,20 @@ func (x *sqliteIndex) caughtUp(ctx context.Context) error {
 	}
 }
 
-// close stops the goroutine and closes the index.
-func (x *sqliteIndex) close() error {
+// halt stops the goroutine.
+func (x *sqliteIndex) halt() {
 	if x.stop != nil {
 		x.stop()
 		<-x.done
+		x.stop = nil
 	}
+}
+
+// close stops the goroutine and closes the index. Closed after the
+// store's readers, it is the index file's last connection, which folds
+// the write-ahead log into the file and removes it.
+func (x *sqliteIndex) close() error {
+	x.halt()
 	return x.w.Close()
 }
 

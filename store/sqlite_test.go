@@ -476,3 +476,23 @@ func TestSQLiteTwoHandlesSameIDs(t *testing.T) {
 		t.Errorf("%d distinct ids, want %d", n, len(batch))
 	}
 }
+
+// TestSQLiteCloseFoldsLogs checks that a store closed leaves no
+// write-ahead log of the database or of its search index behind.
+func TestSQLiteCloseFoldsLogs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "news.db")
+	s, err := OpenSQLite(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustUpsert(t, s, sampleArticle("a", 1))
+	mustSearch(t, s, Query{Q: "ferry"})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path + "-wal", path + SQLiteIndexSuffix + "-wal"} {
+		if fi, err := os.Stat(p); err == nil && fi.Size() > 0 {
+			t.Errorf("%s holds %d bytes after Close", p, fi.Size())
+		}
+	}
+}
