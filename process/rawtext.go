@@ -7,23 +7,21 @@ import (
 	"golang.org/x/net/html"
 )
 
-// dropScriptText returns the page without the text of its scripts and
-// style sheets, the content of its inline SVG images and the text of its
-// comments, which extraction never reads: about half the bytes of a news page, and a fifth of
-// html.Parse's time. The text of JSON-LD scripts
-// (an attribute value holding "ld+json", its '+' maybe a character
-// reference) and of the scripts that place
-// streamed content (holding "$R", see revealStreamed in content) is kept,
-// and so are the elements themselves.
+// dropScriptText returns the page without what extraction never reads:
+// the text of its scripts, style sheets and comments and the content of its
+// inline SVG images, about half the bytes of a news page and a fifth of
+// html.Parse's time. The scripts that extraction reads keep their text:
+// JSON-LD (an attribute value holding "ld+json", its '+' maybe a character
+// reference) and those that place streamed content (holding "$R", see
+// revealStreamed in content).
 //
-// It lexes the page as x/net/html's tokenizer does (tags and their
-// quoted attributes, comments, raw text and the escapes of script text),
-// so that the parser builds the same tree but for the dropped text. Where
-// the lexing depends on the parser's state in a way it does not follow
-// (SVG or MathML content it cannot pair, CDATA, <plaintext>, a frameset)
-// it keeps the rest of the page as it is. The result is b itself when
-// nothing was dropped, else a buffer from buf (release it with
-// releaseText once parsed).
+// It lexes the page as x/net/html's tokenizer does (tags and their quoted
+// attributes, comments, raw text and the escapes of script text), so that
+// the parser builds the same tree but for what was dropped. Where the
+// lexing depends on parser state it does not follow (MathML, SVG content
+// it cannot pair, CDATA, <plaintext>, a frameset) it keeps the rest of the
+// page as it is. The result is b itself when nothing was dropped, else a
+// buffer from a pool: give it back with releaseText once parsed.
 func dropScriptText(b []byte) []byte {
 	s := rawScanner{b: b}
 	s.run()
