@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -47,37 +46,5 @@ func TestNearIndex(t *testing.T) {
 		if seen[id] != want {
 			t.Errorf("near(%x) finds %q: %v, want %v (found %v)", uint64(base), id, seen[id], want, found)
 		}
-	}
-}
-
-// TestSQLiteCandidatesFromIndexes checks that the near-duplicate lookup
-// reads each band's index alone (migration 6), not the articles' rows.
-func TestSQLiteCandidatesFromIndexes(t *testing.T) {
-	s := openTestSQLite(t)
-	rows, err := s.w.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+sqliteCandidates, "[1]", "[2]", "[3]", "[4]")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notUsed int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notUsed, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	covering := 0
-	for _, d := range plan {
-		if strings.Contains(d, "articles") && !strings.Contains(d, "COVERING INDEX articles_fp_band") && strings.HasPrefix(d, "SEARCH") {
-			t.Errorf("plan step %q reads the table", d)
-		}
-		if strings.Contains(d, "COVERING INDEX articles_fp_band") {
-			covering++
-		}
-	}
-	if covering != bandCount {
-		t.Errorf("plan %q: %d covering band indexes, want %d", plan, covering, bandCount)
 	}
 }
