@@ -206,7 +206,7 @@ func openSQLite(ctx context.Context, path string) (*SQLite, error) {
 		s.w.Close()
 		return nil, classifySQLite(fmt.Sprintf("open sqlite %q: read the last change", path), err)
 	}
-	if s.index, err = openSQLiteIndex(ctx, abs, nil, changed); err != nil {
+	if s.index, err = openSQLiteIndex(ctx, abs, changed); err != nil {
 		s.w.Close()
 		return nil, err
 	}

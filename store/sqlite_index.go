@@ -65,8 +65,8 @@ type sqliteIndex struct {
 // openSQLiteIndex opens (creating it if needed) the index of the store
 // whose file is at path and whose last change is storeChanged. An index
 // of another store, or of a newer copy of this one (it is ahead of the
-// store), is emptied, to be built again.
-func openSQLiteIndex(ctx context.Context, path string, main *sql.DB, storeChanged int64) (*sqliteIndex, error) {
+// store), is emptied, to be built again. Set main before start.
+func openSQLiteIndex(ctx context.Context, path string, storeChanged int64) (*sqliteIndex, error) {
 	ipath := path + SQLiteIndexSuffix
 	if err := makePrivate(ipath); err != nil {
 		return nil, fmt.Errorf("store: open search index %q: %w", ipath, err)
@@ -85,7 +85,7 @@ func openSQLiteIndex(ctx context.Context, path string, main *sql.DB, storeChange
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxLifetime(0)
-	x := &sqliteIndex{path: ipath, w: w, main: main, wake: make(chan struct{}, 1)}
+	x := &sqliteIndex{path: ipath, w: w, wake: make(chan struct{}, 1)}
 	if err := x.create(ctx, storeChanged); err != nil {
 		w.Close()
 		return nil, err
