@@ -97,8 +97,8 @@ func (s *SQLite) Search(ctx context.Context, q Query) (Page, error) {
 	if s.version < sqliteIndexFileVersion || !s.searchable {
 		return Page{}, fmt.Errorf("store: search sqlite %q: the database is at schema version %d, without the search index %q: open it once with newsflow run or store", s.path, s.version, s.path+SQLiteIndexSuffix)
 	}
-	if p.text != nil && s.index != nil {
-		if err := s.index.caughtUp(ctx); err != nil {
+	if p.text != nil {
+		if err := awaitIndex(ctx, s.r, s.index); err != nil {
 			return Page{}, err
 		}
 	}

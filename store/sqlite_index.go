@@ -178,7 +178,7 @@ type indexRow struct {
 // last pass, in one transaction of the index, and returns how many.
 func (x *sqliteIndex) pass(ctx context.Context) (int, error) {
 	var through int64
-	if err := x.main.QueryRowContext(ctx, `SELECT changed FROM search.progress`).Scan(&through); err != nil {
+	if err := x.w.QueryRowContext(ctx, `SELECT changed FROM progress`).Scan(&through); err != nil {
 		return 0, classifySQLite("search index: read its progress", err)
 	}
 	rows, err := x.main.QueryContext(ctx, `SELECT changed, seq, json_extract(record, '$.title'),
@@ -252,32 +252,48 @@ func (x *sqliteIndex) add(ctx context.Context, through int64, batch []indexRow) 
 	return nil
 }
 
-// caughtUp waits, up to sqliteIndexWait, until the index holds the
-// articles changed before it was called. It returns the last pass's error
-// if the index is behind for one.
-func (x *sqliteIndex) caughtUp(ctx context.Context) error {
+// sqliteIndexStall is how long a search in a store that does not write
+// the index (read-only, as `articles search` opens it beside a running
+// `run`) waits for an index that does not move: no process is writing it.
+const sqliteIndexStall = 3 * time.Second
+
+// awaitIndex waits, up to sqliteIndexWait, until the index that r has
+// attached holds the articles changed before it was called. x is the
+// index when this store writes it: it is told to hurry, and its error is
+// returned if it stays behind. Without x the index is another process's,
+// waited for while it moves.
+func awaitIndex(ctx context.Context, r *sql.DB, x *sqliteIndex) error {
 	var target int64
-	if err := x.main.QueryRowContext(ctx, `SELECT COALESCE(MAX(changed), 0) FROM articles`).Scan(&target); err != nil {
+	if err := r.QueryRowContext(ctx, `SELECT COALESCE(MAX(changed), 0) FROM articles`).Scan(&target); err != nil {
 		return classifySQLite("search: read the last change", err)
 	}
-	deadline := time.Now().Add(sqliteIndexWait)
+	start := time.Now()
+	last, moved := int64(-1), start
 	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
 		var through int64
-		if err := x.main.QueryRowContext(ctx, `SELECT changed FROM search.progress`).Scan(&through); err != nil {
+		if err := r.QueryRowContext(ctx, `SELECT changed FROM search.progress`).Scan(&through); err != nil {
 			return classifySQLite("search: read the index's progress", err)
 		}
 		if through >= target {
 			return nil
 		}
-		if time.Now().After(deadline) {
-			x.mu.Lock()
-			defer x.mu.Unlock()
-			if x.err != nil {
-				return fmt.Errorf("store: search: the index is behind the store: %w", x.err)
+		now := time.Now()
+		if through != last {
+			last, moved = through, now
+		}
+		if now.Sub(start) > sqliteIndexWait || (x == nil && now.Sub(moved) > sqliteIndexStall) {
+			if x != nil {
+				x.mu.Lock()
+				defer x.mu.Unlock()
+				if x.err != nil {
+					return fmt.Errorf("store: search: the index is behind the store: %w", x.err)
+				}
 			}
 			return nil // search what it holds
 		}
-		x.poke()
+		if x != nil {
+			x.poke()
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

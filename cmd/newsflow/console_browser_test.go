@@ -164,7 +164,11 @@ func TestConsoleInBrowser(t *testing.T) {
 		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
+			// What the page showed, to tell a slow page from a wrong one.
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			shown, _ := chromedp.Run(pctx, chromedp.Evaluate[string](`document.location.href + "\n" + document.body.innerText`))
+			t.Fatalf("%s: %v; the page shows:\n%s", what, err, shown)
 		}
 	}
 	text := func(sel string) string {
