@@ -371,26 +371,34 @@ func (f *batcher) held() []jetstream.Msg {
 }
 
 // fill fetches the messages that are ready, or, if none are, waits for one
-// and takes it with what else is ready then.
+// and takes it with what else is ready then. With o.Linger, a batch short
+// of o.BatchSize waits up to Linger for the rest.
 func (f *batcher) fill(ctx context.Context) ([]jetstream.Msg, error) {
 	ms, err := collect(f.c.FetchNoWait(f.o.BatchSize))
-	if err != nil || len(ms) > 0 {
+	if err != nil {
 		return ms, err
 	}
-	wait, cancel := context.WithTimeout(ctx, f.o.FetchWait)
-	defer cancel()
-	ms, err = collect(f.c.Fetch(1, jetstream.FetchContext(wait), jetstream.FetchHeartbeat(f.o.Heartbeat)))
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		err = nil
-	}
-	if err != nil || len(ms) == 0 || f.o.BatchSize == 1 {
-		return ms, err
+	waited := false
+	if len(ms) == 0 {
+		wait, cancel := context.WithTimeout(ctx, f.o.FetchWait)
+		defer cancel()
+		ms, err = collect(f.c.Fetch(1, jetstream.FetchContext(wait), jetstream.FetchHeartbeat(f.o.Heartbeat)))
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		if err != nil || len(ms) == 0 {
+			return ms, err
+		}
+		waited = true
 	}
 	var more []jetstream.Msg
-	if f.o.Linger > 0 {
-		more, err = collect(f.c.Fetch(f.o.BatchSize-1, jetstream.FetchMaxWait(f.o.Linger)))
-	} else {
-		more, err = collect(f.c.FetchNoWait(f.o.BatchSize - 1))
+	switch rest := f.o.BatchSize - len(ms); {
+	case rest <= 0:
+		return ms, nil
+	case f.o.Linger > 0:
+		more, err = collect(f.c.Fetch(rest, jetstream.FetchMaxWait(f.o.Linger)))
+	case waited:
+		more, err = collect(f.c.FetchNoWait(rest))
 	}
 	return append(ms, more...), err
 }
