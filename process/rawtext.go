@@ -107,13 +107,7 @@ func (s *rawScanner) run() {
 
 func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
-func isSpace(c byte) bool {
-	switch c {
-	case ' ', '\n', '\r', '\t', '\f':
-		return true
-	}
-	return false
-}
+func isSpace(c byte) bool { return byteClass[c] == classSpace }
 
 // untilCloseAngle skips to just past the next '>'.
 func (s *rawScanner) untilCloseAngle() bool {
@@ -519,7 +513,7 @@ func (s *rawScanner) scriptEnd() int {
 			}
 			i++
 		case escaped, double:
-			j := bytesIndexAny2(b[i:], '-', '<')
+			j := bytes.IndexAny(b[i:], "-<")
 			if j < 0 {
 				return len(b)
 			}
@@ -579,16 +573,6 @@ func (s *rawScanner) scriptEnd() int {
 		}
 	}
 	return len(b)
-}
-
-// bytesIndexAny2 is the index of the first x or y in b, or -1.
-func bytesIndexAny2(b []byte, x, y byte) int {
-	for i, c := range b {
-		if c == x || c == y {
-			return i
-		}
-	}
-	return -1
 }
 
 // asciiEqualFold reports whether a and b are equal but for the case of

@@ -114,15 +114,15 @@ func checkDropScriptText(t testing.TB, page []byte) {
 	if fmt.Sprint(kept) != fmt.Sprint(keptAfter) {
 		t.Errorf("scripts read by extraction: %q, after dropScriptText %q", kept, keptAfter)
 	}
-	clear := func(n *html.Node) {
+	empty := func(n *html.Node) {
 		for c := n.FirstChild; c != nil; c = n.FirstChild {
 			n.RemoveChild(c)
 		}
 	}
-	eachRawText(want, clear)
-	eachRawText(got, clear)
-	eachSVG(want, clear)
-	eachSVG(got, clear)
+	eachRawText(want, empty)
+	eachRawText(got, empty)
+	eachSVG(want, empty)
+	eachSVG(got, empty)
 	clearComments(want)
 	clearComments(got)
 	if w, g := dumpTree(want), dumpTree(got); w != g {

@@ -157,6 +157,7 @@ func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op,
 		seenV[i] = map[int64]bool{}
 	}
 	fps := make([]uint64, len(batch))
+	var batchFPs []uint64 // of the articles with one
 	addrs := make([][]alias, len(batch))
 	for i := range batch {
 		a := &batch[i]
@@ -175,6 +176,7 @@ func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op,
 			continue
 		}
 		fps[i], _ = parseFingerprint(a.Fingerprint) // validated
+		batchFPs = append(batchFPs, fps[i])
 		for n, v := range bands(fps[i]) {
 			if !seenV[n][v] {
 				seenV[n][v] = true
@@ -204,7 +206,7 @@ func planBatch(ctx context.Context, tx upsertTx, batch []process.Article) ([]op,
 	}
 	near := newNearIndex()
 	if len(values[0]) > 0 {
-		cands, err := tx.candidates(ctx, values, newFPSet(fps).near)
+		cands, err := tx.candidates(ctx, values, nearAny(batchFPs))
 		if err != nil {
 			return nil, UpsertStats{}, fmt.Errorf("look up near-duplicate candidates: %w", err)
 		}
@@ -317,14 +319,43 @@ func ownerOf(addrs []alias, owners map[string]string) string {
 	return ""
 }
 
+// bandLists lists values by the bands of their fingerprints: every value
+// whose fingerprint is within NearDuplicateDistance of another is listed
+// under one of that one's bands (pigeonhole, see bandCount).
+type bandLists[V any] [bandCount]map[int64][]V
+
+func newBandLists[V any]() bandLists[V] {
+	var l bandLists[V]
+	for i := range l {
+		l[i] = map[int64][]V{}
+	}
+	return l
+}
+
+func (l bandLists[V]) add(fp uint64, v V) {
+	for i, b := range bands(fp) {
+		l[i][b] = append(l[i][b], v)
+	}
+}
+
+// sharing calls fn with the values listed under fp's bands: those near it
+// among others, some more than once.
+func (l bandLists[V]) sharing(fp uint64, fn func(V)) {
+	for i, b := range bands(fp) {
+		for _, v := range l[i][b] {
+			fn(v)
+		}
+	}
+}
+
 // nearIndex holds, by id, the fingerprints that may be near those of the
 // batch: the stored candidates, kept up to date as the batch is planned.
 // The ids are listed by band as well, so that a lookup reads only the
-// entries that share a band with its fingerprint (all those within
-// NearDuplicateDistance do), not every candidate of the batch.
+// entries that share a band with its fingerprint, not every candidate of
+// the batch.
 type nearIndex struct {
 	entries map[string]nearEntry
-	byBand  [bandCount]map[int64][]string
+	byBand  bandLists[string]
 }
 
 type nearEntry struct {
@@ -336,11 +367,7 @@ type nearEntry struct {
 }
 
 func newNearIndex() *nearIndex {
-	n := &nearIndex{entries: map[string]nearEntry{}}
-	for i := range n.byBand {
-		n.byBand[i] = map[int64][]string{}
-	}
-	return n
+	return &nearIndex{entries: map[string]nearEntry{}, byBand: newBandLists[string]()}
 }
 
 func (n *nearIndex) set(c current) {
@@ -350,9 +377,7 @@ func (n *nearIndex) set(c current) {
 		return
 	}
 	if e, ok := n.entries[c.id]; !ok || e.fp != fp {
-		for i, v := range bands(fp) {
-			n.byBand[i][v] = append(n.byBand[i][v], c.id)
-		}
+		n.byBand.add(fp, c.id)
 	}
 	n.entries[c.id] = nearEntry{seq: c.seq, fp: fp, site: site(c.url), title: c.title, published: c.published}
 }
@@ -360,44 +385,27 @@ func (n *nearIndex) set(c current) {
 // near calls fn with every entry within NearDuplicateDistance of fp, some
 // more than once.
 func (n *nearIndex) near(fp uint64, fn func(id string, e nearEntry)) {
-	for i, v := range bands(fp) {
-		for _, id := range n.byBand[i][v] {
-			// An id listed under a band of its earlier fingerprint is
-			// tested with its current one.
-			if e, ok := n.entries[id]; ok && hamming(fp, e.fp) <= NearDuplicateDistance {
-				fn(id, e)
-			}
+	n.byBand.sharing(fp, func(id string) {
+		// An id listed under a band of its earlier fingerprint is tested
+		// with its current one.
+		if e, ok := n.entries[id]; ok && hamming(fp, e.fp) <= NearDuplicateDistance {
+			fn(id, e)
 		}
-	}
+	})
 }
 
-// fpSet lists fingerprints by band, to tell whether one is near another.
-type fpSet [bandCount]map[int64][]uint64
-
-func newFPSet(fps []uint64) fpSet {
-	var s fpSet
-	for i := range s {
-		s[i] = map[int64][]uint64{}
-	}
+// nearAny returns whether a fingerprint is within NearDuplicateDistance of
+// one of fps.
+func nearAny(fps []uint64) func(fp uint64) bool {
+	l := newBandLists[uint64]()
 	for _, fp := range fps {
-		for i, v := range bands(fp) {
-			s[i][v] = append(s[i][v], fp)
-		}
+		l.add(fp, fp)
 	}
-	return s
-}
-
-// near reports whether fp is within NearDuplicateDistance of one of the
-// set's fingerprints.
-func (s fpSet) near(fp uint64) bool {
-	for i, v := range bands(fp) {
-		for _, o := range s[i][v] {
-			if hamming(fp, o) <= NearDuplicateDistance {
-				return true
-			}
-		}
+	return func(fp uint64) bool {
+		found := false
+		l.sharing(fp, func(o uint64) { found = found || hamming(fp, o) <= NearDuplicateDistance })
+		return found
 	}
-	return false
 }
 
 // site is the host of an article's address, as URLKey gives it.
