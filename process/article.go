@@ -58,7 +58,8 @@ type Article struct {
 
 	Dateline *Dateline `json:"dateline,omitempty"`
 
-	// Text is the body as plain text, paragraphs separated by a blank line.
+	// Text is the body as plain text, paragraphs separated by a blank line
+	// and a list's items one to a line, each starting with "- ".
 	Text string `json:"text"`
 	// HTML is the body as sanitized HTML (allow-listed tags, absolute links).
 	HTML        string `json:"html,omitempty"`

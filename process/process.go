@@ -139,10 +139,10 @@ func ExtractContext(ctx context.Context, p Page) (Article, error) {
 	if a.URL == "" {
 		a.URL = p.URL
 	}
-	paras := body.Paragraphs
-	if len(paras) == 0 && p.Item != nil {
-		paras = itemParagraphs(p.Item)
+	if len(body.Paragraphs) == 0 && p.Item != nil {
+		body = itemBody(p.Item)
 	}
+	paras := body.Paragraphs
 	if p.Item != nil {
 		fillFromItem(&a, p.Item)
 	}
@@ -153,7 +153,7 @@ func ExtractContext(ctx context.Context, p Page) (Article, error) {
 	if !meta.Modified.IsZero() {
 		a.Modified = meta.Modified.UTC()
 	}
-	a.Text = strings.Join(paras, "\n\n")
+	a.Text = body.Text()
 	a.Language = metadata.Language(meta.Language, a.Text)
 	if len(paras) > 0 {
 		if d, ok := metadata.ParseDateline(paras[0]); ok {
@@ -236,23 +236,23 @@ func fillFromItem(a *Article, it *ingest.FeedItem) {
 	}
 }
 
-// itemParagraphs is the feed item's own content, for pages whose HTML has no
+// itemBody is the feed item's own content, for pages whose HTML has no
 // findable body (or is not HTML at all).
-func itemParagraphs(it *ingest.FeedItem) []string {
+func itemBody(it *ingest.FeedItem) content.Result {
 	src := it.Content
 	if src == "" {
 		src = it.Description
 	}
 	if strings.TrimSpace(src) == "" {
-		return nil
+		return content.Result{}
 	}
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(src))
 	if err != nil {
-		return nil
+		return content.Result{}
 	}
 	// The item's content is small and already in hand: no deadline.
 	r, _ := content.Extract(context.Background(), doc, content.Options{})
-	return r.Paragraphs
+	return r
 }
 
 func wordCount(s string) int {

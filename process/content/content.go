@@ -33,10 +33,76 @@ type Options struct {
 
 // Result is the extracted body.
 type Result struct {
-	// Paragraphs are the body's blocks in order, each one line of plain text.
+	// Paragraphs are the body's blocks in order, each one line of plain
+	// text; the first line of a list item begins with "- ".
 	Paragraphs []string
 	// HTML is the body as sanitized HTML.
 	HTML string
+	// tight marks the paragraphs that go on the line after the one before
+	// them, with no blank line: the items of a list after its first, and a
+	// list item's later paragraphs.
+	tight []bool
+}
+
+// Text is the body as plain text: paragraphs apart by a blank line, and a
+// list's items one to a line, as plain-text mail and Markdown write them.
+func (r Result) Text() string {
+	var b strings.Builder
+	for i, p := range r.Paragraphs {
+		switch {
+		case i == 0:
+		case i < len(r.tight) && r.tight[i]:
+			b.WriteByte('\n')
+		default:
+			b.WriteString("\n\n")
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+// setParagraphs sets r's paragraphs to ps, marking list items.
+func (r *Result) setParagraphs(ps []para) {
+	r.Paragraphs = make([]string, 0, len(ps))
+	r.tight = make([]bool, 0, len(ps))
+	var item *html.Node // the list item of the paragraph before
+	for i, p := range ps {
+		li := listItem(p.node)
+		text := p.text
+		if li != nil && li != item {
+			text = "- " + unbullet(text)
+		}
+		// A list goes on the line after its item before, or after the
+		// line that introduces it ("…you will need:").
+		r.tight = append(r.tight, li != nil && (item != nil || i > 0 && strings.HasSuffix(ps[i-1].text, ":")))
+		r.Paragraphs = append(r.Paragraphs, text)
+		item = li
+	}
+}
+
+// listItem is the <li> that n is in, or nil: lists in a table cell or a
+// quote count, not the list around them.
+func listItem(n *html.Node) *html.Node {
+	for ; n != nil; n = n.Parent {
+		switch n.DataAtom {
+		case atom.Li:
+			return n
+		case atom.Ul, atom.Ol, atom.Td, atom.Th, atom.Blockquote, atom.Body:
+			return nil
+		}
+	}
+	return nil
+}
+
+// unbullet is s without the bullet it starts with, if it has one of its
+// own: the list item gets "- " instead.
+func unbullet(s string) string {
+	for _, b := range []string{"- ", "* ", "• ", "· ", "– ", "— ", "▪ ", "► "} {
+		if rest, ok := strings.CutPrefix(s, b); ok {
+			return rest
+		}
+	}
+	return s
 }
 
 // extractor holds the state of one Extract call.
@@ -122,10 +188,8 @@ func (x *extractor) run(root *html.Node) (Result, error) {
 	if len(paras) == 0 {
 		return x.lastResort(nodes), nil
 	}
-	r := Result{Paragraphs: make([]string, 0, len(paras))}
-	for _, p := range paras {
-		r.Paragraphs = append(r.Paragraphs, p.text)
-	}
+	var r Result
+	r.setParagraphs(paras)
 	// Dedupe may have removed a whole top-level node.
 	kept := nodes[:0]
 	for _, n := range nodes {

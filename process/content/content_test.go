@@ -72,6 +72,33 @@ func TestParagraphsJoining(t *testing.T) {
 	}
 }
 
+func TestListText(t *testing.T) {
+	tests := []struct {
+		name string
+		html string
+		want string
+	}{
+		{"items one to a line", `<p>Pack these.</p><ul><li>a torch</li><li>a map</li></ul><p>Then go.</p>`,
+			"Pack these.\n\n- a torch\n- a map\n\nThen go."},
+		{"an introducing line keeps its list", `<p>You will need:</p><ol><li>flour</li><li>water</li></ol>`,
+			"You will need:\n- flour\n- water"},
+		{"an item's own bullet is replaced", `<ul><li>• first</li><li>- second</li></ul>`, "- first\n- second"},
+		{"an item's later paragraphs follow it", `<ul><li><p>Step one.</p><p>Wait an hour.</p></li><li>Step two.</li></ul>`,
+			"- Step one.\nWait an hour.\n- Step two."},
+		{"two lists apart", `<ul><li>red</li></ul><p>or</p><ul><li>blue</li></ul>`, "- red\n\nor\n\n- blue"},
+		{"a table in an item is not the item", `<ul><li>Prices:<table><tr><td>181</td></tr></table></li></ul>`, "- Prices:\n\n181"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r Result
+			r.setParagraphs(paragraphs([]*html.Node{parseBody(t, "<html><body>"+tt.html+"</body></html>")}, true))
+			if got := r.Text(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestDedupe(t *testing.T) {
 	tests := []struct {
 		name        string

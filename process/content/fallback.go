@@ -60,11 +60,8 @@ func (x *extractor) fallback(body *nethtml.Node, found []para) *Result {
 	if textLen(ps) <= have*3/2 {
 		return nil
 	}
-	r := &Result{}
-	for _, p := range ps {
-		r.Paragraphs = append(r.Paragraphs, p.text)
-	}
-	r.HTML = sanitize(nodes, x.opts.BaseURL)
+	r := &Result{HTML: sanitize(nodes, x.opts.BaseURL)}
+	r.setParagraphs(ps)
 	return r
 }
 
@@ -242,10 +239,8 @@ func (x *extractor) lastResort(nodes []*nethtml.Node) Result {
 // result is the Result of paragraphs ps: the HTML is that of nodes, or, with
 // none, the paragraphs escaped.
 func (x *extractor) result(ps []para, nodes []*nethtml.Node) Result {
-	r := Result{Paragraphs: make([]string, 0, len(ps))}
-	for _, p := range ps {
-		r.Paragraphs = append(r.Paragraphs, p.text)
-	}
+	var r Result
+	r.setParagraphs(ps)
 	if nodes != nil {
 		r.HTML = sanitize(nodes, x.opts.BaseURL)
 		return r

@@ -55,7 +55,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := mustExtract(t, doc, goldenOptions(doc))
-			got := strings.Join(r.Paragraphs, "\n\n") + "\n\n----- HTML -----\n" + strings.ReplaceAll(r.HTML, "</p>", "</p>\n") + "\n"
+			got := r.Text() + "\n\n----- HTML -----\n" + strings.ReplaceAll(r.HTML, "</p>", "</p>\n") + "\n"
 			golden := filepath.Join("testdata", name+".golden")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
