@@ -80,8 +80,8 @@ func (r *Result) setParagraphs(ps []para) {
 	}
 }
 
-// listItem is the <li> that n is in, or nil: lists in a table cell or a
-// quote count, not the list around them.
+// listItem is the <li> that n is in, or nil: a table cell or a quote
+// inside an item is not part of the item's line.
 func listItem(n *html.Node) *html.Node {
 	for ; n != nil; n = n.Parent {
 		switch n.DataAtom {
