@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/newsflow/newsflow/ingest"
 	"github.com/newsflow/newsflow/ingest/fault"
 )
@@ -237,5 +239,44 @@ func TestHostLeaseUnansweredWrite(t *testing.T) {
 	}
 	if took > 2*publishTimeout {
 		t.Errorf("Acquire returned after %s, want within %s of the unanswered write", took.Round(time.Millisecond), publishTimeout)
+	}
+}
+
+// TestHostBucketInMemory: the host leases live in memory, and a bucket an
+// earlier newsflow made on disk is made again in memory (a stream's
+// storage cannot be changed in place).
+func TestHostBucketInMemory(t *testing.T) {
+	for name, connect := range servers(t) {
+		t.Run(name, func(t *testing.T) {
+			b := connect(t)
+			ctx := t.Context()
+			name := "KV_" + BucketHosts
+			if err := b.js.DeleteStream(ctx, name); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+				t.Fatal(err)
+			}
+			onDisk := HostBucket()
+			onDisk.Storage = jetstream.FileStorage
+			if _, err := b.js.CreateKeyValue(ctx, onDisk); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second call finds it in memory already
+				leases, err := b.HostLeases(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s, err := b.js.Stream(ctx, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := s.CachedInfo().Config.Storage; got != jetstream.MemoryStorage {
+					t.Fatalf("%s storage %v, want memory", name, got)
+				}
+				release, err := leases.Acquire(ctx, "pier.example.org", ingest.HostLimit{MaxInFlight: 1, Hold: time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				release()
+			}
+		})
 	}
 }

@@ -344,8 +344,9 @@ func (b *Bus) KeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetst
 	if cfg.Replicas == 0 {
 		cfg.Replicas = b.replicas
 	}
-	cfg.Compression = b.compress
-	w := want{replicas: cfg.Replicas, compress: b.compress}
+	compress := b.compress && cfg.Storage == jetstream.FileStorage // S2 is for files
+	cfg.Compression = compress
+	w := want{replicas: cfg.Replicas, compress: compress}
 	if cfg.Bucket == BucketSeen {
 		l := b.retentionOrDefault().Seen
 		cfg.TTL, cfg.MaxBytes, cfg.Metadata = l.MaxAge, l.MaxBytes, limitsMeta(l)
