@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -30,8 +31,8 @@ const slotPoll = 50 * time.Millisecond
 // is kept in memory: its records only matter while the fetchers run, and a
 // bucket on disk costs two synced writes per request (on the embedded
 // server, which syncs every write, about a third of all syncs). A NATS
-// restart forgets them: the slots in flight lapse at once and a host's
-// Retry-After wait ends early.
+// restart forgets them (the slots in flight lapse at once and a host's
+// Retry-After wait ends early), and HostLeasesKV makes it again.
 func HostBucket() jetstream.KeyValueConfig {
 	return jetstream.KeyValueConfig{
 		Bucket:      BucketHosts,
@@ -72,7 +73,12 @@ func (r *hostRecord) prune(now time.Time) {
 // died lapses ingest.HostLimit.Hold after its last renewal. Replicas' clocks must agree to well within the
 // spacing.
 type HostLeasesKV struct {
+	mu sync.Mutex
 	kv jetstream.KeyValue
+	// remake makes the bucket again when it is gone (nil: it is not): a
+	// bucket in memory does not outlive its NATS server, nor JetStream's
+	// restart after a full disk.
+	remake func(context.Context) (jetstream.KeyValue, error)
 }
 
 var _ ingest.HostLeases = (*HostLeasesKV)(nil)
@@ -90,7 +96,45 @@ func (b *Bus) HostLeases(ctx context.Context) (*HostLeasesKV, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewHostLeasesKV(kv), nil
+	h := NewHostLeasesKV(kv)
+	h.remake = func(ctx context.Context) (jetstream.KeyValue, error) {
+		if _, err := b.js.Stream(ctx, "KV_"+BucketHosts); !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, fmt.Errorf("bucket %s not gone: %w", BucketHosts, err)
+		}
+		return b.KeyValue(ctx, HostBucket())
+	}
+	return h, nil
+}
+
+// bucket is the bucket the leases are in now.
+func (h *HostLeasesKV) bucket() jetstream.KeyValue {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.kv
+}
+
+// reviveWait bounds asking whether the bucket is gone after a failed read
+// or write of it, and making it again.
+const reviveWait = time.Second
+
+// revived makes the bucket again after a read or write of it failed, if
+// the bucket is gone (NATS restarted: no answer, or none in time on NATS
+// 2.9), and reports whether it did: the caller tries once more. During an
+// outage the question fails too, and the error stands.
+func (h *HostLeasesKV) revived(ctx context.Context) bool {
+	if h.remake == nil || ctx.Err() != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, reviveWait)
+	defer cancel()
+	kv, err := h.remake(ctx)
+	if err != nil {
+		return false
+	}
+	h.mu.Lock()
+	h.kv = kv
+	h.mu.Unlock()
+	return true
 }
 
 // dropHostsOnDisk deletes a hosts bucket that an earlier newsflow made on
@@ -242,14 +286,15 @@ func (h *HostLeasesKV) update(ctx context.Context, host, key string, change func
 }
 
 func (h *HostLeasesKV) load(ctx context.Context, key string) (hostRecord, uint64, error) {
-	ctx, cancel := kvContext(ctx)
-	defer cancel()
-	e, err := h.kv.Get(ctx, key)
+	e, err := h.get(ctx, key)
+	if err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) && h.revived(ctx) {
+		e, err = h.get(ctx, key)
+	}
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
 		return hostRecord{}, 0, nil
 	case err != nil:
-		return hostRecord{}, 0, temporary(fmt.Errorf("bus: load host record %s/%s: %w", h.kv.Bucket(), key, err))
+		return hostRecord{}, 0, temporary(fmt.Errorf("bus: load host record %s/%s: %w", BucketHosts, key, err))
 	}
 	var rec hostRecord
 	if err := json.Unmarshal(e.Value(), &rec); err != nil {
@@ -259,17 +304,26 @@ func (h *HostLeasesKV) load(ctx context.Context, key string) (hostRecord, uint64
 	return rec, e.Revision(), nil
 }
 
-func (h *HostLeasesKV) save(ctx context.Context, key string, rec hostRecord, rev uint64) error {
+func (h *HostLeasesKV) get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
 	ctx, cancel := kvContext(ctx)
+	defer cancel()
+	return h.bucket().Get(ctx, key)
+}
+
+func (h *HostLeasesKV) save(parent context.Context, key string, rec hostRecord, rev uint64) error {
+	ctx, cancel := kvContext(parent)
 	defer cancel()
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return permanent(fmt.Errorf("bus: encode host record %s: %w", key, err))
 	}
 	if rev == 0 {
-		_, err = h.kv.Create(ctx, key, data)
+		_, err = h.bucket().Create(ctx, key, data)
 	} else {
-		_, err = h.kv.Update(ctx, key, data, rev)
+		_, err = h.bucket().Update(ctx, key, data, rev)
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && h.revived(parent) {
+		return errConflict // made again empty: read the record again
 	}
 	switch {
 	case err == nil:
@@ -277,7 +331,7 @@ func (h *HostLeasesKV) save(ctx context.Context, key string, rec hostRecord, rev
 	case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
 		return errConflict
 	}
-	return temporary(fmt.Errorf("bus: save host record %s/%s: %w", h.kv.Bucket(), key, err))
+	return temporary(fmt.Errorf("bus: save host record %s/%s: %w", BucketHosts, key, err))
 }
 
 // hostKey is the bucket key of host: its lower-case name, with every byte

@@ -277,6 +277,23 @@ func TestHostBucketInMemory(t *testing.T) {
 				}
 				release()
 			}
+			// A bucket in memory does not outlive its server: gone, it is
+			// made again at the next request.
+			leases, err := b.HostLeases(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.js.DeleteStream(ctx, name); err != nil {
+				t.Fatal(err)
+			}
+			release, err := leases.Acquire(ctx, "pier.example.org", ingest.HostLimit{MaxInFlight: 1, Hold: time.Second})
+			if err != nil {
+				t.Fatalf("request after the bucket went: %v", err)
+			}
+			release()
+			if _, err := b.js.Stream(ctx, name); err != nil {
+				t.Errorf("bucket not made again: %v", err)
+			}
 		})
 	}
 }
