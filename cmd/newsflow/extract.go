@@ -55,7 +55,9 @@ func cmdExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	enc.SetEscapeHTML(false)
 	failed := 0
 	err := inOrder(ctx, len(files), runtime.GOMAXPROCS(0),
-		func(i int) extractRecord { return extractFile(files[i], *pageURL, ingest.DefaultMaxBodyBytes) },
+		func(i int) extractRecord {
+			return extractFile(files[i], *pageURL, ingest.DefaultMaxBodyBytes, process.Extract)
+		},
 		func(r extractRecord) error {
 			if r.Error != "" {
 				failed++
@@ -131,12 +133,19 @@ type extractRecord struct {
 	*process.Article
 }
 
-func extractFile(path, pageURL string, maxBytes int64) extractRecord {
+func extractFile(path, pageURL string, maxBytes int64, extract func(process.Page) (process.Article, error)) (rec extractRecord) {
 	body, modTime, err := readPage(path, maxBytes)
 	if err != nil {
 		return extractRecord{File: path, Error: err.Error()}
 	}
-	a, err := process.Extract(process.Page{URL: pageURL, Body: body, FetchedAt: modTime.UTC().Truncate(time.Second)})
+	defer func() {
+		// One page that trips the extractor is that file's error, not the
+		// end of a run over thousands.
+		if r := recover(); r != nil {
+			rec = extractRecord{File: path, Error: fmt.Sprintf("extraction panicked: %v", r)}
+		}
+	}()
+	a, err := extract(process.Page{URL: pageURL, Body: body, FetchedAt: modTime.UTC().Truncate(time.Second)})
 	if errors.Is(err, process.ErrNoContent) {
 		// The page parsed and has metadata, only no body text: print the
 		// record, with its empty text, as what the page holds.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/newsflow/newsflow/ingest"
+	"github.com/newsflow/newsflow/process"
 )
 
 // extractRecords runs `newsflow extract args...` and returns its records
@@ -119,6 +120,27 @@ func TestExtractFailsWhenEveryFileFails(t *testing.T) {
 	}
 	if len(recs) != 2 {
 		t.Errorf("%d records, want one per file even when all fail", len(recs))
+	}
+}
+
+// TestExtractFileSurvivesAPanic: a page that makes extraction panic is
+// its file's error; the next file is extracted as usual.
+func TestExtractFileSurvivesAPanic(t *testing.T) {
+	dir := t.TempDir()
+	bad, good := filepath.Join(dir, "bad.html"), filepath.Join(dir, "good.html")
+	os.WriteFile(bad, []byte("<p>The lock keeper's log ends mid-sentence.</p>"), 0o600)
+	copyFile(t, "demosite/pages/town_library-hours.html", good)
+	extract := func(p process.Page) (process.Article, error) {
+		if bytes.Contains(p.Body, []byte("lock keeper")) {
+			panic("index out of range [7] with length 7")
+		}
+		return process.Extract(p)
+	}
+	if r := extractFile(bad, "", ingest.DefaultMaxBodyBytes, extract); r.Article != nil || !strings.Contains(r.Error, "extraction panicked: index out of range") {
+		t.Errorf("panicking page: %+v, want its error", r)
+	}
+	if r := extractFile(good, "", ingest.DefaultMaxBodyBytes, extract); r.Error != "" || r.Article == nil || r.Text == "" {
+		t.Errorf("next page: %+v, want its article", r)
 	}
 }
 
