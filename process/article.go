@@ -58,8 +58,9 @@ type Article struct {
 
 	Dateline *Dateline `json:"dateline,omitempty"`
 
-	// Text is the body as plain text, paragraphs separated by a blank line
-	// and a list's items one to a line, each starting with "- ".
+	// Text is the body as plain text, paragraphs separated by a blank line,
+	// a list's items one to a line, each starting with "- ", and a data
+	// table's rows one to a line, "| cell | cell |".
 	Text string `json:"text"`
 	// HTML is the body as sanitized HTML (allow-listed tags, absolute links).
 	HTML        string `json:"html,omitempty"`

@@ -34,18 +34,20 @@ type Options struct {
 // Result is the extracted body.
 type Result struct {
 	// Paragraphs are the body's blocks in order, each one line of plain
-	// text; the first line of a list item begins with "- ".
+	// text; the first line of a list item begins with "- ", and a data
+	// table's row is one line, "| a | b |".
 	Paragraphs []string
 	// HTML is the body as sanitized HTML.
 	HTML string
 	// tight marks the paragraphs that go on the line after the one before
-	// them, with no blank line: the items of a list after its first, and a
-	// list item's later paragraphs.
+	// them, with no blank line: the items of a list after its first, a list
+	// item's later paragraphs, and a table's rows after its first.
 	tight []bool
 }
 
-// Text is the body as plain text: paragraphs apart by a blank line, and a
-// list's items one to a line, as plain-text mail and Markdown write them.
+// Text is the body as plain text: paragraphs apart by a blank line, a
+// list's items and a table's rows one to a line, as plain-text mail and
+// Markdown write them.
 func (r Result) Text() string {
 	var b strings.Builder
 	for i, p := range r.Paragraphs {
@@ -61,8 +63,10 @@ func (r Result) Text() string {
 	return b.String()
 }
 
-// setParagraphs sets r's paragraphs to ps, marking list items.
+// setParagraphs sets r's paragraphs to ps, marking list items and putting
+// each table row on a line.
 func (r *Result) setParagraphs(ps []para) {
+	ps, tables := tableRows(ps)
 	r.Paragraphs = make([]string, 0, len(ps))
 	r.tight = make([]bool, 0, len(ps))
 	var item *html.Node // the list item of the paragraph before
@@ -73,11 +77,112 @@ func (r *Result) setParagraphs(ps []para) {
 			text = "- " + unbullet(text)
 		}
 		// A list goes on the line after its item before, or after the
-		// line that introduces it ("…you will need:").
-		r.tight = append(r.tight, li != nil && (item != nil || i > 0 && strings.HasSuffix(ps[i-1].text, ":")))
+		// line that introduces it ("…you will need:"); a table's rows go
+		// one to a line.
+		r.tight = append(r.tight, li != nil && (item != nil || i > 0 && strings.HasSuffix(ps[i-1].text, ":")) ||
+			tables[i] != nil && i > 0 && tables[i-1] == tables[i])
 		r.Paragraphs = append(r.Paragraphs, text)
 		item = li
 	}
+}
+
+// maxCell is the longest text of a table cell that tableRows puts on a
+// row's line: longer, the table is a page's layout, not data.
+const maxCell = 300
+
+// tableRows joins the cells of each table row into one paragraph, "| a |
+// b |", as Markdown writes a table, and returns with every paragraph the
+// table of its row (nil for the others). A row with a cell of several
+// paragraphs or a long one (a table laid out a page) keeps its cells as
+// paragraphs.
+func tableRows(ps []para) ([]para, []*html.Node) {
+	out := make([]para, 0, len(ps))
+	tables := make([]*html.Node, 0, len(ps))
+	for i := 0; i < len(ps); {
+		_, row := cellOf(ps[i].node)
+		j := i + 1
+		for j < len(ps) {
+			if _, r := cellOf(ps[j].node); r != row || row == nil {
+				break
+			}
+			j++
+		}
+		cells := ps[i:j]
+		line, ok := rowLine(row, cells)
+		if !ok {
+			for _, p := range cells {
+				out = append(out, p)
+				tables = append(tables, nil)
+			}
+			i = j
+			continue
+		}
+		out = append(out, para{text: line, node: row, tag: atom.Tr})
+		tables = append(tables, tableOf(row))
+		i = j
+	}
+	return out, tables
+}
+
+// rowLine is row's line, its cells' texts between bars (an empty cell
+// empty), when paras are the row's paragraphs, each a cell of its own and
+// short, and the row has two cells or more.
+func rowLine(row *html.Node, paras []para) (string, bool) {
+	if row == nil {
+		return "", false
+	}
+	text := make(map[*html.Node]string, len(paras))
+	for _, p := range paras {
+		cell, _ := cellOf(p.node)
+		if _, dup := text[cell]; dup || len(p.text) > maxCell {
+			return "", false
+		}
+		text[cell] = p.text
+	}
+	var b strings.Builder
+	n, used := 0, 0
+	for c := row.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && (c.DataAtom == atom.Td || c.DataAtom == atom.Th) {
+			b.WriteString("| ")
+			if t, ok := text[c]; ok {
+				b.WriteString(t)
+				b.WriteByte(' ')
+				used++
+			}
+			n++
+		}
+	}
+	if n < 2 || used < len(text) { // a paragraph of a cell no longer in the row: keep it
+		return "", false
+	}
+	b.WriteByte('|')
+	return b.String(), true
+}
+
+// tableOf is the table of row.
+func tableOf(row *html.Node) *html.Node {
+	for n := row.Parent; n != nil; n = n.Parent {
+		if n.DataAtom == atom.Table {
+			return n
+		}
+	}
+	return row.Parent
+}
+
+// cellOf is the table cell that n is in and the cell's row, or nils.
+func cellOf(n *html.Node) (cell, row *html.Node) {
+	for ; n != nil; n = n.Parent {
+		switch n.DataAtom {
+		case atom.Td, atom.Th:
+			if n.Parent != nil && n.Parent.DataAtom == atom.Tr {
+				return n, n.Parent
+			}
+			return nil, nil
+		case atom.Table, atom.Li, atom.Blockquote, atom.Body:
+			return nil, nil
+		}
+	}
+	return nil, nil
 }
 
 // listItem is the <li> that n is in, or nil: a table cell or a quote

@@ -72,7 +72,9 @@ func TestParagraphsJoining(t *testing.T) {
 	}
 }
 
-func TestListText(t *testing.T) {
+// TestTextLayout: the record text writes lists and data tables a line per
+// item or row.
+func TestTextLayout(t *testing.T) {
 	tests := []struct {
 		name string
 		html string
@@ -87,6 +89,12 @@ func TestListText(t *testing.T) {
 			"- Step one.\nWait an hour.\n- Step two."},
 		{"two lists apart", `<ul><li>red</li></ul><p>or</p><ul><li>blue</li></ul>`, "- red\n\nor\n\n- blue"},
 		{"a table in an item is not the item", `<ul><li>Prices:<table><tr><td>181</td></tr></table></li></ul>`, "- Prices:\n\n181"},
+		{"a table's rows one to a line", `<p>Tides:</p><table><thead><tr><th>Port</th><th>High</th></tr></thead><tbody><tr><td>Dover</td><td>06:12</td></tr><tr><td>Hull</td><td></td></tr></tbody></table><p>Next.</p>`,
+			"Tides:\n\n| Port | High |\n| Dover | 06:12 |\n| Hull | |\n\nNext."},
+		{"a table laid out a page keeps its paragraphs", `<table><tr><td><p>First part.</p><p>Second part.</p></td><td>Menu</td></tr></table>`,
+			"First part.\n\nSecond part.\n\nMenu"},
+		{"a long cell is not a row's", `<table><tr><td>` + strings.Repeat("word ", 70) + `</td><td>Side</td></tr></table>`,
+			strings.TrimSpace(strings.Repeat("word ", 70)) + "\n\nSide"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ func FuzzExtract(f *testing.F) {
 	f.Add(`<div class="related"><a href="javascript:x()">l</a></div><p>te<b>x</b>t</p><td>cell</td>`, "", "")
 	f.Add(`<table><tr><td><div>a<br>b</div></td></tr></table><ul><li>x<li>y</ul>`, "a", "b")
 	f.Add(`<p>Bring:</p><ol><li>• one<p>more</p></li><li>- two</li></ol><ul><li><ul><li>deep</li></ul></li></ul>`, "", "")
+	f.Add(`<table><tr><th>a</th><td></td><td><table><tr><td>x</td><td>y</td></tr></table></td></tr><tr><td><p>p1</p><p>p2</p></td></tr></table>`, "", "")
 	f.Add(`<script type="application/ld+json">{"articleBody":"Body text from JSON-LD, long enough to be used as the article."}</script><p>x</p>`, "", "")
 	f.Add("<p>soft\u00adhyphen zero\u200bwidth</p><img src=x onerror=alert(1)>", "", "")
 	f.Add(`<main><template id="B:0"></template></main><div hidden id="S:1"><template id="B:0"></template><p>one</p></div><div hidden id="S:0"><template id="B:1"></template><p>two, three</p></div>`, "", "")
