@@ -98,28 +98,22 @@ const maxCell = 300
 func tableRows(ps []para) ([]para, []*html.Node) {
 	out := make([]para, 0, len(ps))
 	tables := make([]*html.Node, 0, len(ps))
-	for i := 0; i < len(ps); {
+	for i, j := 0, 0; i < len(ps); i = j {
 		_, row := cellOf(ps[i].node)
-		j := i + 1
-		for j < len(ps) {
-			if _, r := cellOf(ps[j].node); r != row || row == nil {
+		for j = i + 1; row != nil && j < len(ps); j++ {
+			if _, r := cellOf(ps[j].node); r != row {
 				break
 			}
-			j++
 		}
-		cells := ps[i:j]
-		line, ok := rowLine(row, cells)
-		if !ok {
-			for _, p := range cells {
-				out = append(out, p)
-				tables = append(tables, nil)
-			}
-			i = j
+		if line, ok := rowLine(row, ps[i:j]); ok {
+			out = append(out, para{text: line, node: row, tag: atom.Tr})
+			tables = append(tables, tableOf(row))
 			continue
 		}
-		out = append(out, para{text: line, node: row, tag: atom.Tr})
-		tables = append(tables, tableOf(row))
-		i = j
+		for _, p := range ps[i:j] {
+			out = append(out, p)
+			tables = append(tables, nil)
+		}
 	}
 	return out, tables
 }
