@@ -318,6 +318,24 @@ func TestClassWeight(t *testing.T) {
 	}
 }
 
+func TestIsHeadingAnchor(t *testing.T) {
+	for _, tt := range []struct {
+		id, inner string
+		want      bool
+	}{
+		{"1-heading-why-is-running-so-popular", "<h2>Why is running so popular?</h2><p>Soft ground.</p>", true},
+		{"how_to_share_a_path_with_walkers", "<h3>How to share a path</h3><p>Walkers first, and a word to the wise.</p>", true},
+		{"popular-posts", "<h3>Popular posts</h3>", false},                       // a role's name, however its heading reads
+		{"more-from-our-authors-list", "<h3>Our favourite headlamps</h3>", false}, // not the element's words
+		{"related-stories-for-you-today", "<p>Related stories</p>", false},
+	} {
+		body := parseBody(t, `<div id="x">`+tt.inner+`</div>`)
+		if got := isHeadingAnchor(tt.id, body.FirstChild); got != tt.want {
+			t.Errorf("isHeadingAnchor(%q, %q) = %v, want %v", tt.id, tt.inner, got, tt.want)
+		}
+	}
+}
+
 // TestExtractChoosesArticle checks the whole pipeline on a page whose
 // navigation and related list hold more links than text.
 func TestExtractChoosesArticle(t *testing.T) {

@@ -141,7 +141,9 @@ func (st *stats) weigh(s *stat, n *html.Node) {
 				}
 				f |= cf
 			case "id":
-				f |= classFlags(strings.ToLower(a.Val), st.neutral)
+				if idf := classFlags(strings.ToLower(a.Val), st.neutral); idf != 0 && !isHeadingAnchor(a.Val, n) {
+					f |= idf
+				}
 			}
 		}
 		s.weight = int8(weightOf(f))
@@ -150,6 +152,68 @@ func (st *stats) weigh(s *stat, n *html.Node) {
 		s.marker = s.weight == 2 || isMainMarker(n)
 	}
 }
+
+// minAnchorWords is the fewest words of an id made from the element's
+// heading that isHeadingAnchor recognizes: fewer could be a role's name
+// that the heading repeats ("popular-posts" over "Popular posts").
+const minAnchorWords = 4
+
+// isHeadingAnchor reports whether id is a link anchor made from the text
+// that begins element n ("2-heading-how-popular-is-running" over "How
+// popular is running?"), as tables of contents make them: its words are
+// the heading's, picked by its author, and say nothing of the element's
+// role. Most of its words, and at least minAnchorWords, begin n's text.
+func isHeadingAnchor(id string, n *html.Node) bool {
+	words := strings.FieldsFunc(strings.ToLower(id), func(r rune) bool { return r < 'a' || r > 'z' })
+	if len(words) < minAnchorWords {
+		return false
+	}
+	text := strings.ToLower(leadText(n, 300))
+	found := 0
+	for _, w := range words {
+		if containsWord(text, w) {
+			found++
+		}
+	}
+	return found >= minAnchorWords && found*3 >= len(words)*2
+}
+
+// leadText returns about the first max bytes of n's text.
+func leadText(n *html.Node, max int) string {
+	var b strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && b.Len() < max; c = c.NextSibling {
+			switch c.Type {
+			case html.TextNode:
+				b.WriteString(c.Data)
+				b.WriteByte(' ')
+			case html.ElementNode:
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// containsWord reports whether w occurs in text as a whole word.
+func containsWord(text, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !isWordByte(text[j-1])) && (end == len(text) || !isWordByte(text[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
 // classNameFlags is classFlags of the class attribute class lower-cased,
 // read name by name: pages that give every element its own combination of
