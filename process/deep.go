@@ -11,7 +11,8 @@ import (
 
 // parseDocument parses a page, decoding it to UTF-8 as it goes (see
 // utf8Reader); a page in UTF-8 is parsed without the text of its scripts
-// and style sheets (see dropScriptText). x/net/html rejects a page nested
+// and style sheets and the attributes extraction never reads (see
+// dropUnread). x/net/html rejects a page nested
 // deeper than 512 elements, and real pages do that; such a page (or one
 // that fails to parse for another reason) is parsed again with its nesting
 // flattened (see flattenDeep), so that its text is kept. The first error is
@@ -19,7 +20,7 @@ import (
 func parseDocument(body []byte, contentType string) (*goquery.Document, error) {
 	page, r := utf8Source(body, contentType)
 	if page != nil {
-		lean := dropScriptText(page)
+		lean := dropUnread(page)
 		defer releaseText(lean, page)
 		page, r = lean, bytes.NewReader(lean)
 	}

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-func TestDropScriptText(t *testing.T) {
+func TestDropUnread(t *testing.T) {
 	for _, tt := range []struct{ name, in, want string }{
 		{"script", `<p>a<script>var x = "<p>";</script>b`, `<p>a<script></script>b`},
 		{"style", `<head><style type="text/css">p > a { color: red }</style></head>`, `<head><style type="text/css"></style></head>`},
@@ -21,7 +21,16 @@ func TestDropScriptText(t *testing.T) {
 		{"json-ld in any case", `<script type='Application/LD+JSON'>{}</script>`, `<script type='Application/LD+JSON'>{}</script>`},
 		{"json-ld with a reference", `<script type="application/ld&#x2B;json">{}</script>`, `<script type="application/ld&#x2B;json">{}</script>`},
 		{"streamed placement kept", `<script>$RC("B:0","S:0")</script>`, `<script>$RC("B:0","S:0")</script>`},
-		{"quoted > in the start tag", `<script data-x="a>b">x</script>`, `<script data-x="a>b"></script>`},
+		{"quoted > in the start tag", `<script title="a>b">x</script>`, `<script title="a>b"></script>`},
+		{"unread attributes", `<img src="a.jpg" srcset="a.jpg 1x, b.jpg 2x" loading=lazy width=10 data-src="c.jpg" data-id='7'>`,
+			`<img src="a.jpg"    data-src="c.jpg" >`},
+		{"attributes that hide kept", `<div style="display: none" aria-hidden="true" aria-label="Menu" onclick="go()" aria-controls=m>`,
+			`<div style="display: none" aria-hidden="true"   aria-controls=m>`},
+		{"a style that cannot hide", `<p style="color: red" class=a>x</p><p style="display:&#110;one">`, `<p  class=a>x</p><p style="display:&#110;one">`},
+		{"names in any case", `<DIV DATA-X=1 Class=a ONLOAD=f()>`, `<DIV  Class=a >`},
+		{"no space before", `<div title="a"data-x="1" data-y>`, `<div title="a"data-x="1" >`},
+		{"empty value", `<div data-x= >`, `<div >`},
+		{"self-closing kept", `<svg data-x="1"/><style>b</style>`, `<svg /><style></style>`},
 		{"end tag in any case", `<SCRIPT>x</ScRiPt >y`, `<SCRIPT></ScRiPt >y`},
 		{"not an end tag", `<script>a</scripts>b</script>c`, `<script></script>c`},
 		{"escaped", `<script><!-- a </script> b`, `<script></script> b`},
@@ -49,16 +58,16 @@ func TestDropScriptText(t *testing.T) {
 		{"nothing to drop", `<p>plain</p>`, `<p>plain</p>`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := string(dropScriptText([]byte(tt.in))); got != tt.want {
-				t.Errorf("dropScriptText(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			if got := string(dropUnread([]byte(tt.in))); got != tt.want {
+				t.Errorf("dropUnread(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 			}
-			checkDropScriptText(t, []byte(tt.in))
+			checkDropUnread(t, []byte(tt.in))
 		})
 	}
 }
 
-// TestDropScriptTextPages checks the parse of every test page.
-func TestDropScriptTextPages(t *testing.T) {
+// TestDropUnreadPages checks the parse of every test page.
+func TestDropUnreadPages(t *testing.T) {
 	pages, _ := filepath.Glob("testdata/*.html")
 	more, _ := filepath.Glob("content/testdata/pages/*.html")
 	for _, p := range append(pages, more...) {
@@ -66,11 +75,11 @@ func TestDropScriptTextPages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Run(filepath.Base(p), func(t *testing.T) { checkDropScriptText(t, b) })
+		t.Run(filepath.Base(p), func(t *testing.T) { checkDropUnread(t, b) })
 	}
 }
 
-func FuzzDropScriptText(f *testing.F) {
+func FuzzDropUnread(f *testing.F) {
 	for _, s := range []string{
 		`<script><!--<script>--></script>x`, `<svg><title>a</title><desc><style>b</style></desc></svg>`,
 		`<svg><g></g></svg><script>c</script>`, `<svg><g></svg><script>d</script>`,
@@ -81,20 +90,22 @@ func FuzzDropScriptText(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, page []byte) {
-		checkDropScriptText(t, page)
+		checkDropUnread(t, page)
 	})
 }
 
-// checkDropScriptText checks that the page that dropScriptText makes
+// checkDropUnread checks that the page that dropUnread makes
 // parses as the page itself does, but for the text of the scripts and
-// style sheets, the content of SVG images and the text of comments, and that the scripts that extraction reads keep theirs.
-func checkDropScriptText(t testing.TB, page []byte) {
+// style sheets, the content of SVG images, the text of comments and the
+// attributes extraction never reads, and that the scripts that extraction
+// reads keep theirs.
+func checkDropUnread(t testing.TB, page []byte) {
 	t.Helper()
 	want, err := html.Parse(bytes.NewReader(page))
-	dropped := dropScriptText(page)
+	dropped := dropUnread(page)
 	got, err2 := html.Parse(bytes.NewReader(dropped))
 	if (err == nil) != (err2 == nil) {
-		t.Fatalf("parse: %v, after dropScriptText %v", err, err2)
+		t.Fatalf("parse: %v, after dropUnread %v", err, err2)
 	}
 	if err != nil {
 		return
@@ -112,7 +123,7 @@ func checkDropScriptText(t testing.TB, page []byte) {
 		}
 	})
 	if fmt.Sprint(kept) != fmt.Sprint(keptAfter) {
-		t.Errorf("scripts read by extraction: %q, after dropScriptText %q", kept, keptAfter)
+		t.Errorf("scripts read by extraction: %q, after dropUnread %q", kept, keptAfter)
 	}
 	empty := func(n *html.Node) {
 		for c := n.FirstChild; c != nil; c = n.FirstChild {
@@ -125,8 +136,10 @@ func checkDropScriptText(t testing.TB, page []byte) {
 	eachSVG(got, empty)
 	clearComments(want)
 	clearComments(got)
+	dropUnreadAttrs(want)
+	dropUnreadAttrs(got)
 	if w, g := dumpTree(want), dumpTree(got); w != g {
-		t.Errorf("page %q\nafter dropScriptText %q\nparses as\n%s\nnot\n%s", page, dropped, g, w)
+		t.Errorf("page %q\nafter dropUnread %q\nparses as\n%s\nnot\n%s", page, dropped, g, w)
 	}
 }
 
@@ -166,6 +179,22 @@ func eachSVG(n *html.Node, fn func(*html.Node)) {
 			continue
 		}
 		eachSVG(c, fn)
+	}
+}
+
+// dropUnreadAttrs removes the attributes that unreadAttr names from the
+// elements of a tree (a page's SVG content and the rest of the page after
+// what ends the scan keep theirs).
+func dropUnreadAttrs(n *html.Node) {
+	kept := n.Attr[:0]
+	for _, a := range n.Attr {
+		if a.Key == "" || !unreadAttr([]byte(a.Key), []byte(a.Val)) {
+			kept = append(kept, a)
+		}
+	}
+	n.Attr = kept
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		dropUnreadAttrs(c)
 	}
 }
 
