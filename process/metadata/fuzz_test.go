@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -142,6 +143,31 @@ func FuzzTokenize(f *testing.F) {
 		got, want := tokenize(s, 50), plainTokenize(s, 50)
 		if !slices.Equal(got, want) {
 			t.Errorf("tokenize(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// FuzzNearDigits checks that the tokens appendNearDigits keeps find the
+// dates, and the copyright year, that all the text's tokens find.
+func FuzzNearDigits(f *testing.F) {
+	for _, s := range []string{
+		"Posted by A. Writer on Wednesday, 17 September 2025 at 10:30 am EST. " + strings.Repeat("Words without a number. ", 20) + "© 2024 Example News",
+		"Copyright (c) Example Broadcasting Corporation International Limited 2023",
+		"2019年7月22日 更新 22.07.2019 07/22/19 20190722 March 3rd, 2021",
+		strings.Repeat("x", 300) + " 12 " + strings.Repeat("y ", 200) + "May 4, 2020",
+		"Updated\u00a0on 3\u00a0March\u00a02021", "", "1", "©",
+	} {
+		f.Add(s, false)
+	}
+	b := dateBounds{min: time.Date(minYear, 1, 1, 0, 0, 0, 0, time.UTC), max: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	f.Fuzz(func(t *testing.T, s string, dayFirst bool) {
+		all := dateParser{toks: tokenize(s, maxTokens), dayFirst: dayFirst}
+		near := dateParser{toks: appendNearDigits(nil, s, maxTokens), dayFirst: dayFirst}
+		if got, want := near.find(maxTextDates), all.find(maxTextDates); !slices.Equal(got, want) {
+			t.Errorf("dates in %q: %v near digits, %v in all tokens", s, got, want)
+		}
+		if got, want := copyrightYear(near.toks, b), copyrightYear(all.toks, b); got != want {
+			t.Errorf("copyright year in %q: %d near digits, %d in all tokens", s, got, want)
 		}
 	})
 }

@@ -502,7 +502,7 @@ func scanText(text string, dayFirst bool, b dateBounds) *textScan {
 		return s
 	}
 	buf := tokenPool.Get().(*[]token)
-	p := dateParser{toks: appendTokens((*buf)[:0], text, maxTokens), dayFirst: dayFirst}
+	p := dateParser{toks: appendNearDigits((*buf)[:0], text, maxTokens), dayFirst: dayFirst}
 	s.found = p.find(maxTextDates)
 	for _, f := range s.found {
 		s.days[dayOf(f.t)] = true
