@@ -210,9 +210,12 @@ func isButtonLink(n *html.Node) bool {
 // summaryWords are the boilerplate words of a class that name a summary of
 // the story: a standfirst or a dek repeats the description in a sentence
 // or two and goes, but on a paper's page the abstract is the text itself.
+// "more" is among them for the text a "Show more" control unfolds
+// ("show-more", "read-more"): with several sentences and few links it is
+// the story's, where a list of more stories is links.
 var summaryWords = map[string]bool{
 	"abstract": true, "dek": true, "standfirst": true, "strapline": true,
-	"subtitle": true, "subheadline": true,
+	"subtitle": true, "subheadline": true, "more": true,
 }
 
 // longSummary reports whether n is named only by summary words and holds
