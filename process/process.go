@@ -255,12 +255,13 @@ func itemBody(it *ingest.FeedItem) content.Result {
 	return r
 }
 
+// wordCount counts the runs of letters and digits in s.
 func wordCount(s string) int {
 	n, in := 0, false
 	for i := 0; i < len(s); {
 		var w bool
 		if c := s[i]; c < utf8.RuneSelf {
-			w = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+			w = asciiWord[c]
 			i++
 		} else {
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -274,6 +275,14 @@ func wordCount(s string) int {
 	}
 	return n
 }
+
+// asciiWord marks the ASCII letters and digits.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	return t
+}()
 
 func nonNil(s []string) []string {
 	if s == nil {

@@ -325,7 +325,7 @@ func TestIsHeadingAnchor(t *testing.T) {
 	}{
 		{"1-heading-why-is-running-so-popular", "<h2>Why is running so popular?</h2><p>Soft ground.</p>", true},
 		{"how_to_share_a_path_with_walkers", "<h3>How to share a path</h3><p>Walkers first, and a word to the wise.</p>", true},
-		{"popular-posts", "<h3>Popular posts</h3>", false},                       // a role's name, however its heading reads
+		{"popular-posts", "<h3>Popular posts</h3>", false},                        // a role's name, however its heading reads
 		{"more-from-our-authors-list", "<h3>Our favourite headlamps</h3>", false}, // not the element's words
 		{"related-stories-for-you-today", "<p>Related stories</p>", false},
 	} {

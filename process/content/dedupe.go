@@ -90,13 +90,9 @@ func foldKey(s string) string {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			// ASCII, most of most pages: no table lookups.
+			// ASCII, most of most pages: one table look-up.
 			i++
-			switch {
-			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
-			case 'A' <= c && c <= 'Z':
-				c += 'a' - 'A'
-			default:
+			if c = foldASCII[c]; c == 0 {
 				space = true
 				continue
 			}
@@ -121,6 +117,20 @@ func foldKey(s string) string {
 	}
 	return b.String()
 }
+
+// foldASCII maps an ASCII letter or digit to itself lower-cased and any
+// other ASCII character to 0.
+var foldASCII = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		switch {
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			t[c] = byte(c)
+		case 'A' <= c && c <= 'Z':
+			t[c] = byte(c) + 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 // notices are short paragraphs that are page furniture, folded by foldKey.
 var notices = map[string]bool{
