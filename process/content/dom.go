@@ -5,7 +5,10 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// attr returns the value of n's attribute key ("" when absent).
+// attr returns the value of n's attribute key ("" when absent). The
+// process package parses pages without the attributes no stage reads
+// (data-*, most aria-*, srcset...: see unreadAttr there): reading a new
+// one means taking it off that list.
 func attr(n *html.Node, key string) string {
 	for _, a := range n.Attr {
 		if a.Namespace == "" && a.Key == key {

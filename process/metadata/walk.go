@@ -112,6 +112,10 @@ type dateElem struct {
 	inLink    bool // the element is or is inside a link (to another page)
 }
 
+// attr returns the value of n's attribute key ("" when absent). The
+// process package parses pages without the attributes no stage reads
+// (data-*, most aria-*, srcset...: see unreadAttr there): reading a new
+// one means taking it off that list.
 func attr(n *html.Node, key string) string {
 	for _, a := range n.Attr {
 		if a.Key == key {
