@@ -309,6 +309,8 @@ func TestClassWeight(t *testing.T) {
 		{"newscaption", -1},
 		{"ad-slot", -1},
 		{"headline", 0},
+		{"pane-header-alignment-left", 0},  // a style of the pane's header, not a header
+		{"site-header header-style-2", -1}, // the other class says it
 		{"", 0},
 	}
 	for _, tt := range tests {

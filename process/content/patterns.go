@@ -148,7 +148,9 @@ func classFlags(ci string, neutral map[string]bool) uint8 {
 		}
 		if start >= 0 {
 			w := ci[start:i]
-			if k := wordFlags[w]; k&flagNegWord != 0 {
+			if styleWords[w] {
+				head = 0
+			} else if k := wordFlags[w]; k&flagNegWord != 0 {
 				if !neutral[w] {
 					head = flagNegWord
 				}
@@ -163,6 +165,14 @@ func classFlags(ci string, neutral map[string]bool) uint8 {
 		}
 	}
 	return f
+}
+
+// styleWords name a presentation property: in a compound class
+// ("pane-header-alignment-left") what precedes one is the part of the
+// element it styles, not what the element is.
+var styleWords = map[string]bool{
+	"align": true, "alignment": true, "style": true, "color": true, "colour": true, "size": true,
+	"position": true, "width": true, "spacing": true, "padding": true, "margin": true, "font": true,
 }
 
 // eachNegWord calls fn with every boilerplate word of the lower-cased
