@@ -45,7 +45,7 @@ func (x *extractor) dedupe(ps []para) []para {
 			drop = true
 		case isNotice(k):
 			drop, notice = true, true
-		case x.isFurniture(p, k):
+		case x.isFurniture(p, k, title):
 			drop = true
 		}
 		afterNotice = notice
@@ -215,8 +215,9 @@ var furniturePhrases = []string{
 
 // isFurniture reports whether paragraph p (folded k) is page furniture: a
 // date line, a credit, a copyright or subscription notice, a pointer to
-// another story.
-func (x *extractor) isFurniture(p para, k string) bool {
+// another story. A phrase of furniturePhrases that the folded title holds
+// is the story's subject there ("How to write a newsletter"), no notice.
+func (x *extractor) isFurniture(p para, k, title string) bool {
 	if len(k) > 300 {
 		return false
 	}
@@ -241,7 +242,7 @@ func (x *extractor) isFurniture(p para, k string) bool {
 			}
 		}
 		for _, ph := range furniturePhrases {
-			if strings.Contains(k, ph) {
+			if strings.Contains(k, ph) && !strings.Contains(title, ph) {
 				return true
 			}
 		}
