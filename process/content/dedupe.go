@@ -232,8 +232,8 @@ func (x *extractor) isFurniture(p para, k, title string) bool {
 			return true
 		}
 	}
-	if (strings.Contains(k, "follow") || strings.Contains(k, "subscribe")) && countAny(k, socialWords) >= 2 {
-		return true // "Follow us on X, Y and Z"
+	if (containsWord(k, "follow") || strings.Contains(k, "subscribe")) && countAny(k, socialWords) >= 2 {
+		return true // "Follow us on X, Y and Z", not "following Facebook's lead"
 	}
 	if len(k) < 200 {
 		for _, pre := range callPrefixes {
@@ -242,7 +242,7 @@ func (x *extractor) isFurniture(p para, k, title string) bool {
 			}
 		}
 		for _, ph := range furniturePhrases {
-			if strings.Contains(k, ph) && !strings.Contains(title, ph) {
+			if strings.Contains(k, ph) && !strings.Contains(title, ph) && (ph != "copyright" || isCopyrightNotice(p.text, k)) {
 				return true
 			}
 		}
@@ -330,6 +330,25 @@ var socialWords = []string{
 }
 
 // countAny counts how many of subs occur in s.
+// isCopyrightNotice reports whether a paragraph (text, folded k) that
+// names copyright is a notice ("© 2025 Example Media", "Copyright ⓒ
+// Example. All rights reserved") rather than a sentence about copyright:
+// it begins with the word, or has a sign, a year or the rights reserved.
+func isCopyrightNotice(text, k string) bool {
+	if strings.HasPrefix(k, "copyright") || strings.Contains(k, "reserved") || strings.ContainsAny(text, "©ⓒ") {
+		return true
+	}
+	for i := 0; i+4 <= len(k); i++ {
+		if (k[i:i+2] == "19" || k[i:i+2] == "20") && isDigitByte(k[i+2]) && isDigitByte(k[i+3]) &&
+			(i == 0 || !isWordByte(k[i-1])) && (i+4 == len(k) || !isWordByte(k[i+4])) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
+
 func countAny(s string, subs []string) int {
 	n := 0
 	for _, sub := range subs {
