@@ -329,7 +329,6 @@ var socialWords = []string{
 	"tiktok", "telegram", "whatsapp", "podcast", "coverage", "friend",
 }
 
-// countAny counts how many of subs occur in s.
 // isCopyrightNotice reports whether a paragraph (text, folded k) that
 // names copyright is a notice ("© 2025 Example Media", "Copyright ⓒ
 // Example. All rights reserved") rather than a sentence about copyright:
@@ -349,6 +348,7 @@ func isCopyrightNotice(text, k string) bool {
 
 func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
 
+// countAny counts how many of subs occur in s.
 func countAny(s string, subs []string) int {
 	n := 0
 	for _, sub := range subs {
