@@ -337,16 +337,13 @@ func isCopyrightNotice(text, k string) bool {
 	if strings.HasPrefix(k, "copyright") || strings.Contains(k, "reserved") || strings.ContainsAny(text, "©ⓒ") {
 		return true
 	}
-	for i := 0; i+4 <= len(k); i++ {
-		if (k[i:i+2] == "19" || k[i:i+2] == "20") && isDigitByte(k[i+2]) && isDigitByte(k[i+3]) &&
-			(i == 0 || !isWordByte(k[i-1])) && (i+4 == len(k) || !isWordByte(k[i+4])) {
+	for _, w := range strings.Fields(k) {
+		if len(w) == 4 && (w[:2] == "19" || w[:2] == "20") && isDigits(w) {
 			return true
 		}
 	}
 	return false
 }
-
-func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
 
 // countAny counts how many of subs occur in s.
 func countAny(s string, subs []string) int {

@@ -149,7 +149,7 @@ func appendNearDigits(toks []token, s string, limit int) []token {
 	s = s[:min(len(s), math.MaxInt32)] // positions are int32
 	from := 0                          // s[:from] is tokenized or left out
 	for len(toks) < limit {
-		j := indexDigit(s[from:])
+		j := strings.IndexAny(s[from:], digits)
 		if j < 0 {
 			break
 		}
@@ -160,7 +160,7 @@ func appendNearDigits(toks []token, s string, limit int) []token {
 				last++
 			}
 			b = wordsOn(s, last)
-			k := indexDigit(s[last:b])
+			k := strings.IndexAny(s[last:b], digits)
 			if k < 0 {
 				break
 			}
@@ -179,6 +179,9 @@ func appendNearDigits(toks []token, s string, limit int) []token {
 	}
 	return toks
 }
+
+// digits are the ASCII digits, for strings.IndexAny.
+const digits = "0123456789"
 
 // wordsBack returns where the nearDigits words before s[i] begin, at
 // white space, or from if that comes first.
@@ -211,16 +214,6 @@ func wordsOn(s string, i int) int {
 // gapToken stands, at position at, for text appendNearDigits left out.
 func gapToken(at int) token {
 	return token{kind: tokSep, val: "\x00", start: int32(at), end: int32(at), space: true}
-}
-
-// indexDigit returns the index of the first ASCII digit in s, or -1.
-func indexDigit(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			return i
-		}
-	}
-	return -1
 }
 
 func isASCIISpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' }
